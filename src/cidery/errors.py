@@ -1,0 +1,24 @@
+"""Errors a user can cause and fix.
+
+Everything raised as a :class:`CideryError` is shown by the CLI as one line and a
+non-zero exit code; anything else is a bug and keeps its traceback.
+"""
+
+
+class CideryError(Exception):
+    """A problem the user can act on (bad input, unreachable server, bad revision)."""
+
+    code = "cidery_error"
+    exit_code = 1
+
+
+class ConfigError(CideryError):
+    code = "config_error"
+
+
+class DatabaseUnavailable(CideryError):
+    code = "database_unavailable"
+
+
+class RevisionError(CideryError):
+    code = "revision_error"

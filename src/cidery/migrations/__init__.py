@@ -1,0 +1,1 @@
+"""Alembic environment shipped inside the package, so an installed cidery can migrate."""

@@ -1,0 +1,49 @@
+"""Alembic environment: runs each revision in its own transaction.
+
+The connection (online) or the URL (offline) is handed in by
+:mod:`cidery.migrator` through ``config.attributes``; this module never reads
+settings itself, so every entry point shares one way of choosing a database.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from cidery.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+_COMMON = {
+    "target_metadata": target_metadata,
+    "compare_type": True,
+    "compare_server_default": True,
+    # One transaction per revision: a failing revision rolls back alone and
+    # SET LOCAL timeouts apply to exactly one revision.
+    "transaction_per_migration": True,
+}
+
+
+def run_offline() -> None:
+    context.configure(
+        url=config.attributes.get("url", "postgresql+psycopg://"),
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        **_COMMON,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    connection: Connection = config.attributes["connection"]
+    context.configure(connection=connection, **_COMMON)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

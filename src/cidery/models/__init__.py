@@ -1,0 +1,27 @@
+"""All mapped classes, imported so ``Base.metadata`` is complete for Alembic."""
+
+from cidery.models.audit import AuditLog
+from cidery.models.base import Base
+from cidery.models.cellar import Batch, BatchMeasurement, Vessel
+from cidery.models.costing import BatchCost, CogsItem
+from cidery.models.packaging import Inventory, InventoryTransaction, Package
+from cidery.models.purchasing import AppleVariety, Purchase, PurchaseItem, Vendor
+from cidery.models.users import User
+
+__all__ = [
+    "AppleVariety",
+    "AuditLog",
+    "Base",
+    "Batch",
+    "BatchCost",
+    "BatchMeasurement",
+    "CogsItem",
+    "Inventory",
+    "InventoryTransaction",
+    "Package",
+    "Purchase",
+    "PurchaseItem",
+    "User",
+    "Vendor",
+    "Vessel",
+]

@@ -1,0 +1,90 @@
+"""Declarative base and the columns every table repeats.
+
+Constraint and index names follow PostgreSQL's own defaults (``<table>_pkey``,
+``<table>_<cols>_fkey``, ``<table>_<cols>_key``, ``<table>_<cols>_idx``), so
+what ``\\d`` shows and what migrations name agree, and a downgrade can drop a
+constraint by name.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Enum, FetchedValue, MetaData, func, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION: dict[str, str] = {
+    "pk": "%(table_name)s_pkey",
+    "fk": "%(table_name)s_%(column_0_N_name)s_fkey",
+    "uq": "%(table_name)s_%(column_0_N_name)s_key",
+    "ix": "%(table_name)s_%(column_0_N_name)s_idx",
+    "ck": "%(table_name)s_%(constraint_name)s_check",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def pg_enum(enum_class: type[enum.Enum], name: str) -> Enum:
+    """A PostgreSQL enum type that stores the Python enum's *values* (``'L'``, not ``'LITRE'``)."""
+    return Enum(
+        enum_class,
+        name=name,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class UUIDPrimaryKey:
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True, server_default=text("gen_random_uuid()"), sort_order=-100
+    )
+
+
+class Timestamps:
+    """``created_at``/``updated_at``; the database keeps ``updated_at`` current.
+
+    A trigger (``set_updated_at``) sets ``updated_at`` on every UPDATE, whoever
+    issues it, so the ORM only reads the value back.
+    """
+
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), sort_order=100
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        server_default=func.now(),
+        server_onupdate=FetchedValue(),
+        sort_order=101,
+    )
+
+
+class SoftDelete:
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), sort_order=102)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class Entity(UUIDPrimaryKey, Timestamps, SoftDelete):
+    """Mixin for the usual table: uuid key, timestamps, soft delete."""
+
+    __tablename__: Any
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        # updated_at is produced by the trigger: fetch it after UPDATE instead of
+        # leaving the attribute expired (which would trip lazy="raise" loads).
+        return {"eager_defaults": True}
+
+
+# Tables with a ``set_updated_at`` trigger; migrations and tests read this list.
+def tables_with_updated_at() -> list[str]:
+    return sorted(
+        table.name for table in Base.metadata.sorted_tables if "updated_at" in table.columns
+    )

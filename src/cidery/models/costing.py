@@ -1,0 +1,63 @@
+"""Cost of goods: the cost roll-up of a batch and the items it is built from."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Numeric, Text, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cidery.models.base import Base, Entity, pg_enum
+from cidery.models.enums import CogsItemType, Unit
+
+
+class BatchCost(Entity, Base):
+    __tablename__ = "batch_costs"
+
+    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("batches.id"), unique=True)
+    total_apple_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2), server_default=text("0"))
+    labor_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2), server_default=text("0"))
+    overhead_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2), server_default=text("0"))
+    packaging_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2), server_default=text("0"))
+    total_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2), server_default=text("0"))
+    cost_per_bottle: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
+    cost_per_l: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
+    calculated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "total_apple_cost >= 0 AND labor_cost >= 0 AND overhead_cost >= 0 "
+            "AND packaging_cost >= 0",
+            name="components_nonnegative",
+        ),
+        CheckConstraint(
+            "total_cost = total_apple_cost + labor_cost + overhead_cost + packaging_cost",
+            name="total_is_sum",
+        ),
+        CheckConstraint("cost_per_bottle >= 0", name="cost_per_bottle_nonnegative"),
+        CheckConstraint("cost_per_l >= 0", name="cost_per_l_nonnegative"),
+    )
+
+
+class CogsItem(Entity, Base):
+    __tablename__ = "cogs_items"
+
+    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("batches.id"), index=True)
+    item_type: Mapped[CogsItemType] = mapped_column(pg_enum(CogsItemType, "cogs_item_type"))
+    description: Mapped[str] = mapped_column(Text)
+    cost: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    quantity: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
+    unit: Mapped[Unit | None] = mapped_column(pg_enum(Unit, "unit"))
+    applied_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint("cost >= 0", name="cost_nonnegative"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("(quantity IS NULL) = (unit IS NULL)", name="quantity_has_unit"),
+    )

@@ -1,0 +1,148 @@
+"""Buying fruit: growers (vendors), apple varieties, purchases and their lines."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cidery.models.base import Base, Entity, pg_enum
+from cidery.models.enums import Unit
+
+
+class Vendor(Entity, Base):
+    __tablename__ = "vendors"
+
+    name: Mapped[str] = mapped_column(String(200))
+    contact_info: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, server_default=text("'{}'::jsonb")
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+    purchases: Mapped[list[Purchase]] = relationship(back_populates="vendor", lazy="raise")
+
+    __table_args__ = (
+        CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
+        CheckConstraint("jsonb_typeof(contact_info) = 'object'", name="contact_info_object"),
+        Index(
+            "vendors_name_key",
+            func.lower(text("name")),
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+
+class AppleVariety(Entity, Base):
+    __tablename__ = "apple_varieties"
+
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    typical_brix: Mapped[Decimal | None] = mapped_column(Numeric(4, 2))
+
+    purchase_items: Mapped[list[PurchaseItem]] = relationship(
+        back_populates="apple_variety", lazy="raise"
+    )
+
+    __table_args__ = (
+        CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
+        CheckConstraint("typical_brix >= 0 AND typical_brix <= 40", name="typical_brix_range"),
+        Index(
+            "apple_varieties_name_key",
+            func.lower(text("name")),
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+
+class Purchase(Entity, Base):
+    __tablename__ = "purchases"
+
+    vendor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vendors.id"), index=True)
+    purchase_date: Mapped[date] = mapped_column(Date)
+    invoice_number: Mapped[str | None] = mapped_column(String(100))
+    total_cost: Mapped[Decimal] = mapped_column(Numeric(10, 2), server_default=text("0"))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    vendor: Mapped[Vendor] = relationship(back_populates="purchases", lazy="raise")
+    items: Mapped[list[PurchaseItem]] = relationship(
+        back_populates="purchase", lazy="raise", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint("total_cost >= 0", name="total_cost_nonnegative"),
+        Index("purchases_purchase_date_idx", "purchase_date"),
+        # The seed and the importers identify a purchase by its vendor's invoice number.
+        Index(
+            "purchases_vendor_id_invoice_number_key",
+            "vendor_id",
+            "invoice_number",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL AND invoice_number IS NOT NULL"),
+        ),
+    )
+
+
+class PurchaseItem(Entity, Base):
+    """One line of a purchase: a quantity of one variety.
+
+    ``quantity``/``unit`` keep what was entered; ``quantity_kg`` (fruit) or
+    ``quantity_l`` (juice bought in) is the canonical amount every yield and
+    cost calculation uses.
+    """
+
+    __tablename__ = "purchase_items"
+
+    purchase_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("purchases.id", ondelete="CASCADE"), index=True
+    )
+    apple_variety_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("apple_varieties.id"), index=True
+    )
+    quantity: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    unit: Mapped[Unit] = mapped_column(pg_enum(Unit, "unit"))
+    quantity_kg: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
+    quantity_l: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
+    price_per_unit: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
+    total_cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    harvest_date: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    purchase: Mapped[Purchase] = relationship(back_populates="items", lazy="raise")
+    apple_variety: Mapped[AppleVariety] = relationship(
+        back_populates="purchase_items", lazy="raise"
+    )
+
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("quantity_kg > 0", name="quantity_kg_positive"),
+        CheckConstraint("quantity_l > 0", name="quantity_l_positive"),
+        # Fruit is weighed: an entry by weight or bushel needs its canonical kilograms.
+        CheckConstraint(
+            "unit NOT IN ('kg', 'lb', 'bushel') OR quantity_kg IS NOT NULL",
+            name="weight_has_quantity_kg",
+        ),
+        CheckConstraint(
+            "unit NOT IN ('L', 'gal') OR quantity_l IS NOT NULL",
+            name="volume_has_quantity_l",
+        ),
+        CheckConstraint("price_per_unit >= 0", name="price_per_unit_nonnegative"),
+        CheckConstraint("total_cost >= 0", name="total_cost_nonnegative"),
+    )

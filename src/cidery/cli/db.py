@@ -1,0 +1,246 @@
+"""``cidery db``: the Python side of the original ``pnpm db:*`` scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cidery import migrator, seed, server, smoke
+from cidery.cli.output import console
+from cidery.cli.runtime import Runtime
+from cidery.db import describe_url, transaction
+from cidery.errors import CideryError
+from cidery.status import database_status
+
+app = typer.Typer(help="Migrate, seed, check and inspect the cidery database.", no_args_is_help=True)
+server_app = typer.Typer(help="The embedded PostgreSQL server.", no_args_is_help=True)
+app.add_typer(server_app, name="server")
+
+
+def _runtime() -> Runtime:
+    return Runtime()
+
+
+# --- the embedded server -------------------------------------------------------------
+
+
+def _embedded_data_dir(runtime: Runtime) -> Path:
+    if not runtime.settings.uses_embedded_server:
+        raise CideryError("DATABASE_URL is set: the embedded server is not in use")
+    return runtime.settings.data_dir
+
+
+@server_app.command("start")
+def server_start() -> None:
+    """Start the embedded server (or reuse the running one)."""
+    runtime = _runtime()
+    url = server.start(_embedded_data_dir(runtime))
+    console.print(f"embedded PostgreSQL running: {describe_url(url)}")
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Stop the embedded server."""
+    data_dir = _embedded_data_dir(_runtime())
+    if server.stop(data_dir):
+        console.print(f"stopped the embedded server in {data_dir}")
+    else:
+        console.print(f"the embedded server in {data_dir} was not running")
+
+
+@server_app.command("status")
+def server_status() -> None:
+    """Show whether the embedded server is initialised and running."""
+    current = server.status(_embedded_data_dir(_runtime()))
+    state = "running" if current.running else "stopped"
+    if not current.initialised:
+        state = "not initialised (started on first use)"
+    console.print(f"data directory: {current.data_dir}")
+    console.print(f"state: {state}" + (f" (pid {current.pid})" if current.pid else ""))
+    if current.running:
+        raise typer.Exit(0)
+    raise typer.Exit(3)
+
+
+@server_app.command("url")
+def server_url() -> None:
+    """Print the URL of the database in use (starts the embedded server if needed)."""
+    console.print(_runtime().url, soft_wrap=True)
+
+
+# --- migrations ---------------------------------------------------------------------
+
+
+@app.command()
+def generate(
+    message: Annotated[str, typer.Option("-m", "--message", help="What the revision does.")],
+) -> None:
+    """Autogenerate the next revision from the models, then write its SQL files."""
+    runtime = _runtime()
+    script = migrator.generate(runtime.engine, message)
+    up, down = migrator.sql_file_paths(script)
+    console.print(f"created revision {script.revision}: {script.path}")
+    console.print(f"SQL for review: {up.name}, {down.name}")
+    console.print("read it, fix it, then regenerate the SQL with the tests' help (make test)")
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply revisions up to REVISION (default: head)."""
+    runtime = _runtime()
+    target = migrator.resolve(revision)
+    with runtime.engine.connect() as conn:
+        todo = migrator.pending(conn)
+    migrator.upgrade(runtime.engine, target, runtime.timeouts)
+    with runtime.engine.connect() as conn:
+        now = migrator.current_revision(conn)
+    applied = len(todo) - len(_pending(runtime))
+    console.print(f"database at revision {now} ({applied} revision(s) applied)")
+
+
+def _pending(runtime: Runtime) -> list[str]:
+    with runtime.engine.connect() as conn:
+        return [s.revision for s in migrator.pending(conn)]
+
+
+@app.command()
+def rollback(
+    revision: Annotated[
+        str, typer.Argument(help="Revision to return to (default: one step back).")
+    ] = "-1",
+) -> None:
+    """Undo revisions down to REVISION (default: the last one applied)."""
+    runtime = _runtime()
+    migrator.downgrade(runtime.engine, revision, runtime.timeouts)
+    with runtime.engine.connect() as conn:
+        now = migrator.current_revision(conn)
+    console.print(f"database at revision {now or 'base (empty)'}")
+
+
+@app.command()
+def status() -> None:
+    """Current revision, pending revisions and row counts."""
+    print_status(_runtime())
+
+
+def print_status(runtime: Runtime) -> None:
+    with runtime.engine.connect() as conn:
+        current = database_status(conn)
+    where = (
+        f"embedded, {runtime.settings.data_dir}"
+        if runtime.settings.uses_embedded_server
+        else describe_url(runtime.url)
+    )
+    summary = Table(show_header=False, title="cidery database")
+    summary.add_row("server", f"PostgreSQL {runtime.server_version} ({where})")
+    summary.add_row("revision", f"{current.current or 'none'} (head {current.head})")
+    summary.add_row("pending", ", ".join(current.pending) or "none")
+    console.print(summary)
+    tables = Table(title="tables")
+    tables.add_column("table")
+    tables.add_column("rows", justify="right")
+    for table in current.tables:
+        tables.add_row(table.name, f"{table.rows:,}")
+    console.print(tables)
+
+
+@app.command()
+def history() -> None:
+    """Every revision, oldest first."""
+    table = Table()
+    for column in ("revision", "parent", "description"):
+        table.add_column(column)
+    for script in migrator.revisions_in_order():
+        parent = script.down_revision or "base"
+        table.add_row(script.revision, str(parent), (script.doc or "").splitlines()[0])
+    console.print(table)
+
+
+@app.command()
+def check() -> None:
+    """Compare the live database with the models; exit 1 on any difference."""
+    runtime = _runtime()
+    with runtime.engine.connect() as conn:
+        behind = migrator.pending(conn)
+        found = migrator.differences(conn)
+    if behind:
+        console.print(f"{len(behind)} revision(s) not applied: run `cidery db migrate`")
+    for line in found:
+        console.print(f"- {line}")
+    if behind or found:
+        raise typer.Exit(1)
+    console.print("database and models agree")
+
+
+@app.command("sql")
+def sql_(
+    revision_range: Annotated[
+        str, typer.Argument(metavar="FROM:TO", help="e.g. base:head, 0001:0002, 0002:0001")
+    ],
+) -> None:
+    """Print the SQL of a revision range, for DBAs who apply by hand."""
+    runtime = Runtime()
+    console.print(migrator.offline_sql(revision_range, runtime.timeouts), markup=False)
+
+
+# --- data ---------------------------------------------------------------------------
+
+
+@app.command("seed")
+def seed_() -> None:
+    """Load the sample cidery (idempotent: a second run changes nothing)."""
+    runtime = _runtime()
+    _require_head(runtime)
+    with transaction(runtime.engine) as session:
+        report = seed.seed(session)
+    added = sum(report.inserted.values())
+    console.print(f"seed: {added} row(s) added" + (" (already seeded)" if not added else ""))
+
+
+def _require_head(runtime: Runtime) -> None:
+    behind = _pending(runtime)
+    if behind:
+        raise CideryError(
+            f"the database is behind by {len(behind)} revision(s): run `cidery db migrate` first"
+        )
+
+
+@app.command("smoke")
+def smoke_() -> None:
+    """Read-only validation queries against the live database; exit 1 on any failure."""
+    runtime = _runtime()
+    with runtime.engine.connect() as conn:
+        results = smoke.run(conn)
+    table = Table(title="smoke checks")
+    for column in ("check", "result", "detail"):
+        table.add_column(column)
+    for result in results:
+        table.add_row(result.name, "[green]pass[/]" if result.ok else "[red]FAIL[/]", result.detail)
+    console.print(table)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        console.print(f"{len(failed)} of {len(results)} check(s) failed")
+        raise typer.Exit(1)
+
+
+@app.command()
+def reset(
+    yes: Annotated[bool, typer.Option("--yes", help="Allow on a non-embedded database.")] = False,
+) -> None:
+    """Drop every cidery object and migrate again from empty."""
+    runtime = _runtime()
+    if not runtime.settings.uses_embedded_server and not yes:
+        raise CideryError(
+            f"refusing to reset {describe_url(runtime.url)}: it is not the embedded "
+            "development database; pass --yes if you mean it"
+        )
+    with runtime.engine.connect() as conn:
+        if migrator.current_revision(conn) is not None:
+            migrator.downgrade(runtime.engine, "base", runtime.timeouts)
+    migrator.upgrade(runtime.engine, "head", runtime.timeouts)
+    console.print(f"database rebuilt at revision {migrator.head()}")

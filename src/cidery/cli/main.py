@@ -1,0 +1,48 @@
+"""Entry point: turns user mistakes into one line and an exit code, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from sqlalchemy.exc import DBAPIError
+
+from cidery import __version__
+from cidery.cli import db
+from cidery.cli.output import fail
+from cidery.errors import CideryError
+
+app = typer.Typer(
+    help="cidery: the PostgreSQL data layer of a cidery management system.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def _database_error(exc: DBAPIError) -> str:
+    origin = exc.orig if exc.orig is not None else exc
+    lines = str(origin).strip().splitlines()
+    return f"database error: {lines[0] if lines else type(origin).__name__}"
+
+
+def main() -> None:
+    # Typer itself answers usage errors (exit 2); what escapes it is ours to word.
+    try:
+        app()
+    except CideryError as exc:
+        fail(str(exc))
+        sys.exit(exc.exit_code)
+    except DBAPIError as exc:
+        fail(_database_error(exc))
+        sys.exit(1)
+    except KeyboardInterrupt:
+        fail("interrupted")
+        sys.exit(130)

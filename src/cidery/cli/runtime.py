@@ -1,0 +1,33 @@
+"""What every command needs, built on first use: settings, the URL, an engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Engine
+
+from cidery.db import check_connection, make_engine, resolve_url
+from cidery.migrator import Timeouts
+from cidery.settings import Settings, load_settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings = field(default_factory=load_settings)
+
+    @cached_property
+    def url(self) -> str:
+        return resolve_url(self.settings)
+
+    @cached_property
+    def engine(self) -> Engine:
+        engine = make_engine(self.url)
+        self.server_version = check_connection(engine)
+        return engine
+
+    @property
+    def timeouts(self) -> Timeouts:
+        return Timeouts(self.settings.lock_timeout, self.settings.statement_timeout)
+
+    server_version: str = ""

@@ -36,7 +36,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             url,
             pool_pre_ping=True,
             connect_args={"application_name": "cidery", "connect_timeout": 10},
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
     except ArgumentError as exc:
         raise ConfigError(f"invalid database URL {describe_url(url)}: {exc}") from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ def make_config(
     timeouts: Timeouts | None = None,
     output: io.StringIO | None = None,
     script_location: Path = MIGRATIONS_DIR,
+    allow_data_loss: bool = False,
 ) -> Config:
     cfg = Config(output_buffer=output)
     cfg.set_main_option("script_location", str(script_location))
@@ -54,6 +56,8 @@ def make_config(
     timeouts = timeouts or Timeouts()
     cfg.attributes["lock_timeout"] = timeouts.lock_timeout
     cfg.attributes["statement_timeout"] = timeouts.statement_timeout
+    # Read by cidery.migrations.ops.archive_tables: drop rows instead of archiving them.
+    cfg.attributes["allow_data_loss"] = allow_data_loss
     if connection is not None:
         cfg.attributes["connection"] = connection
     if url is not None:
@@ -103,9 +107,15 @@ def _alembic_errors() -> Iterator[None]:
         raise RevisionError(str(exc).strip().splitlines()[0]) from exc
 
 
-def _run(engine: Engine, action: str, target: str, timeouts: Timeouts | None) -> None:
+def _run(
+    engine: Engine,
+    action: str,
+    target: str,
+    timeouts: Timeouts | None,
+    allow_data_loss: bool = False,
+) -> None:
     with engine.connect() as conn, _alembic_errors():
-        cfg = make_config(connection=conn, timeouts=timeouts)
+        cfg = make_config(connection=conn, timeouts=timeouts, allow_data_loss=allow_data_loss)
         if action == "upgrade":
             command.upgrade(cfg, target)
         else:
@@ -117,13 +127,20 @@ def upgrade(engine: Engine, target: str = "head", timeouts: Timeouts | None = No
     _run(engine, "upgrade", resolve(target), timeouts)
 
 
-def downgrade(engine: Engine, target: str = "-1", timeouts: Timeouts | None = None) -> None:
+def downgrade(
+    engine: Engine,
+    target: str = "-1",
+    timeouts: Timeouts | None = None,
+    allow_data_loss: bool = False,
+) -> None:
+    """Undo revisions; tables a downgrade drops keep their rows in an archive schema
+    unless ``allow_data_loss`` is set."""
     target = resolve(target)
     with engine.connect() as conn:
         current = current_revision(conn)
     if current is None:
         raise RevisionError("the database has no revision applied: nothing to roll back")
-    _run(engine, "downgrade", target, timeouts)
+    _run(engine, "downgrade", target, timeouts, allow_data_loss)
 
 
 def pending(connection: Connection) -> list[Script]:
@@ -218,7 +235,12 @@ def differences(connection: Connection) -> list[str]:
     context = MigrationContext.configure(
         connection, opts={"compare_type": True, "compare_server_default": True}
     )
-    return [_describe(diff) for diff in compare_metadata(context, Base.metadata)]
+    with warnings.catch_warnings():
+        # Alembic cannot compare generated-column expressions (PostgreSQL
+        # rewrites them) and says so on every run; it is not a difference.
+        warnings.filterwarnings("ignore", message="Computed default on")
+        found = compare_metadata(context, Base.metadata)
+    return [_describe(diff) for diff in found]
 
 
 def _describe(diff: Any) -> str:

@@ -1,10 +1,66 @@
-"""Sample data: a small cidery. (Being written.)"""
+"""Sample data: a small cidery, for development, demos and the smoke checks.
+
+The data describes one cider house over the 2023 and 2024 harvests: three
+staff accounts, five growers (one no longer supplying), eight varieties, six
+fruit invoices entered in pounds, kilograms and bushels, a vessel of every type
+and status, three batches with their readings, and one packaged run in stock.
+
+:func:`seed` is idempotent. Every aggregate is found by its natural key — the
+same key a partial unique index enforces on live rows — and an aggregate that
+already exists is left exactly as it is, children included: a purchase found by
+``(vendor, invoice_number)`` keeps whatever lines someone has edited since.
+Soft-deleted rows do not count as existing, as for the unique indexes, so a
+deleted sample row comes back on the next seed.
+
+Each aggregate has a data tuple and one ``seed_*`` step; :data:`STEPS` runs
+them in dependency order, so a new aggregate is a new tuple, a new step and
+one more entry there.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from cidery.models import (
+    AppleVariety,
+    Batch,
+    BatchMeasurement,
+    Inventory,
+    InventoryTransaction,
+    Package,
+    Purchase,
+    PurchaseItem,
+    User,
+    Vendor,
+    Vessel,
+)
+from cidery.models.base import Entity
+from cidery.models.enums import (
+    BatchStatus,
+    TransactionType,
+    Unit,
+    UserRole,
+    VesselStatus,
+    VesselType,
+)
+from cidery.units import to_canonical
+
+# Not in any password-hash format (no ``$scheme$`` prefix), so no password can
+# ever verify against it: the sample accounts exist to own records, not to log in.
+PLACEHOLDER_PASSWORD_HASH = "seed-not-a-login"
+
+# The operator's account records the sample readings and stock movements.
+RECORDING_USER_EMAIL = "operator@cidery.example"
+
+CENTS = Decimal("0.01")
 
 
 @dataclass
@@ -12,5 +68,620 @@ class SeedReport:
     inserted: dict[str, int] = field(default_factory=dict)
 
 
+# --- the data -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserSeed:
+    email: str
+    name: str
+    role: UserRole
+
+
+@dataclass(frozen=True)
+class VendorSeed:
+    name: str
+    phone: str
+    email: str
+    address: str
+    is_active: bool = True
+
+    def contact_info(self) -> dict[str, Any]:
+        return {"phone": self.phone, "email": self.email, "address": self.address}
+
+
+@dataclass(frozen=True)
+class VarietySeed:
+    name: str
+    typical_brix: Decimal
+    description: str
+
+
+@dataclass(frozen=True)
+class ItemSeed:
+    variety: str
+    quantity: Decimal
+    unit: Unit
+    price_per_unit: Decimal
+    harvest_date: date | None = None
+
+
+@dataclass(frozen=True)
+class PurchaseSeed:
+    vendor: str
+    invoice_number: str
+    purchase_date: date
+    items: tuple[ItemSeed, ...]
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class VesselSeed:
+    name: str
+    type: VesselType
+    status: VesselStatus
+    capacity_l: Decimal
+    location: str
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class MeasurementSeed:
+    measured_at: datetime
+    specific_gravity: Decimal | None = None
+    brix: Decimal | None = None
+    ph: Decimal | None = None
+    abv: Decimal | None = None
+    temperature_c: Decimal | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchSeed:
+    batch_number: str
+    name: str
+    vessel: str | None
+    status: BatchStatus
+    start_date: date
+    initial_volume_l: Decimal
+    current_volume_l: Decimal
+    measurements: tuple[MeasurementSeed, ...]
+    end_date: date | None = None
+    target_abv: Decimal | None = None
+    actual_abv: Decimal | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class PackageSeed:
+    batch_number: str
+    package_date: date
+    volume_packaged_l: Decimal
+    bottle_size_ml: int
+    bottle_count: int
+    abv_at_packaging: Decimal | None
+    stock_location: str
+    reserved_bottle_count: int = 0
+
+
+def _at(year: int, month: int, day: int, hour: int = 9) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
+
+
+D = Decimal
+
+USERS: tuple[UserSeed, ...] = (
+    UserSeed("admin@cidery.example", "Morgan Hale", UserRole.ADMIN),
+    UserSeed(RECORDING_USER_EMAIL, "Sam Ortiz", UserRole.OPERATOR),
+    UserSeed("viewer@cidery.example", "Jamie Chen", UserRole.VIEWER),
+)
+
+# 555-01xx numbers and the .example domain are reserved for fiction.
+VENDORS: tuple[VendorSeed, ...] = (
+    VendorSeed(
+        "Hillside Heritage Orchard",
+        "+1 802-555-0142",
+        "orders@hillside-orchard.example",
+        "412 Ridge Road, Shoreham, VT 05770",
+    ),
+    VendorSeed(
+        "Bramble Creek Farm",
+        "+1 518-555-0187",
+        "fruit@bramblecreek.example",
+        "88 Creek Lane, Hoosick Falls, NY 12090",
+    ),
+    VendorSeed(
+        "Old Mill Cider Apples",
+        "+1 413-555-0119",
+        "sales@oldmill-apples.example",
+        "3 Mill Pond Road, Ashfield, MA 01330",
+    ),
+    VendorSeed(
+        "Two Rivers Fruit Co.",
+        "+1 603-555-0164",
+        "office@tworiversfruit.example",
+        "1270 River Street, Walpole, NH 03608",
+    ),
+    # Retired after the 2023 harvest; kept because its invoices are history.
+    VendorSeed(
+        "Cedar Hollow Growers",
+        "+1 802-555-0103",
+        "cedarhollow@growers.example",
+        "9 Hollow Road, Middlebury, VT 05753",
+        is_active=False,
+    ),
+)
+
+VARIETIES: tuple[VarietySeed, ...] = (
+    VarietySeed("Kingston Black", D("15.5"), "Bittersharp; the classic single-varietal cider."),
+    VarietySeed("Dabinett", D("14.0"), "Bittersweet; soft tannin, the backbone of a blend."),
+    VarietySeed("Yarlington Mill", D("14.5"), "Bittersweet; rich and aromatic."),
+    VarietySeed("Golden Russet", D("17.0"), "Sharp; very high sugar, the best American russet."),
+    VarietySeed("Northern Spy", D("13.5"), "Sharp; crisp acidity, keeps well."),
+    VarietySeed("Gravenstein", D("12.5"), "Early sharp; aromatic, ripens in August."),
+    VarietySeed("McIntosh", D("11.5"), "Dessert apple; fruity body for blends."),
+    VarietySeed("Wickson", D("20.0"), "Crab apple; very high sugar and acid, used sparingly."),
+)
+
+PURCHASES: tuple[PurchaseSeed, ...] = (
+    PurchaseSeed(
+        "Cedar Hollow Growers",
+        "CHG-0877",
+        date(2023, 10, 12),
+        (
+            ItemSeed("McIntosh", D("900"), Unit.LB, D("0.42"), date(2023, 10, 5)),
+            ItemSeed("Golden Russet", D("312.4"), Unit.KG, D("1.90"), date(2023, 10, 9)),
+        ),
+        notes="Last delivery before the orchard was sold.",
+    ),
+    PurchaseSeed(
+        "Hillside Heritage Orchard",
+        "HHO-2024-0917",
+        date(2024, 9, 17),
+        (
+            ItemSeed("Gravenstein", D("1200"), Unit.LB, D("0.45"), date(2024, 9, 12)),
+            ItemSeed("McIntosh", D("20"), Unit.BUSHEL, D("18.00"), date(2024, 9, 15)),
+        ),
+    ),
+    PurchaseSeed(
+        "Bramble Creek Farm",
+        "BCF-1031",
+        date(2024, 10, 2),
+        (
+            ItemSeed("Kingston Black", D("450"), Unit.KG, D("1.85"), date(2024, 9, 28)),
+            ItemSeed("Dabinett", D("600"), Unit.KG, D("1.60"), date(2024, 9, 30)),
+        ),
+    ),
+    PurchaseSeed(
+        "Old Mill Cider Apples",
+        "OM-24-118",
+        date(2024, 10, 9),
+        (
+            ItemSeed("Yarlington Mill", D("35"), Unit.BUSHEL, D("24.50"), date(2024, 10, 4)),
+            ItemSeed("Dabinett", D("18.5"), Unit.BUSHEL, D("23.00"), date(2024, 10, 4)),
+        ),
+        notes="Sweated a week in the barn before pressing.",
+    ),
+    PurchaseSeed(
+        "Two Rivers Fruit Co.",
+        "TR-5521",
+        date(2024, 10, 15),
+        (
+            # A price to the tenth of a cent, so the line total really rounds.
+            ItemSeed("Golden Russet", D("850.5"), Unit.LB, D("0.6150"), date(2024, 10, 10)),
+            ItemSeed("Northern Spy", D("1100"), Unit.LB, D("0.48"), date(2024, 10, 11)),
+            ItemSeed("Wickson", D("120"), Unit.LB, D("1.25"), date(2024, 10, 8)),
+        ),
+    ),
+    PurchaseSeed(
+        "Hillside Heritage Orchard",
+        "HHO-2024-1022",
+        date(2024, 10, 22),
+        (
+            ItemSeed("Northern Spy", D("25"), Unit.BUSHEL, D("19.00"), date(2024, 10, 18)),
+            ItemSeed("Golden Russet", D("12.5"), Unit.BUSHEL, D("26.00"), date(2024, 10, 18)),
+        ),
+    ),
+)
+
+# Every type and every status appears, and the in-use vessels are the ones
+# holding the unfinished batches below.
+VESSELS: tuple[VesselSeed, ...] = (
+    VesselSeed("FV-1", VesselType.FERMENTER, VesselStatus.IN_USE, D("1000"), "Cellar bay 1"),
+    VesselSeed("FV-2", VesselType.FERMENTER, VesselStatus.AVAILABLE, D("1000"), "Cellar bay 1"),
+    VesselSeed(
+        "FV-3",
+        VesselType.FERMENTER,
+        VesselStatus.CLEANING,
+        D("500"),
+        "Cellar bay 2",
+        notes="Caustic wash after the 2023 dessert blend.",
+    ),
+    VesselSeed("CT-1", VesselType.CONDITIONING_TANK, VesselStatus.IN_USE, D("800"), "Cellar bay 2"),
+    VesselSeed("BT-1", VesselType.BRIGHT_TANK, VesselStatus.AVAILABLE, D("600"), "Packaging room"),
+    VesselSeed(
+        "BBL-1",
+        VesselType.BARREL,
+        VesselStatus.MAINTENANCE,
+        D("225"),
+        "Barrel room",
+        notes="Ex-bourbon barrique; head hoop being reset.",
+    ),
+    VesselSeed("BBL-2", VesselType.BARREL, VesselStatus.AVAILABLE, D("228"), "Barrel room"),
+    VesselSeed(
+        "ST-1",
+        VesselType.STORAGE,
+        VesselStatus.AVAILABLE,
+        D("2000"),
+        "Press house",
+        notes="Juice holding tank between pressing and pitching.",
+    ),
+)
+
+BATCHES: tuple[BatchSeed, ...] = (
+    BatchSeed(
+        "2023-007",
+        "Heritage dessert blend",
+        None,
+        BatchStatus.PACKAGED,
+        date(2023, 10, 20),
+        D("600"),
+        D("0"),
+        (
+            MeasurementSeed(
+                _at(2023, 10, 20),
+                specific_gravity=D("1.052"),
+                brix=D("12.8"),
+                ph=D("3.40"),
+                temperature_c=D("12.0"),
+                notes="Juice at pitching.",
+            ),
+            MeasurementSeed(
+                _at(2024, 3, 10),
+                specific_gravity=D("0.998"),
+                ph=D("3.50"),
+                abv=D("6.4"),
+                temperature_c=D("10.0"),
+                notes="Dry; cleared for packaging.",
+            ),
+        ),
+        end_date=date(2024, 3, 15),
+        target_abv=D("6.5"),
+        actual_abv=D("6.4"),
+    ),
+    BatchSeed(
+        "2024-001",
+        "Kingston Black single varietal",
+        "CT-1",
+        BatchStatus.CONDITIONING,
+        date(2024, 10, 3),
+        D("720"),
+        D("705"),
+        (
+            MeasurementSeed(
+                _at(2024, 10, 3),
+                specific_gravity=D("1.062"),
+                brix=D("15.2"),
+                ph=D("3.45"),
+                temperature_c=D("12.0"),
+                notes="Juice at pitching.",
+            ),
+            MeasurementSeed(
+                _at(2024, 10, 17), specific_gravity=D("1.020"), temperature_c=D("14.5")
+            ),
+            MeasurementSeed(
+                _at(2024, 11, 7),
+                specific_gravity=D("1.000"),
+                ph=D("3.55"),
+                temperature_c=D("13.0"),
+                notes="Racked off the lees into CT-1.",
+            ),
+        ),
+        target_abv=D("7.5"),
+    ),
+    BatchSeed(
+        "2024-002",
+        "Somerset-style bittersweet blend",
+        "FV-1",
+        BatchStatus.FERMENTING,
+        date(2024, 10, 11),
+        D("900"),
+        D("900"),
+        (
+            MeasurementSeed(
+                _at(2024, 10, 11),
+                specific_gravity=D("1.058"),
+                brix=D("14.2"),
+                ph=D("3.80"),
+                temperature_c=D("11.0"),
+                notes="Dabinett and Yarlington Mill, 2:1.",
+            ),
+            MeasurementSeed(
+                _at(2024, 10, 25), specific_gravity=D("1.030"), temperature_c=D("13.5")
+            ),
+        ),
+        target_abv=D("6.8"),
+    ),
+)
+
+PACKAGES: tuple[PackageSeed, ...] = (
+    PackageSeed(
+        "2023-007",
+        date(2024, 3, 15),
+        D("588"),
+        750,
+        784,
+        D("6.4"),
+        "Cold store, rack A",
+        reserved_bottle_count=48,
+    ),
+)
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+LiveRow = TypeVar("LiveRow", bound=Entity)
+
+
+def _live_by_key(
+    session: Session, model: type[LiveRow], column: InstrumentedAttribute[str]
+) -> dict[str, LiveRow]:
+    """Live rows by their natural key, lower-cased as the unique indexes compare it."""
+    rows = session.scalars(select(model).where(model.deleted_at.is_(None)))
+    return {str(getattr(row, column.key)).lower(): row for row in rows}
+
+
+def _cents(amount: Decimal) -> Decimal:
+    # Money rounds half up, as on the growers' invoices.
+    return amount.quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+# --- one step per aggregate ---------------------------------------------------------
+
+
+def seed_users(session: Session) -> dict[str, int]:
+    existing = _live_by_key(session, User, User.email)
+    added = 0
+    for data in USERS:
+        if data.email.lower() in existing:
+            continue
+        session.add(
+            User(
+                email=data.email,
+                name=data.name,
+                role=data.role,
+                password_hash=PLACEHOLDER_PASSWORD_HASH,
+            )
+        )
+        added += 1
+    session.flush()
+    return {"users": added}
+
+
+def seed_vendors(session: Session) -> dict[str, int]:
+    existing = _live_by_key(session, Vendor, Vendor.name)
+    added = 0
+    for data in VENDORS:
+        if data.name.lower() in existing:
+            continue
+        session.add(
+            Vendor(name=data.name, contact_info=data.contact_info(), is_active=data.is_active)
+        )
+        added += 1
+    session.flush()
+    return {"vendors": added}
+
+
+def seed_varieties(session: Session) -> dict[str, int]:
+    existing = _live_by_key(session, AppleVariety, AppleVariety.name)
+    added = 0
+    for data in VARIETIES:
+        if data.name.lower() in existing:
+            continue
+        session.add(
+            AppleVariety(
+                name=data.name, typical_brix=data.typical_brix, description=data.description
+            )
+        )
+        added += 1
+    session.flush()
+    return {"apple_varieties": added}
+
+
+def purchase_item(data: ItemSeed, variety: AppleVariety) -> PurchaseItem:
+    """A fruit line as entered, with its canonical kilograms and its cost."""
+    return PurchaseItem(
+        apple_variety_id=variety.id,
+        quantity=data.quantity,
+        unit=data.unit,
+        quantity_kg=to_canonical(data.quantity, data.unit),
+        price_per_unit=data.price_per_unit,
+        total_cost=_cents(data.quantity * data.price_per_unit),
+        harvest_date=data.harvest_date,
+    )
+
+
+def seed_purchases(session: Session) -> dict[str, int]:
+    vendors = _live_by_key(session, Vendor, Vendor.name)
+    varieties = _live_by_key(session, AppleVariety, AppleVariety.name)
+    # Invoice numbers are the grower's own, unique per grower and compared as typed.
+    existing = {
+        (vendor_id, invoice)
+        for vendor_id, invoice in session.execute(
+            select(Purchase.vendor_id, Purchase.invoice_number).where(
+                Purchase.deleted_at.is_(None), Purchase.invoice_number.is_not(None)
+            )
+        )
+    }
+    purchases = items = 0
+    for data in PURCHASES:
+        vendor = vendors[data.vendor.lower()]
+        if (vendor.id, data.invoice_number) in existing:
+            continue
+        lines = [purchase_item(item, varieties[item.variety.lower()]) for item in data.items]
+        session.add(
+            Purchase(
+                vendor_id=vendor.id,
+                purchase_date=data.purchase_date,
+                invoice_number=data.invoice_number,
+                total_cost=sum((line.total_cost or D(0) for line in lines), D(0)),
+                notes=data.notes,
+                items=lines,
+            )
+        )
+        purchases += 1
+        items += len(lines)
+    session.flush()
+    return {"purchases": purchases, "purchase_items": items}
+
+
+def seed_vessels(session: Session) -> dict[str, int]:
+    existing = _live_by_key(session, Vessel, Vessel.name)
+    added = 0
+    for data in VESSELS:
+        if data.name.lower() in existing:
+            continue
+        session.add(
+            Vessel(
+                name=data.name,
+                type=data.type,
+                status=data.status,
+                capacity_l=data.capacity_l,
+                location=data.location,
+                notes=data.notes,
+            )
+        )
+        added += 1
+    session.flush()
+    return {"vessels": added}
+
+
+def _recording_user_id(session: Session) -> uuid.UUID | None:
+    return session.scalar(
+        select(User.id).where(
+            func.lower(User.email) == RECORDING_USER_EMAIL, User.deleted_at.is_(None)
+        )
+    )
+
+
+def seed_batches(session: Session) -> dict[str, int]:
+    vessels = _live_by_key(session, Vessel, Vessel.name)
+    # Batch numbers are unique as typed (the index is not on lower()), so no folding.
+    existing = set(session.scalars(select(Batch.batch_number).where(Batch.deleted_at.is_(None))))
+    recorder = _recording_user_id(session)
+    batches = measurements = 0
+    for data in BATCHES:
+        if data.batch_number in existing:
+            continue
+        readings = [
+            BatchMeasurement(
+                measured_at=reading.measured_at,
+                specific_gravity=reading.specific_gravity,
+                brix=reading.brix,
+                ph=reading.ph,
+                abv=reading.abv,
+                temperature_c=reading.temperature_c,
+                notes=reading.notes,
+                measured_by=recorder,
+            )
+            for reading in data.measurements
+        ]
+        session.add(
+            Batch(
+                batch_number=data.batch_number,
+                name=data.name,
+                vessel_id=vessels[data.vessel.lower()].id if data.vessel else None,
+                status=data.status,
+                start_date=data.start_date,
+                end_date=data.end_date,
+                initial_volume_l=data.initial_volume_l,
+                current_volume_l=data.current_volume_l,
+                target_abv=data.target_abv,
+                actual_abv=data.actual_abv,
+                notes=data.notes,
+                measurements=readings,
+            )
+        )
+        batches += 1
+        measurements += len(readings)
+    session.flush()
+    return {"batches": batches, "batch_measurements": measurements}
+
+
+def seed_packages(session: Session) -> dict[str, int]:
+    """A packaged run, its stock row and the production movement that stocked it.
+
+    There is no unique index on packages; a run is the same run when it is of the
+    same batch, on the same day, in the same bottle size.
+    """
+    batches = {
+        batch.batch_number: batch
+        for batch in session.scalars(select(Batch).where(Batch.deleted_at.is_(None)))
+    }
+    existing = set(
+        session.execute(
+            select(Package.batch_id, Package.package_date, Package.bottle_size_ml).where(
+                Package.deleted_at.is_(None)
+            )
+        ).tuples()
+    )
+    recorder = _recording_user_id(session)
+    counts = {"packages": 0, "inventory": 0, "inventory_transactions": 0}
+    for data in PACKAGES:
+        batch = batches[data.batch_number]
+        if (batch.id, data.package_date, data.bottle_size_ml) in existing:
+            continue
+        package = Package(
+            batch_id=batch.id,
+            package_date=data.package_date,
+            volume_packaged_l=data.volume_packaged_l,
+            bottle_size_ml=data.bottle_size_ml,
+            bottle_count=data.bottle_count,
+            abv_at_packaging=data.abv_at_packaging,
+        )
+        stock = Inventory(
+            package=package,
+            current_bottle_count=data.bottle_count,
+            reserved_bottle_count=data.reserved_bottle_count,
+            location=data.stock_location,
+        )
+        # The stock count is explained by its movements: all of it came from production.
+        stock.transactions = [
+            InventoryTransaction(
+                transaction_type=TransactionType.PRODUCTION,
+                quantity_change=data.bottle_count,
+                transaction_date=datetime.combine(data.package_date, time(), UTC),
+                reason=f"Packaged from batch {data.batch_number}",
+                created_by=recorder,
+            )
+        ]
+        session.add_all([package, stock])
+        counts["packages"] += 1
+        counts["inventory"] += 1
+        counts["inventory_transactions"] += 1
+    session.flush()
+    return counts
+
+
+Step = Callable[[Session], dict[str, int]]
+
+# In dependency order: each step may look up rows the earlier ones made.
+STEPS: tuple[Step, ...] = (
+    seed_users,
+    seed_vendors,
+    seed_varieties,
+    seed_purchases,
+    seed_vessels,
+    seed_batches,
+    seed_packages,
+)
+
+
 def seed(session: Session) -> SeedReport:
-    return SeedReport()
+    """Add whatever sample rows are missing; flush, and leave the commit to the caller."""
+    report = SeedReport()
+    for step in STEPS:
+        for table, added in step(session).items():
+            report.inserted[table] = report.inserted.get(table, 0) + added
+    return report

@@ -8,11 +8,14 @@ numeric(10,3). The factors are exact by definition:
 * 1 bushel of apples = 42 lb = 19.05087954 kg. The bushel is a volume, and the
   weight a bushel of apples counts for varies by state; 42 lb is the USDA
   figure for apples and the common trade convention, so cidery uses it.
+
+Rounding is half away from zero, as PostgreSQL's ``round(numeric)`` does, so
+a CHECK constraint that recomputes a canonical amount agrees with Python.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from cidery.models.enums import Unit
 
@@ -35,7 +38,7 @@ _FACTORS: dict[Unit, Decimal] = {
 
 
 def quantize(value: Decimal, places: int = CANONICAL_PLACES) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def exact_canonical(value: Decimal, unit: Unit) -> Decimal:
@@ -44,7 +47,7 @@ def exact_canonical(value: Decimal, unit: Unit) -> Decimal:
 
 
 def to_canonical(value: Decimal, unit: Unit) -> Decimal:
-    """The amount in kg or L, rounded half-even to the stored three decimals."""
+    """The amount in kg or L, rounded to the stored three decimals."""
     return quantize(exact_canonical(value, unit))
 
 

@@ -82,7 +82,7 @@ def generate(
     runtime = _runtime()
     script = migrator.generate(runtime.engine, message)
     up, down = migrator.sql_file_paths(script)
-    console.print(f"created revision {script.revision}: {script.path}")
+    console.print(f"created revision {script.revision}: {script.path}", soft_wrap=True)
     console.print(f"SQL for review: {up.name}, {down.name}")
     console.print("read it, fix it, then regenerate the SQL with the tests' help (make test)")
 
@@ -92,7 +92,10 @@ def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply revisions up to REVISION (default: head)."""
-    runtime = _runtime()
+    apply_migrations(_runtime(), revision)
+
+
+def apply_migrations(runtime: Runtime, revision: str = "head") -> None:
     target = migrator.resolve(revision)
     with runtime.engine.connect() as conn:
         todo = migrator.pending(conn)
@@ -113,10 +116,21 @@ def rollback(
     revision: Annotated[
         str, typer.Argument(help="Revision to return to (default: one step back).")
     ] = "-1",
+    allow_data_loss: Annotated[
+        bool,
+        typer.Option(
+            "--allow-data-loss",
+            help="Drop the rows of removed tables instead of archiving them.",
+        ),
+    ] = False,
 ) -> None:
-    """Undo revisions down to REVISION (default: the last one applied)."""
+    """Undo revisions down to REVISION (default: the last one applied).
+
+    Rows in tables the rollback removes are kept in a schema cidery_archive_<rev>
+    and put back by the next migrate, unless --allow-data-loss is given.
+    """
     runtime = _runtime()
-    migrator.downgrade(runtime.engine, revision, runtime.timeouts)
+    migrator.downgrade(runtime.engine, revision, runtime.timeouts, allow_data_loss)
     with runtime.engine.connect() as conn:
         now = migrator.current_revision(conn)
     console.print(f"database at revision {now or 'base (empty)'}")
@@ -194,7 +208,10 @@ def sql_(
 @app.command("seed")
 def seed_() -> None:
     """Load the sample cidery (idempotent: a second run changes nothing)."""
-    runtime = _runtime()
+    load_seed(_runtime())
+
+
+def load_seed(runtime: Runtime) -> None:
     _require_head(runtime)
     with transaction(runtime.engine) as session:
         report = seed.seed(session)
@@ -213,7 +230,10 @@ def _require_head(runtime: Runtime) -> None:
 @app.command("smoke")
 def smoke_() -> None:
     """Read-only validation queries against the live database; exit 1 on any failure."""
-    runtime = _runtime()
+    run_smoke(_runtime())
+
+
+def run_smoke(runtime: Runtime) -> None:
     with runtime.engine.connect() as conn:
         results = smoke.run(conn)
     table = Table(title="smoke checks")
@@ -244,3 +264,12 @@ def reset(
             migrator.downgrade(runtime.engine, "base", runtime.timeouts)
     migrator.upgrade(runtime.engine, "head", runtime.timeouts)
     console.print(f"database rebuilt at revision {migrator.head()}")
+
+
+def run_everything() -> None:
+    """``make run``: the database up, at head, seeded, checked and described."""
+    runtime = _runtime()
+    apply_migrations(runtime)
+    load_seed(runtime)
+    run_smoke(runtime)
+    print_status(runtime)

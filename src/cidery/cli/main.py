@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from sqlalchemy.exc import DBAPIError
@@ -11,6 +13,7 @@ from cidery import __version__
 from cidery.cli import db
 from cidery.cli.output import fail
 from cidery.errors import CideryError
+from cidery.schemas import export
 
 app = typer.Typer(
     help="cidery: the PostgreSQL data layer of a cidery management system.",
@@ -19,6 +22,23 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
+types_app = typer.Typer(help="Types for the API layer.", no_args_is_help=True)
+app.add_typer(types_app, name="types")
+
+
+@types_app.command("export")
+def types_export(
+    directory: Annotated[Path, typer.Argument(help="Where to write <Type>.schema.json files.")],
+) -> None:
+    """Write the JSON Schema of every API type, for a TypeScript front end to generate from."""
+    for path in export.export(directory):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def run() -> None:
+    """The main job: start (or reuse) the database, migrate, seed, smoke-check, show status."""
+    db.run_everything()
 
 
 @app.command()

@@ -7,15 +7,22 @@ settings itself, so every entry point shares one way of choosing a database.
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 from alembic import context
 from sqlalchemy.engine import Connection
 
 from cidery.models import Base
 
 config = context.config
+
+# Alembic cannot compare generated-column expressions (PostgreSQL rewrites
+# them) and warns on every autogenerate; that is not a difference.
+warnings.filterwarnings("ignore", message="Computed default on")
 target_metadata = Base.metadata
 
-_COMMON = {
+_COMMON: dict[str, Any] = {
     "target_metadata": target_metadata,
     "compare_type": True,
     "compare_server_default": True,

@@ -5,6 +5,7 @@ from cidery.models.base import Base
 from cidery.models.cellar import Batch, BatchMeasurement, Vessel
 from cidery.models.costing import BatchCost, CogsItem
 from cidery.models.packaging import Inventory, InventoryTransaction, Package
+from cidery.models.pressing import PressRun, PressRunLoad
 from cidery.models.purchasing import AppleVariety, Purchase, PurchaseItem, Vendor
 from cidery.models.users import User
 
@@ -19,6 +20,8 @@ __all__ = [
     "Inventory",
     "InventoryTransaction",
     "Package",
+    "PressRun",
+    "PressRunLoad",
     "Purchase",
     "PurchaseItem",
     "User",

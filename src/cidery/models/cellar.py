@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -23,6 +24,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from cidery.models.base import Base, Entity, pg_enum
 from cidery.models.enums import BatchStatus, VesselStatus, VesselType
 
+if TYPE_CHECKING:
+    from cidery.models.pressing import PressRun
+
 
 class Vessel(Entity, Base):
     __tablename__ = "vessels"
@@ -37,6 +41,7 @@ class Vessel(Entity, Base):
     notes: Mapped[str | None] = mapped_column(Text)
 
     batches: Mapped[list[Batch]] = relationship(back_populates="vessel", lazy="raise")
+    press_runs: Mapped[list[PressRun]] = relationship(back_populates="vessel", lazy="raise")
 
     __table_args__ = (
         CheckConstraint("capacity_l > 0", name="capacity_l_positive"),

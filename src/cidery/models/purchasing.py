@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -24,6 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cidery.models.base import Base, Entity, pg_enum
 from cidery.models.enums import Unit
+
+if TYPE_CHECKING:
+    from cidery.models.pressing import PressRun, PressRunLoad
 
 
 class Vendor(Entity, Base):
@@ -36,6 +40,7 @@ class Vendor(Entity, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
 
     purchases: Mapped[list[Purchase]] = relationship(back_populates="vendor", lazy="raise")
+    press_runs: Mapped[list[PressRun]] = relationship(back_populates="vendor", lazy="raise")
 
     __table_args__ = (
         CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
@@ -57,6 +62,9 @@ class AppleVariety(Entity, Base):
     typical_brix: Mapped[Decimal | None] = mapped_column(Numeric(4, 2))
 
     purchase_items: Mapped[list[PurchaseItem]] = relationship(
+        back_populates="apple_variety", lazy="raise"
+    )
+    press_run_loads: Mapped[list[PressRunLoad]] = relationship(
         back_populates="apple_variety", lazy="raise"
     )
 
@@ -129,6 +137,12 @@ class PurchaseItem(Entity, Base):
     apple_variety: Mapped[AppleVariety] = relationship(
         back_populates="purchase_items", lazy="raise"
     )
+    press_run_loads: Mapped[list[PressRunLoad]] = relationship(
+        back_populates="purchase_item",
+        lazy="raise",
+        primaryjoin="PressRunLoad.purchase_item_id == PurchaseItem.id",
+        foreign_keys="PressRunLoad.purchase_item_id",
+    )
 
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
@@ -145,4 +159,7 @@ class PurchaseItem(Entity, Base):
         ),
         CheckConstraint("price_per_unit >= 0", name="price_per_unit_nonnegative"),
         CheckConstraint("total_cost >= 0", name="total_cost_nonnegative"),
+        # Target of press_run_loads' composite foreign key, which ties a load's
+        # variety to its purchase line's variety.
+        UniqueConstraint("id", "apple_variety_id"),
     )

@@ -1,0 +1,211 @@
+"""Pressing: press runs and the loads of fruit pressed in them.
+
+A run is one session at the press for one grower's fruit; each load is one
+bin or truck load weighed and pressed, drawn on one purchase line, so every
+kilogram pressed traces back to the line it was bought on.
+
+What the database itself guarantees (Python validation only words it nicely):
+
+* amounts are positive, Brix and pH physically possible, ``end_time`` not
+  before ``start_time``;
+* a completed run has an end time, a juice volume and a destination vessel;
+  an in-progress run has no end time;
+* canonical amounts agree with what was entered (``weight_kg`` with
+  ``weight``/``weight_unit``, ``total_juice_volume_l`` with
+  ``juice_volume``/``juice_volume_unit``), with the exact factors of
+  :mod:`cidery.units`; ``extraction_rate`` is a generated column, so it
+  cannot disagree with the totals;
+* a load's variety is its purchase line's variety: the composite foreign key
+  onto ``purchase_items (id, apple_variety_id)``;
+* deleting a run deletes its loads; deleting a vendor, vessel, purchase line,
+  variety or user that press data references is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cidery.models.base import Base, Entity, pg_enum
+from cidery.models.cellar import Vessel
+from cidery.models.enums import PressRunStatus, Unit
+from cidery.models.purchasing import AppleVariety, PurchaseItem, Vendor
+from cidery.units import KG_PER_LB, L_PER_GALLON
+
+# A kilogram of apples holds well under a litre of juice; 1.2 L/kg leaves room
+# for measurement error and still refuses the 2.2x of a pound/kilogram mix-up.
+MAX_EXTRACTION_RATE = Decimal("1.2")
+
+
+class Authored:
+    """Who created and last changed a row (``users``); null for system writes."""
+
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), index=True, sort_order=103
+    )
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), index=True, sort_order=104
+    )
+
+
+class PressRun(Entity, Authored, Base):
+    __tablename__ = "press_runs"
+
+    vendor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vendors.id"))
+    vessel_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vessels.id"))
+    status: Mapped[PressRunStatus] = mapped_column(
+        pg_enum(PressRunStatus, "press_run_status"),
+        server_default=PressRunStatus.IN_PROGRESS.value,
+    )
+    start_time: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    total_apple_weight_kg: Mapped[Decimal] = mapped_column(
+        Numeric(10, 3), server_default=text("0")
+    )
+    juice_volume: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
+    juice_volume_unit: Mapped[Unit | None] = mapped_column(pg_enum(Unit, "unit"))
+    total_juice_volume_l: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
+    extraction_rate: Mapped[Decimal | None] = mapped_column(
+        Numeric(6, 4),
+        Computed(
+            "CASE WHEN total_apple_weight_kg > 0 "
+            "THEN round(total_juice_volume_l / total_apple_weight_kg, 4) END",
+            persisted=True,
+        ),
+    )
+    labor_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    worker_count: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    vendor: Mapped[Vendor] = relationship(back_populates="press_runs", lazy="raise")
+    vessel: Mapped[Vessel | None] = relationship(back_populates="press_runs", lazy="raise")
+    loads: Mapped[list[PressRunLoad]] = relationship(
+        back_populates="press_run",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="PressRunLoad.load_sequence",
+    )
+
+    __table_args__ = (
+        CheckConstraint("total_apple_weight_kg >= 0", name="total_apple_weight_kg_nonnegative"),
+        CheckConstraint("juice_volume > 0", name="juice_volume_positive"),
+        CheckConstraint("total_juice_volume_l > 0", name="total_juice_volume_l_positive"),
+        CheckConstraint("juice_volume_unit IN ('L', 'gal')", name="juice_volume_unit_is_volume"),
+        CheckConstraint(
+            "(juice_volume IS NULL) = (juice_volume_unit IS NULL) "
+            "AND (juice_volume IS NULL) = (total_juice_volume_l IS NULL)",
+            name="juice_volume_complete",
+        ),
+        CheckConstraint(
+            "total_juice_volume_l = round(juice_volume * CASE juice_volume_unit "
+            f"WHEN 'gal' THEN {L_PER_GALLON} ELSE 1 END, 3)",
+            name="total_juice_volume_l_matches_entry",
+        ),
+        CheckConstraint(
+            f"extraction_rate > 0 AND extraction_rate <= {MAX_EXTRACTION_RATE}",
+            name="extraction_rate_range",
+        ),
+        CheckConstraint("labor_hours >= 0", name="labor_hours_nonnegative"),
+        CheckConstraint("worker_count > 0", name="worker_count_positive"),
+        CheckConstraint("end_time >= start_time", name="end_after_start"),
+        CheckConstraint(
+            "status <> 'completed' OR (end_time IS NOT NULL "
+            "AND total_juice_volume_l IS NOT NULL AND vessel_id IS NOT NULL)",
+            name="completed_has_outcome",
+        ),
+        CheckConstraint("status <> 'in_progress' OR end_time IS NULL", name="open_has_no_end"),
+        # (a) runs to resume, newest first; the partial predicate keeps deleted runs out.
+        Index(
+            "press_runs_status_idx",
+            "status",
+            text("start_time DESC"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        # (a) for one vendor and (c) a vendor's runs in a date range by status;
+        # not partial, so it also serves the foreign-key check when a vendor is deleted.
+        Index("press_runs_vendor_id_idx", "vendor_id", "status", "start_time"),
+        # (e) runs by destination vessel, newest first.
+        Index("press_runs_vessel_id_idx", "vessel_id", "start_time"),
+    )
+
+
+class PressRunLoad(Entity, Authored, Base):
+    __tablename__ = "press_run_loads"
+
+    press_run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("press_runs.id", ondelete="CASCADE")
+    )
+    purchase_item_id: Mapped[uuid.UUID] = mapped_column()
+    apple_variety_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("apple_varieties.id"), index=True
+    )
+    load_sequence: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    weight_unit: Mapped[Unit] = mapped_column(pg_enum(Unit, "unit"))
+    weight_kg: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    juice_volume_l: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
+    brix: Mapped[Decimal | None] = mapped_column(Numeric(4, 2))
+    ph: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
+    notes: Mapped[str | None] = mapped_column(Text)
+    pressed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+    press_run: Mapped[PressRun] = relationship(back_populates="loads", lazy="raise")
+    purchase_item: Mapped[PurchaseItem] = relationship(
+        back_populates="press_run_loads",
+        lazy="raise",
+        primaryjoin="PressRunLoad.purchase_item_id == PurchaseItem.id",
+        foreign_keys=[purchase_item_id],
+    )
+    apple_variety: Mapped[AppleVariety] = relationship(
+        back_populates="press_run_loads", lazy="raise"
+    )
+
+    __table_args__ = (
+        # The load's variety is by construction its purchase line's variety.
+        ForeignKeyConstraint(
+            ["purchase_item_id", "apple_variety_id"],
+            ["purchase_items.id", "purchase_items.apple_variety_id"],
+        ),
+        CheckConstraint("load_sequence > 0", name="load_sequence_positive"),
+        CheckConstraint("weight > 0", name="weight_positive"),
+        CheckConstraint("weight_kg > 0", name="weight_kg_positive"),
+        CheckConstraint("weight_unit IN ('kg', 'lb')", name="weight_unit_is_weight"),
+        CheckConstraint(
+            f"weight_kg = round(weight * CASE weight_unit WHEN 'lb' THEN {KG_PER_LB} ELSE 1 END, 3)",
+            name="weight_kg_matches_entry",
+        ),
+        CheckConstraint("juice_volume_l > 0", name="juice_volume_l_positive"),
+        CheckConstraint("brix >= 0 AND brix <= 40", name="brix_range"),
+        CheckConstraint("ph >= 0 AND ph <= 14", name="ph_range"),
+        # (b) a run's loads in sequence order; unique, so no sequence number repeats.
+        Index("press_run_loads_press_run_id_idx", "press_run_id", "load_sequence", unique=True),
+        # (d) weight already pressed per purchase line; also covers the composite
+        # foreign key, and carries what the sum reads, so it can scan the index only.
+        Index(
+            "press_run_loads_purchase_item_id_idx",
+            "purchase_item_id",
+            "apple_variety_id",
+            postgresql_include=["press_run_id", "weight_kg", "deleted_at"],
+        ),
+    )

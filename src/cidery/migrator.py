@@ -23,15 +23,21 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine
+from psycopg.errors import LockNotAvailable
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
-from cidery.errors import RevisionError
+from cidery.errors import CideryError, RevisionError
 from cidery.models import Base
 from cidery.settings import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQL_DIR = MIGRATIONS_DIR / "sql"
 _REV_ID = re.compile(r"^\d{4}$")
+
+
+class MigrationLocked(CideryError):
+    code = "migration_locked"
 
 
 @dataclass(frozen=True)
@@ -107,14 +113,58 @@ def _alembic_errors() -> Iterator[None]:
         raise RevisionError(str(exc).strip().splitlines()[0]) from exc
 
 
+# One runner at a time: every migrate and rollback holds this session-level
+# advisory lock from before it reads the current revision until it is done.
+MIGRATION_LOCK_KEY = 0x63696465  # "cide"
+DEFAULT_LOCK_WAIT = 120.0
+
+
+@contextmanager
+def migration_lock(connection: Connection, wait: float = DEFAULT_LOCK_WAIT) -> Iterator[None]:
+    """Hold the migration lock, waiting up to ``wait`` seconds for another runner."""
+    # pg_advisory_lock honours lock_timeout, so the wait needs no polling.
+    connection.execute(text(f"SET lock_timeout = '{max(int(wait * 1000), 1)}ms'"))
+    try:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    except OperationalError as exc:
+        if not isinstance(exc.orig, LockNotAvailable):
+            raise
+        connection.rollback()
+        holder = connection.execute(
+            text(
+                "SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l "
+                "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+                "AND l.granted AND l.objid = :key"
+            ),
+            {"key": MIGRATION_LOCK_KEY},
+        ).first()
+        who = f" (pid {holder.pid}, {holder.application_name or 'no name'})" if holder else ""
+        raise MigrationLocked(
+            f"another migration is running{who}; waited {wait:g}s — retry later or "
+            "raise --wait"
+        ) from exc
+    connection.execute(text("RESET lock_timeout"))
+    connection.commit()
+    try:
+        yield
+    finally:
+        connection.rollback()
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
+
+
 def _run(
     engine: Engine,
     action: str,
     target: str,
     timeouts: Timeouts | None,
     allow_data_loss: bool = False,
+    wait: float = DEFAULT_LOCK_WAIT,
 ) -> None:
-    with engine.connect() as conn, _alembic_errors():
+    with engine.connect() as conn, migration_lock(conn, wait), _alembic_errors():
+        if action == "downgrade" and current_revision(conn) is None:
+            raise RevisionError("the database has no revision applied: nothing to roll back")
+        conn.commit()
         cfg = make_config(connection=conn, timeouts=timeouts, allow_data_loss=allow_data_loss)
         if action == "upgrade":
             command.upgrade(cfg, target)
@@ -123,8 +173,13 @@ def _run(
         conn.commit()
 
 
-def upgrade(engine: Engine, target: str = "head", timeouts: Timeouts | None = None) -> None:
-    _run(engine, "upgrade", resolve(target), timeouts)
+def upgrade(
+    engine: Engine,
+    target: str = "head",
+    timeouts: Timeouts | None = None,
+    wait: float = DEFAULT_LOCK_WAIT,
+) -> None:
+    _run(engine, "upgrade", resolve(target), timeouts, wait=wait)
 
 
 def downgrade(
@@ -132,15 +187,11 @@ def downgrade(
     target: str = "-1",
     timeouts: Timeouts | None = None,
     allow_data_loss: bool = False,
+    wait: float = DEFAULT_LOCK_WAIT,
 ) -> None:
     """Undo revisions; tables a downgrade drops keep their rows in an archive schema
     unless ``allow_data_loss`` is set."""
-    target = resolve(target)
-    with engine.connect() as conn:
-        current = current_revision(conn)
-    if current is None:
-        raise RevisionError("the database has no revision applied: nothing to roll back")
-    _run(engine, "downgrade", target, timeouts, allow_data_loss)
+    _run(engine, "downgrade", resolve(target), timeouts, allow_data_loss, wait)
 
 
 def pending(connection: Connection) -> list[Script]:

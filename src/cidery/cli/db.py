@@ -87,19 +87,32 @@ def generate(
     console.print("read it, fix it, then regenerate the SQL with the tests' help (make test)")
 
 
+Wait = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        help="Seconds to wait for another migration runner to finish.",
+    ),
+]
+
+
 @app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    wait: Wait = migrator.DEFAULT_LOCK_WAIT,
 ) -> None:
     """Apply revisions up to REVISION (default: head)."""
-    apply_migrations(_runtime(), revision)
+    apply_migrations(_runtime(), revision, wait)
 
 
-def apply_migrations(runtime: Runtime, revision: str = "head") -> None:
+def apply_migrations(
+    runtime: Runtime, revision: str = "head", wait: float = migrator.DEFAULT_LOCK_WAIT
+) -> None:
     target = migrator.resolve(revision)
     with runtime.engine.connect() as conn:
         todo = migrator.pending(conn)
-    migrator.upgrade(runtime.engine, target, runtime.timeouts)
+    migrator.upgrade(runtime.engine, target, runtime.timeouts, wait)
     with runtime.engine.connect() as conn:
         now = migrator.current_revision(conn)
     applied = len(todo) - len(_pending(runtime))
@@ -123,6 +136,7 @@ def rollback(
             help="Drop the rows of removed tables instead of archiving them.",
         ),
     ] = False,
+    wait: Wait = migrator.DEFAULT_LOCK_WAIT,
 ) -> None:
     """Undo revisions down to REVISION (default: the last one applied).
 
@@ -130,7 +144,7 @@ def rollback(
     and put back by the next migrate, unless --allow-data-loss is given.
     """
     runtime = _runtime()
-    migrator.downgrade(runtime.engine, revision, runtime.timeouts, allow_data_loss)
+    migrator.downgrade(runtime.engine, revision, runtime.timeouts, allow_data_loss, wait)
     with runtime.engine.connect() as conn:
         now = migrator.current_revision(conn)
     console.print(f"database at revision {now or 'base (empty)'}")

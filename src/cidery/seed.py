@@ -619,13 +619,14 @@ def seed_packages(session: Session) -> dict[str, int]:
         batch.batch_number: batch
         for batch in session.scalars(select(Batch).where(Batch.deleted_at.is_(None)))
     }
-    existing = set(
-        session.execute(
+    existing = {
+        (batch_id, package_date, bottle_size_ml)
+        for batch_id, package_date, bottle_size_ml in session.execute(
             select(Package.batch_id, Package.package_date, Package.bottle_size_ml).where(
                 Package.deleted_at.is_(None)
             )
-        ).tuples()
-    )
+        )
+    }
     recorder = _recording_user_id(session)
     counts = {"packages": 0, "inventory": 0, "inventory_transactions": 0}
     for data in PACKAGES:

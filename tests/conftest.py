@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -35,7 +37,7 @@ def _libpq(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url() -> Iterator[str]:
     """SQLAlchemy URL of a maintenance database on the test server."""
     external = os.environ.get("CIDERY_TEST_SERVER_URL", "").strip()
     if external:
@@ -43,10 +45,16 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             hide_password=False
         )
         return
-    data_dir: Path = tmp_path_factory.mktemp("pg") / "data"
+    # Not under pytest's basetemp: pytest prunes old numbered directories there,
+    # which removes the data directory of a session still running beside this one.
+    parent = Path(tempfile.mkdtemp(prefix="cidery-test-pg-"))
+    data_dir = parent / "data"
     url = server.start(data_dir)
-    yield str(make_url(url).set(database="postgres").render_as_string(hide_password=False))
-    server.stop(data_dir)
+    try:
+        yield str(make_url(url).set(database="postgres").render_as_string(hide_password=False))
+    finally:
+        server.stop(data_dir)
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

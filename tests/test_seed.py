@@ -24,6 +24,8 @@ SEEDED_TABLES = {
     "packages",
     "inventory",
     "inventory_transactions",
+    "press_runs",
+    "press_run_loads",
 }
 
 
@@ -205,3 +207,30 @@ def test_seed_leaves_the_commit_to_the_caller(clone_url: str) -> None:
             assert row_counts(connection, SEEDED_TABLES) == dict.fromkeys(SEEDED_TABLES, 0)
     finally:
         engine.dispose()
+
+
+def test_press_runs_cover_every_status_without_overpressing(
+    session: Session, connection: Connection
+) -> None:
+    seed(session)
+    statuses = set(connection.execute(text("SELECT status::text FROM press_runs")).scalars())
+    assert statuses == {"in_progress", "completed", "cancelled"}
+    overpressed = connection.execute(
+        text(
+            "SELECT pi.id FROM purchase_items pi JOIN press_run_loads l "
+            "ON l.purchase_item_id = pi.id GROUP BY pi.id, pi.quantity_kg "
+            "HAVING sum(l.weight_kg) > pi.quantity_kg"
+        )
+    ).all()
+    assert overpressed == []
+    yields = connection.execute(
+        text("SELECT extraction_rate FROM press_runs WHERE status = 'completed'")
+    ).scalars()
+    assert all(Decimal("0.55") <= rate <= Decimal("0.75") for rate in yields)
+    totals_disagree = connection.execute(
+        text(
+            "SELECT r.id FROM press_runs r JOIN press_run_loads l ON l.press_run_id = r.id "
+            "GROUP BY r.id HAVING sum(l.weight_kg) <> r.total_apple_weight_kg"
+        )
+    ).all()
+    assert totals_disagree == []

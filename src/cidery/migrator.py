@@ -194,6 +194,21 @@ def downgrade(
     _run(engine, "downgrade", resolve(target), timeouts, allow_data_loss, wait)
 
 
+def rebuild(engine: Engine, timeouts: Timeouts | None = None) -> None:
+    """Drop every cidery object, archived rows included, and migrate from empty."""
+    with engine.connect() as conn:
+        at_base = current_revision(conn) is None
+    if not at_base:
+        downgrade(engine, "base", timeouts, allow_data_loss=True)
+    with engine.begin() as conn:
+        archives = conn.execute(
+            text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'cidery\\_archive\\_%'")
+        ).scalars()
+        for schema in archives:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    upgrade(engine, "head", timeouts)
+
+
 def pending(connection: Connection) -> list[Script]:
     """Revisions the database has not applied yet, oldest first."""
     current = current_revision(connection)

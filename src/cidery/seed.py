@@ -3,7 +3,8 @@
 The data describes one cider house over the 2023 and 2024 harvests: three
 staff accounts, five growers (one no longer supplying), eight varieties, six
 fruit invoices entered in pounds, kilograms and bushels, a vessel of every type
-and status, three batches with their readings, and one packaged run in stock.
+and status, three batches with their readings, one packaged run in stock, and
+four press runs (completed, in progress, cancelled) drawing on the fruit bought.
 
 :func:`seed` is idempotent. Every aggregate is found by its natural key — the
 same key a partial unique index enforces on live rows — and an aggregate that
@@ -36,6 +37,8 @@ from cidery.models import (
     Inventory,
     InventoryTransaction,
     Package,
+    PressRun,
+    PressRunLoad,
     Purchase,
     PurchaseItem,
     User,
@@ -45,6 +48,7 @@ from cidery.models import (
 from cidery.models.base import Entity
 from cidery.models.enums import (
     BatchStatus,
+    PressRunStatus,
     TransactionType,
     Unit,
     UserRole,
@@ -162,6 +166,31 @@ class PackageSeed:
     abv_at_packaging: Decimal | None
     stock_location: str
     reserved_bottle_count: int = 0
+
+
+@dataclass(frozen=True)
+class LoadSeed:
+    invoice_number: str
+    variety: str
+    weight: Decimal
+    weight_unit: Unit
+    brix: Decimal | None = None
+    ph: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PressRunSeed:
+    vendor: str
+    start_time: datetime
+    status: PressRunStatus
+    loads: tuple[LoadSeed, ...]
+    end_time: datetime | None = None
+    vessel: str | None = None
+    juice_volume: Decimal | None = None
+    juice_volume_unit: Unit | None = None
+    labor_hours: Decimal | None = None
+    worker_count: int | None = None
+    notes: str | None = None
 
 
 def _at(year: int, month: int, day: int, hour: int = 9) -> datetime:
@@ -417,6 +446,62 @@ PACKAGES: tuple[PackageSeed, ...] = (
     ),
 )
 
+# One run of each status. Loads draw on the purchase lines above and never
+# exceed them; the completed runs yield 0.65-0.67 L of juice per kg.
+PRESS_RUNS: tuple[PressRunSeed, ...] = (
+    PressRunSeed(
+        "Bramble Creek Farm",
+        _at(2024, 10, 2, 8),
+        PressRunStatus.COMPLETED,
+        (
+            LoadSeed("BCF-1031", "Kingston Black", D("200"), Unit.KG, D("15.4"), D("3.42")),
+            LoadSeed("BCF-1031", "Kingston Black", D("180"), Unit.KG, D("15.6"), D("3.44")),
+            LoadSeed("BCF-1031", "Dabinett", D("300"), Unit.KG, D("13.9"), D("3.85")),
+        ),
+        end_time=_at(2024, 10, 2, 12),
+        vessel="CT-1",
+        juice_volume=D("120"),
+        juice_volume_unit=Unit.GALLON,
+        labor_hours=D("3.50"),
+        worker_count=3,
+    ),
+    PressRunSeed(
+        "Old Mill Cider Apples",
+        _at(2024, 10, 10, 7),
+        PressRunStatus.COMPLETED,
+        (
+            LoadSeed("OM-24-118", "Yarlington Mill", D("800"), Unit.LB, D("14.6")),
+            LoadSeed("OM-24-118", "Yarlington Mill", D("600"), Unit.LB, D("14.4")),
+            LoadSeed("OM-24-118", "Dabinett", D("700"), Unit.LB, D("14.1")),
+        ),
+        end_time=_at(2024, 10, 10, 12),
+        vessel="FV-1",
+        juice_volume=D("620"),
+        juice_volume_unit=Unit.LITRE,
+        labor_hours=D("4.75"),
+        worker_count=2,
+        notes="Sweated fruit; slow press, good clarity.",
+    ),
+    PressRunSeed(
+        "Two Rivers Fruit Co.",
+        _at(2024, 10, 16, 8),
+        PressRunStatus.IN_PROGRESS,
+        (
+            LoadSeed("TR-5521", "Northern Spy", D("500"), Unit.LB, D("13.2"), D("3.30")),
+            LoadSeed("TR-5521", "Golden Russet", D("400"), Unit.LB, D("17.1")),
+        ),
+        notes="Stopped for the rack-and-cloth repair; resume after lunch.",
+    ),
+    PressRunSeed(
+        "Hillside Heritage Orchard",
+        _at(2024, 10, 23, 8),
+        PressRunStatus.CANCELLED,
+        (LoadSeed("HHO-2024-1022", "Northern Spy", D("150"), Unit.KG),),
+        end_time=_at(2024, 10, 23, 9),
+        notes="Cancelled: press hydraulics failed; fruit returned to the cooler.",
+    ),
+)
+
 
 # --- helpers ------------------------------------------------------------------------
 
@@ -668,6 +753,77 @@ def seed_packages(session: Session) -> dict[str, int]:
 Step = Callable[[Session], dict[str, int]]
 
 # In dependency order: each step may look up rows the earlier ones made.
+def seed_press_runs(session: Session) -> dict[str, int]:
+    vendors = _live_by_key(session, Vendor, Vendor.name)
+    vessels = _live_by_key(session, Vessel, Vessel.name)
+    # A run has no natural key of its own; the sample runs are told apart by
+    # grower and start time, which no two of them share.
+    existing = set(
+        session.execute(
+            select(PressRun.vendor_id, PressRun.start_time).where(PressRun.deleted_at.is_(None))
+        ).all()
+    )
+    lines = {
+        (invoice, variety.lower()): item
+        for invoice, variety, item in session.execute(
+            select(Purchase.invoice_number, AppleVariety.name, PurchaseItem)
+            .join(PurchaseItem.purchase)
+            .join(PurchaseItem.apple_variety)
+            .where(PurchaseItem.deleted_at.is_(None), Purchase.deleted_at.is_(None))
+        ).all()
+    }
+    recorder = _recording_user_id(session)
+    runs = loads = 0
+    for data in PRESS_RUNS:
+        vendor = vendors[data.vendor.lower()]
+        if (vendor.id, data.start_time) in existing:
+            continue
+        run_loads = []
+        for sequence, load in enumerate(data.loads, start=1):
+            item = lines[(load.invoice_number, load.variety.lower())]
+            run_loads.append(
+                PressRunLoad(
+                    purchase_item_id=item.id,
+                    apple_variety_id=item.apple_variety_id,
+                    load_sequence=sequence,
+                    weight=load.weight,
+                    weight_unit=load.weight_unit,
+                    weight_kg=to_canonical(load.weight, load.weight_unit),
+                    brix=load.brix,
+                    ph=load.ph,
+                    pressed_at=data.start_time,
+                    created_by=recorder,
+                )
+            )
+        juice_l = (
+            to_canonical(data.juice_volume, data.juice_volume_unit)
+            if data.juice_volume is not None and data.juice_volume_unit is not None
+            else None
+        )
+        session.add(
+            PressRun(
+                vendor_id=vendor.id,
+                vessel_id=vessels[data.vessel.lower()].id if data.vessel else None,
+                status=data.status,
+                start_time=data.start_time,
+                end_time=data.end_time,
+                total_apple_weight_kg=sum((load.weight_kg for load in run_loads), D(0)),
+                juice_volume=data.juice_volume,
+                juice_volume_unit=data.juice_volume_unit,
+                total_juice_volume_l=juice_l,
+                labor_hours=data.labor_hours,
+                worker_count=data.worker_count,
+                notes=data.notes,
+                created_by=recorder,
+                loads=run_loads,
+            )
+        )
+        runs += 1
+        loads += len(run_loads)
+    session.flush()
+    return {"press_runs": runs, "press_run_loads": loads}
+
+
 STEPS: tuple[Step, ...] = (
     seed_users,
     seed_vendors,
@@ -676,6 +832,7 @@ STEPS: tuple[Step, ...] = (
     seed_vessels,
     seed_batches,
     seed_packages,
+    seed_press_runs,
 )
 
 

@@ -273,10 +273,7 @@ def reset(
             f"refusing to reset {describe_url(runtime.url)}: it is not the embedded "
             "development database; pass --yes if you mean it"
         )
-    with runtime.engine.connect() as conn:
-        if migrator.current_revision(conn) is not None:
-            migrator.downgrade(runtime.engine, "base", runtime.timeouts)
-    migrator.upgrade(runtime.engine, "head", runtime.timeouts)
+    migrator.rebuild(runtime.engine, runtime.timeouts)
     console.print(f"database rebuilt at revision {migrator.head()}")
 
 

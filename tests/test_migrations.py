@@ -54,7 +54,8 @@ def test_upgrade_downgrade_upgrade_round_trip(empty_url: str) -> None:
         first = _snapshot(engine)
         # The snapshot must see the schema, or the comparisons below prove nothing.
         assert set(first["tables"]) == set(Base.metadata.tables)
-        assert first["enums"] and first["functions"] and first["triggers"]
+        for section in ("constraints", "indexes", "enums", "functions", "triggers"):
+            assert first[section], section
 
         migrator.downgrade(engine, "base")
         with engine.connect() as conn:

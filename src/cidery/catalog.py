@@ -125,6 +125,26 @@ _ENUMS = text(
     """
 )
 
+_DOMAINS = text(
+    """
+    SELECT t.typname AS name,
+           format_type(t.typbasetype, t.typtypmod) AS type,
+           NOT t.typnotnull AS nullable,
+           t.typdefault AS default,
+           k.conname AS constraint_name,
+           pg_get_constraintdef(k.oid) AS definition
+    FROM pg_type t
+    JOIN pg_namespace n ON n.oid = t.typnamespace
+    LEFT JOIN pg_constraint k ON k.contypid = t.oid AND k.contype = 'c'
+    WHERE n.nspname = :schema
+      AND t.typtype = 'd'
+      AND """
+    + _NOT_FROM_EXTENSION.format(catalog="'pg_type'", oid="t.oid")
+    + """
+    ORDER BY t.typname, k.conname
+    """
+)
+
 _TRIGGERS = text(
     """
     SELECT c.relname AS table_name,
@@ -216,28 +236,33 @@ _EXTENSIONS = text(
 def schema_snapshot(connection: Connection, schema: str = "public") -> dict[str, Any]:
     """Every object of ``schema`` as sorted, JSON-friendly data; equal schemas give equal dicts.
 
-    Keys: ``tables`` (table -> its columns, in column order), ``constraints``
-    and ``triggers`` (``"table.name"`` -> details), ``indexes`` (index name ->
-    details), ``enums`` (type -> labels in order), ``functions`` (``name(args)``
-    -> ``CREATE FUNCTION`` text), ``views``, ``sequences`` and ``extensions``.
+    Keys:
+
+    * ``tables``: table -> column -> position (1, 2, ...), formatted type,
+      nullability, default expression, identity, generation, collation;
+    * ``constraints`` and ``triggers``: ``"table.name"`` -> table, name and
+      definition (and a constraint's type);
+    * ``indexes``: index name -> table and ``CREATE INDEX`` text;
+    * ``enums``: type -> labels in order; ``domains``: type -> base type,
+      nullability, default and CHECKs;
+    * ``functions``: ``name(argument types)`` -> ``CREATE FUNCTION`` text;
+    * ``views``, ``sequences``, and the names of ``extensions`` installed here.
     """
     params = {"schema": schema, "ignored": list(IGNORED_TABLES)}
 
-    tables: dict[str, list[dict[str, Any]]] = {}
+    tables: dict[str, dict[str, dict[str, Any]]] = {}
     for row in connection.execute(_COLUMNS, params).mappings():
-        columns = tables.setdefault(row["table_name"], [])
-        columns.append(
-            {
-                "name": row["name"],
-                "position": len(columns) + 1,
-                "type": row["type"],
-                "nullable": row["nullable"],
-                "default": row["default"],
-                "identity": row["identity"] or None,
-                "generated": row["generated"] or None,
-                "collation": row["collation"],
-            }
-        )
+        columns = tables.setdefault(row["table_name"], {})
+        columns[row["name"]] = {
+            # 1, 2, 3 ... whatever columns were dropped on the way.
+            "position": len(columns) + 1,
+            "type": row["type"],
+            "nullable": row["nullable"],
+            "default": row["default"],
+            "identity": row["identity"] or None,
+            "generated": row["generated"] or None,
+            "collation": row["collation"],
+        }
 
     constraints = {
         f"{row['table_name']}.{row['name']}": {
@@ -257,6 +282,20 @@ def schema_snapshot(connection: Connection, schema: str = "public") -> dict[str,
     enums = {
         row["name"]: list(row["labels"]) for row in connection.execute(_ENUMS, params).mappings()
     }
+
+    domains: dict[str, dict[str, Any]] = {}
+    for row in connection.execute(_DOMAINS, params).mappings():
+        domain = domains.setdefault(
+            row["name"],
+            {
+                "type": row["type"],
+                "nullable": row["nullable"],
+                "default": row["default"],
+                "constraints": {},
+            },
+        )
+        if row["constraint_name"] is not None:
+            domain["constraints"][row["constraint_name"]] = row["definition"]
 
     triggers = {
         f"{row['table_name']}.{row['name']}": {
@@ -290,6 +329,7 @@ def schema_snapshot(connection: Connection, schema: str = "public") -> dict[str,
         "constraints": constraints,
         "indexes": indexes,
         "enums": enums,
+        "domains": domains,
         "triggers": triggers,
         "functions": functions,
         "views": views,
@@ -303,10 +343,16 @@ def is_empty(snapshot: dict[str, Any]) -> bool:
     return not any(snapshot.values())
 
 
-def snapshot_differences(
-    expected: dict[str, Any], actual: dict[str, Any], path: str = ""
-) -> list[str]:
-    """Every difference between two snapshots, one readable line each (empty when equal)."""
+def snapshot_differences(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
+    """Every difference between two snapshots, one readable line each (empty when equal).
+
+    Lines name the path to what differs, e.g. ``tables.vendors.name.nullable:
+    expected False, found True`` or ``unexpected: indexes.vendors_note_idx``.
+    """
+    return _differences(expected, actual, "")
+
+
+def _differences(expected: Any, actual: Any, path: str) -> list[str]:
     if isinstance(expected, dict) and isinstance(actual, dict):
         lines: list[str] = []
         for key in sorted(expected.keys() | actual.keys(), key=str):
@@ -316,7 +362,7 @@ def snapshot_differences(
             elif key not in expected:
                 lines.append(f"unexpected: {where}")
             else:
-                lines.extend(snapshot_differences(expected[key], actual[key], where))
+                lines.extend(_differences(expected[key], actual[key], where))
         return lines
     if expected != actual:
         return [f"{path or '<snapshot>'}: expected {expected!r}, found {actual!r}"]

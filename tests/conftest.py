@@ -41,8 +41,10 @@ def server_url() -> Iterator[str]:
     """SQLAlchemy URL of a maintenance database on the test server."""
     external = os.environ.get("CIDERY_TEST_SERVER_URL", "").strip()
     if external:
-        yield make_url(external).set(drivername="postgresql+psycopg").render_as_string(
-            hide_password=False
+        yield (
+            make_url(external)
+            .set(drivername="postgresql+psycopg")
+            .render_as_string(hide_password=False)
         )
         return
     # Not under pytest's basetemp: pytest prunes old numbered directories there,
@@ -84,7 +86,9 @@ def create_database(server_url: str) -> Iterator[Callable[..., str]]:
 def drop_database(server_url: str, url: str) -> None:
     name = make_url(url).database
     with psycopg.connect(_libpq(server_url), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture(scope="session")

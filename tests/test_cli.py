@@ -212,11 +212,6 @@ def test_sql_prints_the_upgrade(results: dict[str, Result]) -> None:
     assert result.stdout.rstrip().endswith("COMMIT;")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`db sql` prints through Rich, which hard-wraps lines at the console width "
-    "(80 columns in a pipe); print the text as is (typer.echo(sql, nl=False))",
-)
 def test_sql_output_is_exactly_the_sql(results: dict[str, Result]) -> None:
     """``cidery db sql base:head > upgrade.sql`` must give the DBA the SQL, byte for byte."""
     expected = migrator.offline_sql("base:head")

@@ -8,6 +8,7 @@ key gets one generated from the metadata, so a new rule cannot go untested.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -15,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import CheckConstraint, Connection, ForeignKeyConstraint, text
+from sqlalchemy import CheckConstraint, Connection, ForeignKeyConstraint, Numeric, text
 from sqlalchemy.exc import IntegrityError
 
 from cidery.models import Base
@@ -489,3 +490,52 @@ def test_every_updated_at_table_has_the_trigger(connection: Connection) -> None:
         )
     ).scalars()
     assert sorted(triggered) == tables_with_updated_at()
+
+
+# --- NaN ----------------------------------------------------------------------------
+
+# PostgreSQL's numeric accepts 'NaN' and orders it above every number, so a bare
+# "> 0" would let it through; every amount CHECK says "<> 'NaN'" as well.
+NAN_GUARDED = sorted(
+    (table.name, column.name)
+    for table in Base.metadata.sorted_tables
+    for column in table.columns
+    if isinstance(column.type, Numeric)
+    and any(
+        re.search(rf"\b{column.name} <> 'NaN'", str(constraint.sqltext))
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+    )
+)
+
+
+# Columns a CHECK ties to guarded ones, so NaN cannot satisfy it.
+NAN_BY_EQUATION = {("batch_costs", "total_cost")}
+
+
+def test_every_numeric_amount_is_nan_guarded() -> None:
+    unguarded = [
+        f"{table.name}.{column.name}"
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, Numeric)
+        and column.computed is None
+        and (table.name, column.name) not in NAN_GUARDED
+        and (table.name, column.name) not in NAN_BY_EQUATION
+        and not any(
+            column.name in str(constraint.sqltext) and "<=" in str(constraint.sqltext)
+            for constraint in table.constraints
+            if isinstance(constraint, CheckConstraint)
+        )
+    ]
+    assert unguarded == []
+
+
+@pytest.mark.parametrize(
+    ("table", "column"), sorted([*NAN_GUARDED, *NAN_BY_EQUATION]), ids=lambda v: str(v)
+)
+def test_nan_amount_is_refused(connection: Connection, ids: Ids, table: str, column: str) -> None:
+    with pytest.raises(IntegrityError), connection.begin_nested():
+        connection.execute(
+            text(f"UPDATE {table} SET {column} = 'NaN' WHERE id = :id"), {"id": ids[table]}
+        )

@@ -97,11 +97,6 @@ def test_lb_with_3_decimals_does_not_round_trip(entered: str, shown: str) -> Non
     assert from_canonical(canonical, Unit.LB, places=3) == Decimal(shown)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: cidery.units -> cidery.models.enums runs cidery/models/__init__, "
-    "whose pressing module imports cidery.units while it is half-initialised",
-)
 def test_units_can_be_imported_first() -> None:
     result = subprocess.run(
         [sys.executable, "-c", "import cidery.units"],

@@ -140,8 +140,7 @@ def migration_lock(connection: Connection, wait: float = DEFAULT_LOCK_WAIT) -> I
         ).first()
         who = f" (pid {holder.pid}, {holder.application_name or 'no name'})" if holder else ""
         raise MigrationLocked(
-            f"another migration is running{who}; waited {wait:g}s — retry later or "
-            "raise --wait"
+            f"another migration is running{who}; waited {wait:g}s — retry later or raise --wait"
         ) from exc
     connection.execute(text("RESET lock_timeout"))
     connection.commit()
@@ -315,7 +314,9 @@ def _describe(diff: Any) -> str:
     kind, *rest = diff
     if kind.startswith("modify_"):
         _schema, table, column, _info, old, new = rest
-        return f"{kind.removeprefix('modify_')} of {table}.{column}: database {old!r}, models {new!r}"
+        return (
+            f"{kind.removeprefix('modify_')} of {table}.{column}: database {old!r}, models {new!r}"
+        )
     obj = rest[-1] if kind.endswith("column") else rest[0]
     where = f"{rest[1]}." if kind.endswith("column") else ""
     name = getattr(obj, "name", obj)

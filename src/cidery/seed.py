@@ -752,6 +752,7 @@ def seed_packages(session: Session) -> dict[str, int]:
 
 Step = Callable[[Session], dict[str, int]]
 
+
 # In dependency order: each step may look up rows the earlier ones made.
 def seed_press_runs(session: Session) -> dict[str, int]:
     vendors = _live_by_key(session, Vendor, Vendor.name)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from cidery.models.enums import Unit
+from cidery.enums import Unit
 
 CANONICAL_PLACES = 3
 KG_PER_LB = Decimal("0.45359237")

@@ -571,11 +571,6 @@ NAN_CASES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="bug: the amount CHECKs of press_runs/press_run_loads let NaN through",
-)
 @pytest.mark.parametrize(("table", "assignments"), NAN_CASES)
 def test_nan_amounts_are_refused(
     session: Session, pressing: Pressing, table: str, assignments: str

@@ -15,7 +15,9 @@ from cidery.db import describe_url, transaction
 from cidery.errors import CideryError
 from cidery.status import database_status
 
-app = typer.Typer(help="Migrate, seed, check and inspect the cidery database.", no_args_is_help=True)
+app = typer.Typer(
+    help="Migrate, seed, check and inspect the cidery database.", no_args_is_help=True
+)
 server_app = typer.Typer(help="The embedded PostgreSQL server.", no_args_is_help=True)
 app.add_typer(server_app, name="server")
 
@@ -212,8 +214,8 @@ def sql_(
     ],
 ) -> None:
     """Print the SQL of a revision range, for DBAs who apply by hand."""
-    runtime = Runtime()
-    console.print(migrator.offline_sql(revision_range, runtime.timeouts), markup=False)
+    # Plain echo: Rich would wrap long lines and read "[...]" as markup.
+    typer.echo(migrator.offline_sql(revision_range, Runtime().timeouts), nl=False)
 
 
 # --- data ---------------------------------------------------------------------------

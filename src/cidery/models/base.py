@@ -39,6 +39,20 @@ def pg_enum(enum_class: type[enum.Enum], name: str) -> Enum:
     )
 
 
+def positive(column: str) -> str:
+    """CHECK expression: ``column`` > 0 and a number.
+
+    PostgreSQL's numeric accepts 'NaN' and orders it above every number, so a
+    bare ``> 0`` lets NaN through.
+    """
+    return f"{column} > 0 AND {column} <> 'NaN'"
+
+
+def nonnegative(column: str) -> str:
+    """CHECK expression: ``column`` >= 0 and a number (see :func:`positive`)."""
+    return f"{column} >= 0 AND {column} <> 'NaN'"
+
+
 class UUIDPrimaryKey:
     id: Mapped[uuid.UUID] = mapped_column(
         primary_key=True, server_default=text("gen_random_uuid()"), sort_order=-100

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cidery.models.base import Base, Entity, pg_enum
+from cidery.models.base import Base, Entity, nonnegative, pg_enum, positive
 from cidery.models.enums import BatchStatus, VesselStatus, VesselType
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class Vessel(Entity, Base):
     press_runs: Mapped[list[PressRun]] = relationship(back_populates="vessel", lazy="raise")
 
     __table_args__ = (
-        CheckConstraint("capacity_l > 0", name="capacity_l_positive"),
+        CheckConstraint(positive("capacity_l"), name="capacity_l_positive"),
         CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
         Index(
             "vessels_name_key",
@@ -82,8 +82,8 @@ class Batch(Entity, Base):
     )
 
     __table_args__ = (
-        CheckConstraint("initial_volume_l > 0", name="initial_volume_l_positive"),
-        CheckConstraint("current_volume_l >= 0", name="current_volume_l_nonnegative"),
+        CheckConstraint(positive("initial_volume_l"), name="initial_volume_l_positive"),
+        CheckConstraint(nonnegative("current_volume_l"), name="current_volume_l_nonnegative"),
         CheckConstraint("target_abv >= 0 AND target_abv <= 100", name="target_abv_range"),
         CheckConstraint("actual_abv >= 0 AND actual_abv <= 100", name="actual_abv_range"),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
@@ -125,7 +125,7 @@ class BatchMeasurement(Entity, Base):
         CheckConstraint("ph >= 0 AND ph <= 14", name="ph_range"),
         CheckConstraint("abv >= 0 AND abv <= 100", name="abv_range"),
         CheckConstraint("temperature_c >= -20 AND temperature_c <= 100", name="temperature_range"),
-        CheckConstraint("volume_l >= 0", name="volume_l_nonnegative"),
+        CheckConstraint(nonnegative("volume_l"), name="volume_l_nonnegative"),
         CheckConstraint(
             "num_nonnulls(specific_gravity, brix, ph, abv, temperature_c, volume_l) > 0",
             name="has_a_reading",

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Numeric, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cidery.models.base import Base, Entity, pg_enum
+from cidery.models.base import Base, Entity, nonnegative, pg_enum, positive
 from cidery.models.enums import CogsItemType, Unit
 
 
@@ -30,16 +30,18 @@ class BatchCost(Entity, Base):
 
     __table_args__ = (
         CheckConstraint(
-            "total_apple_cost >= 0 AND labor_cost >= 0 AND overhead_cost >= 0 "
-            "AND packaging_cost >= 0",
+            " AND ".join(
+                nonnegative(column)
+                for column in ("total_apple_cost", "labor_cost", "overhead_cost", "packaging_cost")
+            ),
             name="components_nonnegative",
         ),
         CheckConstraint(
             "total_cost = total_apple_cost + labor_cost + overhead_cost + packaging_cost",
             name="total_is_sum",
         ),
-        CheckConstraint("cost_per_bottle >= 0", name="cost_per_bottle_nonnegative"),
-        CheckConstraint("cost_per_l >= 0", name="cost_per_l_nonnegative"),
+        CheckConstraint(nonnegative("cost_per_bottle"), name="cost_per_bottle_nonnegative"),
+        CheckConstraint(nonnegative("cost_per_l"), name="cost_per_l_nonnegative"),
     )
 
 
@@ -52,12 +54,10 @@ class CogsItem(Entity, Base):
     cost: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     quantity: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
     unit: Mapped[Unit | None] = mapped_column(pg_enum(Unit, "unit"))
-    applied_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
-        CheckConstraint("cost >= 0", name="cost_nonnegative"),
-        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(nonnegative("cost"), name="cost_nonnegative"),
+        CheckConstraint(positive("quantity"), name="quantity_positive"),
         CheckConstraint("(quantity IS NULL) = (unit IS NULL)", name="quantity_has_unit"),
     )

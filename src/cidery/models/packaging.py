@@ -6,11 +6,20 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
-from sqlalchemy import func
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cidery.models.base import Base, Entity, pg_enum
+from cidery.models.base import Base, Entity, pg_enum, positive
 from cidery.models.enums import TransactionType
 
 
@@ -28,7 +37,7 @@ class Package(Entity, Base):
     inventory: Mapped[list[Inventory]] = relationship(back_populates="package", lazy="raise")
 
     __table_args__ = (
-        CheckConstraint("volume_packaged_l > 0", name="volume_packaged_l_positive"),
+        CheckConstraint(positive("volume_packaged_l"), name="volume_packaged_l_positive"),
         CheckConstraint("bottle_size_ml > 0", name="bottle_size_ml_positive"),
         CheckConstraint("bottle_count > 0", name="bottle_count_positive"),
         CheckConstraint(

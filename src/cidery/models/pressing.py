@@ -42,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cidery.models.base import Base, Entity, pg_enum
+from cidery.models.base import Base, Entity, nonnegative, pg_enum, positive
 from cidery.models.cellar import Vessel
 from cidery.models.enums import PressRunStatus, Unit
 from cidery.models.purchasing import AppleVariety, PurchaseItem, Vendor
@@ -73,13 +73,9 @@ class PressRun(Entity, Authored, Base):
         pg_enum(PressRunStatus, "press_run_status"),
         server_default=PressRunStatus.IN_PROGRESS.value,
     )
-    start_time: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    total_apple_weight_kg: Mapped[Decimal] = mapped_column(
-        Numeric(10, 3), server_default=text("0")
-    )
+    total_apple_weight_kg: Mapped[Decimal] = mapped_column(Numeric(10, 3), server_default=text("0"))
     juice_volume: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
     juice_volume_unit: Mapped[Unit | None] = mapped_column(pg_enum(Unit, "unit"))
     total_juice_volume_l: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
@@ -106,9 +102,11 @@ class PressRun(Entity, Authored, Base):
     )
 
     __table_args__ = (
-        CheckConstraint("total_apple_weight_kg >= 0", name="total_apple_weight_kg_nonnegative"),
-        CheckConstraint("juice_volume > 0", name="juice_volume_positive"),
-        CheckConstraint("total_juice_volume_l > 0", name="total_juice_volume_l_positive"),
+        CheckConstraint(
+            nonnegative("total_apple_weight_kg"), name="total_apple_weight_kg_nonnegative"
+        ),
+        CheckConstraint(positive("juice_volume"), name="juice_volume_positive"),
+        CheckConstraint(positive("total_juice_volume_l"), name="total_juice_volume_l_positive"),
         CheckConstraint("juice_volume_unit IN ('L', 'gal')", name="juice_volume_unit_is_volume"),
         CheckConstraint(
             "(juice_volume IS NULL) = (juice_volume_unit IS NULL) "
@@ -124,7 +122,7 @@ class PressRun(Entity, Authored, Base):
             f"extraction_rate > 0 AND extraction_rate <= {MAX_EXTRACTION_RATE}",
             name="extraction_rate_range",
         ),
-        CheckConstraint("labor_hours >= 0", name="labor_hours_nonnegative"),
+        CheckConstraint(nonnegative("labor_hours"), name="labor_hours_nonnegative"),
         CheckConstraint("worker_count > 0", name="worker_count_positive"),
         CheckConstraint("end_time >= start_time", name="end_after_start"),
         CheckConstraint(
@@ -151,9 +149,7 @@ class PressRun(Entity, Authored, Base):
 class PressRunLoad(Entity, Authored, Base):
     __tablename__ = "press_run_loads"
 
-    press_run_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("press_runs.id", ondelete="CASCADE")
-    )
+    press_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("press_runs.id", ondelete="CASCADE"))
     purchase_item_id: Mapped[uuid.UUID] = mapped_column()
     apple_variety_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("apple_varieties.id"), index=True
@@ -166,9 +162,7 @@ class PressRunLoad(Entity, Authored, Base):
     brix: Mapped[Decimal | None] = mapped_column(Numeric(4, 2))
     ph: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
     notes: Mapped[str | None] = mapped_column(Text)
-    pressed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    pressed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     press_run: Mapped[PressRun] = relationship(back_populates="loads", lazy="raise")
     purchase_item: Mapped[PurchaseItem] = relationship(
@@ -188,14 +182,15 @@ class PressRunLoad(Entity, Authored, Base):
             ["purchase_items.id", "purchase_items.apple_variety_id"],
         ),
         CheckConstraint("load_sequence > 0", name="load_sequence_positive"),
-        CheckConstraint("weight > 0", name="weight_positive"),
-        CheckConstraint("weight_kg > 0", name="weight_kg_positive"),
+        CheckConstraint(positive("weight"), name="weight_positive"),
+        CheckConstraint(positive("weight_kg"), name="weight_kg_positive"),
         CheckConstraint("weight_unit IN ('kg', 'lb')", name="weight_unit_is_weight"),
         CheckConstraint(
-            f"weight_kg = round(weight * CASE weight_unit WHEN 'lb' THEN {KG_PER_LB} ELSE 1 END, 3)",
+            "weight_kg = round(weight * "
+            f"CASE weight_unit WHEN 'lb' THEN {KG_PER_LB} ELSE 1 END, 3)",
             name="weight_kg_matches_entry",
         ),
-        CheckConstraint("juice_volume_l > 0", name="juice_volume_l_positive"),
+        CheckConstraint(positive("juice_volume_l"), name="juice_volume_l_positive"),
         CheckConstraint("brix >= 0 AND brix <= 40", name="brix_range"),
         CheckConstraint("ph >= 0 AND ph <= 14", name="ph_range"),
         # (b) a run's loads in sequence order; unique, so no sequence number repeats.

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cidery.models.base import Base, Entity, pg_enum
+from cidery.models.base import Base, Entity, nonnegative, pg_enum, positive
 from cidery.models.enums import Unit
 
 if TYPE_CHECKING:
@@ -34,9 +34,7 @@ class Vendor(Entity, Base):
     __tablename__ = "vendors"
 
     name: Mapped[str] = mapped_column(String(200))
-    contact_info: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, server_default=text("'{}'::jsonb")
-    )
+    contact_info: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
 
     purchases: Mapped[list[Purchase]] = relationship(back_populates="vendor", lazy="raise")
@@ -95,7 +93,7 @@ class Purchase(Entity, Base):
     )
 
     __table_args__ = (
-        CheckConstraint("total_cost >= 0", name="total_cost_nonnegative"),
+        CheckConstraint(nonnegative("total_cost"), name="total_cost_nonnegative"),
         Index("purchases_purchase_date_idx", "purchase_date"),
         # The seed and the importers identify a purchase by its vendor's invoice number.
         Index(
@@ -145,9 +143,9 @@ class PurchaseItem(Entity, Base):
     )
 
     __table_args__ = (
-        CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint("quantity_kg > 0", name="quantity_kg_positive"),
-        CheckConstraint("quantity_l > 0", name="quantity_l_positive"),
+        CheckConstraint(positive("quantity"), name="quantity_positive"),
+        CheckConstraint(positive("quantity_kg"), name="quantity_kg_positive"),
+        CheckConstraint(positive("quantity_l"), name="quantity_l_positive"),
         # Fruit is weighed: an entry by weight or bushel needs its canonical kilograms.
         CheckConstraint(
             "unit NOT IN ('kg', 'lb', 'bushel') OR quantity_kg IS NOT NULL",
@@ -157,8 +155,8 @@ class PurchaseItem(Entity, Base):
             "unit NOT IN ('L', 'gal') OR quantity_l IS NOT NULL",
             name="volume_has_quantity_l",
         ),
-        CheckConstraint("price_per_unit >= 0", name="price_per_unit_nonnegative"),
-        CheckConstraint("total_cost >= 0", name="total_cost_nonnegative"),
+        CheckConstraint(nonnegative("price_per_unit"), name="price_per_unit_nonnegative"),
+        CheckConstraint(nonnegative("total_cost"), name="total_cost_nonnegative"),
         # Target of press_run_loads' composite foreign key, which ties a load's
         # variety to its purchase line's variety.
         UniqueConstraint("id", "apple_variety_id"),

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Select, and_, func, select
 
@@ -102,12 +102,14 @@ class Pattern:
     key: str
     description: str
     index: str
-    build: Callable[..., Select[Unpack[tuple[Any, ...]]]]
+    build: Callable[..., Select[*tuple[Any, ...]]]
 
 
 PATTERNS: tuple[Pattern, ...] = (
     Pattern("a", "runs to resume (all vendors)", "press_runs_status_idx", runs_to_resume),
-    Pattern("a-vendor", "runs to resume for one vendor", "press_runs_vendor_id_idx", runs_to_resume),
+    Pattern(
+        "a-vendor", "runs to resume for one vendor", "press_runs_vendor_id_idx", runs_to_resume
+    ),
     Pattern("b", "one run's loads in sequence", "press_run_loads_press_run_id_idx", run_loads),
     Pattern("c", "a vendor's runs in a date range", "press_runs_vendor_id_idx", vendor_runs),
     Pattern(

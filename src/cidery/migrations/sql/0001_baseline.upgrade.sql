@@ -94,7 +94,7 @@ CREATE TABLE vessels (
     updated_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL, 
     deleted_at TIMESTAMP WITH TIME ZONE, 
     CONSTRAINT vessels_pkey PRIMARY KEY (id), 
-    CONSTRAINT vessels_capacity_l_positive_check CHECK (capacity_l > 0), 
+    CONSTRAINT vessels_capacity_l_positive_check CHECK (capacity_l > 0 AND capacity_l <> 'NaN'), 
     CONSTRAINT vessels_name_not_blank_check CHECK (length(btrim(name)) > 0)
 );
 
@@ -142,9 +142,9 @@ CREATE TABLE batches (
     deleted_at TIMESTAMP WITH TIME ZONE, 
     CONSTRAINT batches_pkey PRIMARY KEY (id), 
     CONSTRAINT batches_actual_abv_range_check CHECK (actual_abv >= 0 AND actual_abv <= 100), 
-    CONSTRAINT batches_current_volume_l_nonnegative_check CHECK (current_volume_l >= 0), 
+    CONSTRAINT batches_current_volume_l_nonnegative_check CHECK (current_volume_l >= 0 AND current_volume_l <> 'NaN'), 
     CONSTRAINT batches_dates_ordered_check CHECK (end_date IS NULL OR end_date >= start_date), 
-    CONSTRAINT batches_initial_volume_l_positive_check CHECK (initial_volume_l > 0), 
+    CONSTRAINT batches_initial_volume_l_positive_check CHECK (initial_volume_l > 0 AND initial_volume_l <> 'NaN'), 
     CONSTRAINT batches_target_abv_range_check CHECK (target_abv >= 0 AND target_abv <= 100), 
     CONSTRAINT batches_vessel_id_fkey FOREIGN KEY(vessel_id) REFERENCES vessels (id)
 );
@@ -166,7 +166,7 @@ CREATE TABLE purchases (
     updated_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL, 
     deleted_at TIMESTAMP WITH TIME ZONE, 
     CONSTRAINT purchases_pkey PRIMARY KEY (id), 
-    CONSTRAINT purchases_total_cost_nonnegative_check CHECK (total_cost >= 0), 
+    CONSTRAINT purchases_total_cost_nonnegative_check CHECK (total_cost >= 0 AND total_cost <> 'NaN'), 
     CONSTRAINT purchases_vendor_id_fkey FOREIGN KEY(vendor_id) REFERENCES vendors (id)
 );
 
@@ -191,9 +191,9 @@ CREATE TABLE batch_costs (
     updated_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL, 
     deleted_at TIMESTAMP WITH TIME ZONE, 
     CONSTRAINT batch_costs_pkey PRIMARY KEY (id), 
-    CONSTRAINT batch_costs_cost_per_bottle_nonnegative_check CHECK (cost_per_bottle >= 0), 
-    CONSTRAINT batch_costs_cost_per_l_nonnegative_check CHECK (cost_per_l >= 0), 
-    CONSTRAINT batch_costs_components_nonnegative_check CHECK (total_apple_cost >= 0 AND labor_cost >= 0 AND overhead_cost >= 0 AND packaging_cost >= 0), 
+    CONSTRAINT batch_costs_cost_per_bottle_nonnegative_check CHECK (cost_per_bottle >= 0 AND cost_per_bottle <> 'NaN'), 
+    CONSTRAINT batch_costs_cost_per_l_nonnegative_check CHECK (cost_per_l >= 0 AND cost_per_l <> 'NaN'), 
+    CONSTRAINT batch_costs_components_nonnegative_check CHECK (total_apple_cost >= 0 AND total_apple_cost <> 'NaN' AND labor_cost >= 0 AND labor_cost <> 'NaN' AND overhead_cost >= 0 AND overhead_cost <> 'NaN' AND packaging_cost >= 0 AND packaging_cost <> 'NaN'), 
     CONSTRAINT batch_costs_total_is_sum_check CHECK (total_cost = total_apple_cost + labor_cost + overhead_cost + packaging_cost), 
     CONSTRAINT batch_costs_batch_id_fkey FOREIGN KEY(batch_id) REFERENCES batches (id), 
     CONSTRAINT batch_costs_batch_id_key UNIQUE (batch_id)
@@ -221,7 +221,7 @@ CREATE TABLE batch_measurements (
     CONSTRAINT batch_measurements_ph_range_check CHECK (ph >= 0 AND ph <= 14), 
     CONSTRAINT batch_measurements_specific_gravity_range_check CHECK (specific_gravity >= 0.9 AND specific_gravity <= 1.2), 
     CONSTRAINT batch_measurements_temperature_range_check CHECK (temperature_c >= -20 AND temperature_c <= 100), 
-    CONSTRAINT batch_measurements_volume_l_nonnegative_check CHECK (volume_l >= 0), 
+    CONSTRAINT batch_measurements_volume_l_nonnegative_check CHECK (volume_l >= 0 AND volume_l <> 'NaN'), 
     CONSTRAINT batch_measurements_batch_id_fkey FOREIGN KEY(batch_id) REFERENCES batches (id) ON DELETE CASCADE, 
     CONSTRAINT batch_measurements_measured_by_fkey FOREIGN KEY(measured_by) REFERENCES users (id)
 );
@@ -244,8 +244,8 @@ CREATE TABLE cogs_items (
     deleted_at TIMESTAMP WITH TIME ZONE, 
     CONSTRAINT cogs_items_pkey PRIMARY KEY (id), 
     CONSTRAINT cogs_items_quantity_has_unit_check CHECK ((quantity IS NULL) = (unit IS NULL)), 
-    CONSTRAINT cogs_items_cost_nonnegative_check CHECK (cost >= 0), 
-    CONSTRAINT cogs_items_quantity_positive_check CHECK (quantity > 0), 
+    CONSTRAINT cogs_items_cost_nonnegative_check CHECK (cost >= 0 AND cost <> 'NaN'), 
+    CONSTRAINT cogs_items_quantity_positive_check CHECK (quantity > 0 AND quantity <> 'NaN'), 
     CONSTRAINT cogs_items_batch_id_fkey FOREIGN KEY(batch_id) REFERENCES batches (id)
 );
 
@@ -267,7 +267,7 @@ CREATE TABLE packages (
     CONSTRAINT packages_abv_at_packaging_range_check CHECK (abv_at_packaging >= 0 AND abv_at_packaging <= 100), 
     CONSTRAINT packages_bottle_count_positive_check CHECK (bottle_count > 0), 
     CONSTRAINT packages_bottle_size_ml_positive_check CHECK (bottle_size_ml > 0), 
-    CONSTRAINT packages_volume_packaged_l_positive_check CHECK (volume_packaged_l > 0), 
+    CONSTRAINT packages_volume_packaged_l_positive_check CHECK (volume_packaged_l > 0 AND volume_packaged_l <> 'NaN'), 
     CONSTRAINT packages_batch_id_fkey FOREIGN KEY(batch_id) REFERENCES batches (id)
 );
 
@@ -291,11 +291,11 @@ CREATE TABLE purchase_items (
     CONSTRAINT purchase_items_pkey PRIMARY KEY (id), 
     CONSTRAINT purchase_items_volume_has_quantity_l_check CHECK (unit NOT IN ('L', 'gal') OR quantity_l IS NOT NULL), 
     CONSTRAINT purchase_items_weight_has_quantity_kg_check CHECK (unit NOT IN ('kg', 'lb', 'bushel') OR quantity_kg IS NOT NULL), 
-    CONSTRAINT purchase_items_price_per_unit_nonnegative_check CHECK (price_per_unit >= 0), 
-    CONSTRAINT purchase_items_quantity_positive_check CHECK (quantity > 0), 
-    CONSTRAINT purchase_items_quantity_kg_positive_check CHECK (quantity_kg > 0), 
-    CONSTRAINT purchase_items_quantity_l_positive_check CHECK (quantity_l > 0), 
-    CONSTRAINT purchase_items_total_cost_nonnegative_check CHECK (total_cost >= 0), 
+    CONSTRAINT purchase_items_price_per_unit_nonnegative_check CHECK (price_per_unit >= 0 AND price_per_unit <> 'NaN'), 
+    CONSTRAINT purchase_items_quantity_positive_check CHECK (quantity > 0 AND quantity <> 'NaN'), 
+    CONSTRAINT purchase_items_quantity_kg_positive_check CHECK (quantity_kg > 0 AND quantity_kg <> 'NaN'), 
+    CONSTRAINT purchase_items_quantity_l_positive_check CHECK (quantity_l > 0 AND quantity_l <> 'NaN'), 
+    CONSTRAINT purchase_items_total_cost_nonnegative_check CHECK (total_cost >= 0 AND total_cost <> 'NaN'), 
     CONSTRAINT purchase_items_apple_variety_id_fkey FOREIGN KEY(apple_variety_id) REFERENCES apple_varieties (id), 
     CONSTRAINT purchase_items_purchase_id_fkey FOREIGN KEY(purchase_id) REFERENCES purchases (id) ON DELETE CASCADE
 );

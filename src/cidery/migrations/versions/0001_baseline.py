@@ -197,7 +197,9 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint("capacity_l > 0", name=op.f("vessels_capacity_l_positive_check")),
+        sa.CheckConstraint(
+            "capacity_l > 0 AND capacity_l <> 'NaN'", name=op.f("vessels_capacity_l_positive_check")
+        ),
         sa.CheckConstraint("length(btrim(name)) > 0", name=op.f("vessels_name_not_blank_check")),
         sa.PrimaryKeyConstraint("id", name=op.f("vessels_pkey")),
     )
@@ -281,13 +283,15 @@ def upgrade() -> None:
             "actual_abv >= 0 AND actual_abv <= 100", name=op.f("batches_actual_abv_range_check")
         ),
         sa.CheckConstraint(
-            "current_volume_l >= 0", name=op.f("batches_current_volume_l_nonnegative_check")
+            "current_volume_l >= 0 AND current_volume_l <> 'NaN'",
+            name=op.f("batches_current_volume_l_nonnegative_check"),
         ),
         sa.CheckConstraint(
             "end_date IS NULL OR end_date >= start_date", name=op.f("batches_dates_ordered_check")
         ),
         sa.CheckConstraint(
-            "initial_volume_l > 0", name=op.f("batches_initial_volume_l_positive_check")
+            "initial_volume_l > 0 AND initial_volume_l <> 'NaN'",
+            name=op.f("batches_initial_volume_l_positive_check"),
         ),
         sa.CheckConstraint(
             "target_abv >= 0 AND target_abv <= 100", name=op.f("batches_target_abv_range_check")
@@ -330,7 +334,10 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint("total_cost >= 0", name=op.f("purchases_total_cost_nonnegative_check")),
+        sa.CheckConstraint(
+            "total_cost >= 0 AND total_cost <> 'NaN'",
+            name=op.f("purchases_total_cost_nonnegative_check"),
+        ),
         sa.ForeignKeyConstraint(
             ["vendor_id"], ["vendors.id"], name=op.f("purchases_vendor_id_fkey")
         ),
@@ -401,13 +408,15 @@ def upgrade() -> None:
         ),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
-            "cost_per_bottle >= 0", name=op.f("batch_costs_cost_per_bottle_nonnegative_check")
+            "cost_per_bottle >= 0 AND cost_per_bottle <> 'NaN'",
+            name=op.f("batch_costs_cost_per_bottle_nonnegative_check"),
         ),
         sa.CheckConstraint(
-            "cost_per_l >= 0", name=op.f("batch_costs_cost_per_l_nonnegative_check")
+            "cost_per_l >= 0 AND cost_per_l <> 'NaN'",
+            name=op.f("batch_costs_cost_per_l_nonnegative_check"),
         ),
         sa.CheckConstraint(
-            "total_apple_cost >= 0 AND labor_cost >= 0 AND overhead_cost >= 0 AND packaging_cost >= 0",
+            "total_apple_cost >= 0 AND total_apple_cost <> 'NaN' AND labor_cost >= 0 AND labor_cost <> 'NaN' AND overhead_cost >= 0 AND overhead_cost <> 'NaN' AND packaging_cost >= 0 AND packaging_cost <> 'NaN'",
             name=op.f("batch_costs_components_nonnegative_check"),
         ),
         sa.CheckConstraint(
@@ -471,7 +480,8 @@ def upgrade() -> None:
             name=op.f("batch_measurements_temperature_range_check"),
         ),
         sa.CheckConstraint(
-            "volume_l >= 0", name=op.f("batch_measurements_volume_l_nonnegative_check")
+            "volume_l >= 0 AND volume_l <> 'NaN'",
+            name=op.f("batch_measurements_volume_l_nonnegative_check"),
         ),
         sa.ForeignKeyConstraint(
             ["batch_id"],
@@ -526,8 +536,12 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "(quantity IS NULL) = (unit IS NULL)", name=op.f("cogs_items_quantity_has_unit_check")
         ),
-        sa.CheckConstraint("cost >= 0", name=op.f("cogs_items_cost_nonnegative_check")),
-        sa.CheckConstraint("quantity > 0", name=op.f("cogs_items_quantity_positive_check")),
+        sa.CheckConstraint(
+            "cost >= 0 AND cost <> 'NaN'", name=op.f("cogs_items_cost_nonnegative_check")
+        ),
+        sa.CheckConstraint(
+            "quantity > 0 AND quantity <> 'NaN'", name=op.f("cogs_items_quantity_positive_check")
+        ),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["batches.id"], name=op.f("cogs_items_batch_id_fkey")
         ),
@@ -566,7 +580,8 @@ def upgrade() -> None:
             "bottle_size_ml > 0", name=op.f("packages_bottle_size_ml_positive_check")
         ),
         sa.CheckConstraint(
-            "volume_packaged_l > 0", name=op.f("packages_volume_packaged_l_positive_check")
+            "volume_packaged_l > 0 AND volume_packaged_l <> 'NaN'",
+            name=op.f("packages_volume_packaged_l_positive_check"),
         ),
         sa.ForeignKeyConstraint(["batch_id"], ["batches.id"], name=op.f("packages_batch_id_fkey")),
         sa.PrimaryKeyConstraint("id", name=op.f("packages_pkey")),
@@ -607,15 +622,24 @@ def upgrade() -> None:
             name=op.f("purchase_items_weight_has_quantity_kg_check"),
         ),
         sa.CheckConstraint(
-            "price_per_unit >= 0", name=op.f("purchase_items_price_per_unit_nonnegative_check")
+            "price_per_unit >= 0 AND price_per_unit <> 'NaN'",
+            name=op.f("purchase_items_price_per_unit_nonnegative_check"),
         ),
-        sa.CheckConstraint("quantity > 0", name=op.f("purchase_items_quantity_positive_check")),
         sa.CheckConstraint(
-            "quantity_kg > 0", name=op.f("purchase_items_quantity_kg_positive_check")
+            "quantity > 0 AND quantity <> 'NaN'",
+            name=op.f("purchase_items_quantity_positive_check"),
         ),
-        sa.CheckConstraint("quantity_l > 0", name=op.f("purchase_items_quantity_l_positive_check")),
         sa.CheckConstraint(
-            "total_cost >= 0", name=op.f("purchase_items_total_cost_nonnegative_check")
+            "quantity_kg > 0 AND quantity_kg <> 'NaN'",
+            name=op.f("purchase_items_quantity_kg_positive_check"),
+        ),
+        sa.CheckConstraint(
+            "quantity_l > 0 AND quantity_l <> 'NaN'",
+            name=op.f("purchase_items_quantity_l_positive_check"),
+        ),
+        sa.CheckConstraint(
+            "total_cost >= 0 AND total_cost <> 'NaN'",
+            name=op.f("purchase_items_total_cost_nonnegative_check"),
         ),
         sa.ForeignKeyConstraint(
             ["apple_variety_id"],

@@ -125,16 +125,21 @@ def upgrade() -> None:
             "extraction_rate > 0 AND extraction_rate <= 1.2",
             name=op.f("press_runs_extraction_rate_range_check"),
         ),
-        sa.CheckConstraint("juice_volume > 0", name=op.f("press_runs_juice_volume_positive_check")),
         sa.CheckConstraint(
-            "labor_hours >= 0", name=op.f("press_runs_labor_hours_nonnegative_check")
+            "juice_volume > 0 AND juice_volume <> 'NaN'",
+            name=op.f("press_runs_juice_volume_positive_check"),
         ),
         sa.CheckConstraint(
-            "total_apple_weight_kg >= 0",
+            "labor_hours >= 0 AND labor_hours <> 'NaN'",
+            name=op.f("press_runs_labor_hours_nonnegative_check"),
+        ),
+        sa.CheckConstraint(
+            "total_apple_weight_kg >= 0 AND total_apple_weight_kg <> 'NaN'",
             name=op.f("press_runs_total_apple_weight_kg_nonnegative_check"),
         ),
         sa.CheckConstraint(
-            "total_juice_volume_l > 0", name=op.f("press_runs_total_juice_volume_l_positive_check")
+            "total_juice_volume_l > 0 AND total_juice_volume_l <> 'NaN'",
+            name=op.f("press_runs_total_juice_volume_l_positive_check"),
         ),
         sa.CheckConstraint("worker_count > 0", name=op.f("press_runs_worker_count_positive_check")),
         sa.ForeignKeyConstraint(
@@ -215,14 +220,20 @@ def upgrade() -> None:
             "brix >= 0 AND brix <= 40", name=op.f("press_run_loads_brix_range_check")
         ),
         sa.CheckConstraint(
-            "juice_volume_l > 0", name=op.f("press_run_loads_juice_volume_l_positive_check")
+            "juice_volume_l > 0 AND juice_volume_l <> 'NaN'",
+            name=op.f("press_run_loads_juice_volume_l_positive_check"),
         ),
         sa.CheckConstraint(
             "load_sequence > 0", name=op.f("press_run_loads_load_sequence_positive_check")
         ),
         sa.CheckConstraint("ph >= 0 AND ph <= 14", name=op.f("press_run_loads_ph_range_check")),
-        sa.CheckConstraint("weight > 0", name=op.f("press_run_loads_weight_positive_check")),
-        sa.CheckConstraint("weight_kg > 0", name=op.f("press_run_loads_weight_kg_positive_check")),
+        sa.CheckConstraint(
+            "weight > 0 AND weight <> 'NaN'", name=op.f("press_run_loads_weight_positive_check")
+        ),
+        sa.CheckConstraint(
+            "weight_kg > 0 AND weight_kg <> 'NaN'",
+            name=op.f("press_run_loads_weight_kg_positive_check"),
+        ),
         sa.ForeignKeyConstraint(
             ["apple_variety_id"],
             ["apple_varieties.id"],

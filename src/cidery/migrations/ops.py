@@ -6,6 +6,9 @@ run online and appear in the offline SQL files a DBA reviews.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
 from alembic import context, op
 
 from cidery.settings import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT
@@ -164,3 +167,46 @@ def restore_archived(revision: str, tables: tuple[str, ...]) -> None:
         "END\n"
         "$$"
     )
+
+
+# --- steps that cannot run in a transaction ---------------------------------------------
+
+
+@contextmanager
+def outside_transaction() -> Iterator[None]:
+    """Run the block in autocommit, for ``CREATE INDEX CONCURRENTLY`` and the like.
+
+    Put it first in a revision: Alembic commits what the revision did so far
+    before the block, so a failure after it re-runs the whole revision, and
+    everything inside must be safe to run twice. The session's timeouts are
+    set for the block (``SET LOCAL`` needs a transaction) and the revision's
+    own ``SET LOCAL`` timeouts are restored for the transaction that follows.
+    """
+    with op.get_context().autocommit_block():
+        attributes = context.config.attributes
+        op.execute(f"SET lock_timeout = '{attributes.get('lock_timeout', DEFAULT_LOCK_TIMEOUT)}'")
+        yield
+        op.execute("RESET lock_timeout")
+    set_timeouts()
+
+
+def create_index_concurrently(
+    name: str, table: str, columns: Sequence[str], *, unique: bool = False
+) -> None:
+    """Build an index without blocking writers; safe to re-run after a failure.
+
+    A failed concurrent build leaves an INVALID index behind, which
+    ``IF NOT EXISTS`` would keep; it is dropped first.
+    """
+    op.execute(
+        "DO $$\n"
+        "BEGIN\n"
+        "    IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid\n"
+        f"               WHERE c.oid = to_regclass('{name}') AND NOT i.indisvalid) THEN\n"
+        f"        DROP INDEX {name};\n"
+        "    END IF;\n"
+        "END\n"
+        "$$"
+    )
+    kind = "UNIQUE INDEX" if unique else "INDEX"
+    op.execute(f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {name} ON {table} ({', '.join(columns)})")

@@ -6,9 +6,32 @@ SET LOCAL lock_timeout = '5s';
 
 SET LOCAL statement_timeout = '5min';
 
-CREATE TYPE press_run_status AS ENUM ('in_progress', 'completed', 'cancelled');
+COMMIT;
 
-ALTER TABLE purchase_items ADD CONSTRAINT purchase_items_id_apple_variety_id_key UNIQUE (id, apple_variety_id);
+SET lock_timeout = '5s';
+
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+               WHERE c.oid = to_regclass('purchase_items_id_apple_variety_id_key') AND NOT i.indisvalid) THEN
+        DROP INDEX purchase_items_id_apple_variety_id_key;
+    END IF;
+END
+$$;
+
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS purchase_items_id_apple_variety_id_key ON purchase_items (id, apple_variety_id);
+
+RESET lock_timeout;
+
+BEGIN;
+
+SET LOCAL lock_timeout = '5s';
+
+SET LOCAL statement_timeout = '5min';
+
+ALTER TABLE purchase_items ADD CONSTRAINT purchase_items_id_apple_variety_id_key UNIQUE USING INDEX purchase_items_id_apple_variety_id_key;
+
+CREATE TYPE press_run_status AS ENUM ('in_progress', 'completed', 'cancelled');
 
 CREATE TABLE press_runs (
     id UUID DEFAULT gen_random_uuid() NOT NULL, 

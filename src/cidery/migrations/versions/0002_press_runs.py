@@ -9,7 +9,9 @@ Reviewed by hand after autogenerate:
   ``unit`` type is reused, not created again;
 * ``purchase_items (id, apple_variety_id)`` becomes unique *before* the loads
   table, whose composite foreign key references it (it ties a load's variety
-  to its purchase line's variety);
+  to its purchase line's variety); purchase_items holds live data, so its
+  index is built ``CONCURRENTLY`` in an autocommit step first, then attached
+  as the constraint;
 * both tables get the ``set_updated_at`` trigger;
 * the downgrade never drops press data silently: tables holding rows are
   copied into the schema ``cidery_archive_0002`` first, and the next upgrade
@@ -40,10 +42,20 @@ TABLES = ("press_runs", "press_run_loads")
 
 def upgrade() -> None:
     ops.set_timeouts()
-    ops.create_enum("press_run_status", ("in_progress", "completed", "cancelled"))
-    op.create_unique_constraint(
-        op.f("purchase_items_id_apple_variety_id_key"), "purchase_items", ["id", "apple_variety_id"]
+    # purchase_items is a live table: build the index without blocking writers,
+    # then attach it as the constraint (a brief lock, no table scan).
+    with ops.outside_transaction():
+        ops.create_index_concurrently(
+            "purchase_items_id_apple_variety_id_key",
+            "purchase_items",
+            ["id", "apple_variety_id"],
+            unique=True,
+        )
+    op.execute(
+        "ALTER TABLE purchase_items ADD CONSTRAINT purchase_items_id_apple_variety_id_key "
+        "UNIQUE USING INDEX purchase_items_id_apple_variety_id_key"
     )
+    ops.create_enum("press_run_status", ("in_progress", "completed", "cancelled"))
     op.create_table(
         "press_runs",
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),

@@ -62,7 +62,7 @@ def make_config(
     timeouts = timeouts or Timeouts()
     cfg.attributes["lock_timeout"] = timeouts.lock_timeout
     cfg.attributes["statement_timeout"] = timeouts.statement_timeout
-    # Read by cidery.migrations.ops.archive_tables: drop rows instead of archiving them.
+    # Read by cidery.migrations.archive: drop rows instead of archiving them.
     cfg.attributes["allow_data_loss"] = allow_data_loss
     if connection is not None:
         cfg.attributes["connection"] = connection

@@ -370,6 +370,394 @@ CREATE TRIGGER inventory_set_updated_at BEFORE UPDATE ON inventory FOR EACH ROW 
 
 CREATE TRIGGER inventory_transactions_set_updated_at BEFORE UPDATE ON inventory_transactions FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.apple_varieties') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.apple_varieties'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'apple_varieties'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO apple_varieties (%s) SELECT %s FROM cidery_archive_0001.apple_varieties',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.apple_varieties;
+        RAISE NOTICE 'restored % rows of apple_varieties from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.users') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.users'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'users'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO users (%s) SELECT %s FROM cidery_archive_0001.users',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.users;
+        RAISE NOTICE 'restored % rows of users from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.vendors') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.vendors'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'vendors'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO vendors (%s) SELECT %s FROM cidery_archive_0001.vendors',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.vendors;
+        RAISE NOTICE 'restored % rows of vendors from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.vessels') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.vessels'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'vessels'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO vessels (%s) SELECT %s FROM cidery_archive_0001.vessels',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.vessels;
+        RAISE NOTICE 'restored % rows of vessels from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.audit_logs') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.audit_logs'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'audit_logs'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO audit_logs (%s) SELECT %s FROM cidery_archive_0001.audit_logs',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.audit_logs;
+        RAISE NOTICE 'restored % rows of audit_logs from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.batches') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.batches'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'batches'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO batches (%s) SELECT %s FROM cidery_archive_0001.batches',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.batches;
+        RAISE NOTICE 'restored % rows of batches from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.purchases') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.purchases'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'purchases'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO purchases (%s) SELECT %s FROM cidery_archive_0001.purchases',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.purchases;
+        RAISE NOTICE 'restored % rows of purchases from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.batch_costs') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.batch_costs'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'batch_costs'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO batch_costs (%s) SELECT %s FROM cidery_archive_0001.batch_costs',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.batch_costs;
+        RAISE NOTICE 'restored % rows of batch_costs from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.batch_measurements') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.batch_measurements'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'batch_measurements'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO batch_measurements (%s) SELECT %s FROM cidery_archive_0001.batch_measurements',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.batch_measurements;
+        RAISE NOTICE 'restored % rows of batch_measurements from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.cogs_items') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.cogs_items'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'cogs_items'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO cogs_items (%s) SELECT %s FROM cidery_archive_0001.cogs_items',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.cogs_items;
+        RAISE NOTICE 'restored % rows of cogs_items from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.packages') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.packages'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'packages'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO packages (%s) SELECT %s FROM cidery_archive_0001.packages',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.packages;
+        RAISE NOTICE 'restored % rows of packages from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.purchase_items') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.purchase_items'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'purchase_items'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO purchase_items (%s) SELECT %s FROM cidery_archive_0001.purchase_items',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.purchase_items;
+        RAISE NOTICE 'restored % rows of purchase_items from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.inventory') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.inventory'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'inventory'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO inventory (%s) SELECT %s FROM cidery_archive_0001.inventory',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.inventory;
+        RAISE NOTICE 'restored % rows of inventory from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+DECLARE
+    column_list text;
+    select_list text;
+    restored bigint;
+BEGIN
+    IF to_regclass('cidery_archive_0001.inventory_transactions') IS NOT NULL THEN
+        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),
+               string_agg(format('%I::%s', live.attname,
+                                 format_type(live.atttypid, live.atttypmod)),
+                          ', ' ORDER BY live.attnum)
+          INTO column_list, select_list
+          FROM pg_attribute live
+          JOIN pg_attribute kept
+            ON kept.attrelid = 'cidery_archive_0001.inventory_transactions'::regclass
+           AND kept.attname = live.attname AND NOT kept.attisdropped
+         WHERE live.attrelid = 'inventory_transactions'::regclass AND live.attnum > 0
+           AND NOT live.attisdropped AND live.attgenerated = '';
+        EXECUTE format('INSERT INTO inventory_transactions (%s) SELECT %s FROM cidery_archive_0001.inventory_transactions',
+                       column_list, select_list);
+        GET DIAGNOSTICS restored = ROW_COUNT;
+        DROP TABLE cidery_archive_0001.inventory_transactions;
+        RAISE NOTICE 'restored % rows of inventory_transactions from cidery_archive_0001', restored;
+    END IF;
+END
+$$;
+
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'cidery_archive_0001')
+       AND NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n
+                       ON n.oid = c.relnamespace WHERE n.nspname = 'cidery_archive_0001') THEN
+        DROP SCHEMA cidery_archive_0001;
+    END IF;
+END
+$$;
+
 INSERT INTO alembic_version (version_num) VALUES ('0001') RETURNING alembic_version.version_num;
 
 COMMIT;

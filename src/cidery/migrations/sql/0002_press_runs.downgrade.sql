@@ -11,7 +11,10 @@ DECLARE
     select_list text;
     copied bigint;
 BEGIN
-    IF EXISTS (SELECT 1 FROM press_runs) THEN
+    IF EXISTS (SELECT 1 FROM press_runs WHERE true) THEN
+        IF to_regclass('cidery_archive_0002.press_runs') IS NOT NULL THEN
+            RAISE EXCEPTION 'cidery_archive_0002.press_runs already exists: an earlier rollback''s archive was never restored; migrate up to restore it, or drop it by hand';
+        END IF;
         CREATE SCHEMA IF NOT EXISTS cidery_archive_0002;
         SELECT string_agg(CASE WHEN t.typtype = 'e'
                                THEN format('%1$I::text AS %1$I', a.attname)
@@ -20,9 +23,8 @@ BEGIN
           INTO select_list
           FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
          WHERE a.attrelid = 'press_runs'::regclass AND a.attnum > 0
-           AND NOT a.attisdropped AND a.attgenerated = '';
-        EXECUTE format('CREATE TABLE cidery_archive_0002.press_runs AS SELECT %s FROM press_runs',
-                       select_list);
+           AND NOT a.attisdropped AND a.attgenerated = '' AND true;
+        EXECUTE format('CREATE TABLE cidery_archive_0002.press_runs AS SELECT %s FROM press_runs WHERE true', select_list);
         GET DIAGNOSTICS copied = ROW_COUNT;
         EXECUTE format('COMMENT ON TABLE cidery_archive_0002.press_runs IS %L',
             format('%s rows of press_runs, archived by the downgrade of revision 0002 at %s; the next upgrade restores them', copied, now()));
@@ -36,7 +38,10 @@ DECLARE
     select_list text;
     copied bigint;
 BEGIN
-    IF EXISTS (SELECT 1 FROM press_run_loads) THEN
+    IF EXISTS (SELECT 1 FROM press_run_loads WHERE true) THEN
+        IF to_regclass('cidery_archive_0002.press_run_loads') IS NOT NULL THEN
+            RAISE EXCEPTION 'cidery_archive_0002.press_run_loads already exists: an earlier rollback''s archive was never restored; migrate up to restore it, or drop it by hand';
+        END IF;
         CREATE SCHEMA IF NOT EXISTS cidery_archive_0002;
         SELECT string_agg(CASE WHEN t.typtype = 'e'
                                THEN format('%1$I::text AS %1$I', a.attname)
@@ -45,9 +50,8 @@ BEGIN
           INTO select_list
           FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
          WHERE a.attrelid = 'press_run_loads'::regclass AND a.attnum > 0
-           AND NOT a.attisdropped AND a.attgenerated = '';
-        EXECUTE format('CREATE TABLE cidery_archive_0002.press_run_loads AS SELECT %s FROM press_run_loads',
-                       select_list);
+           AND NOT a.attisdropped AND a.attgenerated = '' AND true;
+        EXECUTE format('CREATE TABLE cidery_archive_0002.press_run_loads AS SELECT %s FROM press_run_loads WHERE true', select_list);
         GET DIAGNOSTICS copied = ROW_COUNT;
         EXECUTE format('COMMENT ON TABLE cidery_archive_0002.press_run_loads IS %L',
             format('%s rows of press_run_loads, archived by the downgrade of revision 0002 at %s; the next upgrade restores them', copied, now()));

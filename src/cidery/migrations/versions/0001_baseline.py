@@ -6,8 +6,9 @@ of goods and the audit log.
 
 Reviewed by hand after autogenerate: enum types are created once, explicitly
 (``unit`` serves two tables); a trigger keeps ``updated_at`` current on every
-table that has it; the downgrade drops tables (their indexes go with them),
-then the trigger function and the enum types.
+table that has it; the downgrade archives the rows of every table (see
+``cidery.migrations.archive``; the upgrade restores them), then drops tables
+(their indexes go with them), the trigger function and the enum types.
 
 Revision ID: 0001
 Revises:
@@ -20,13 +21,30 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from cidery.migrations import ops
+from cidery.migrations import archive, ops
 
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Parents first: the order rows are restored in. audit_logs has no updated_at.
+TABLES = (
+    "apple_varieties",
+    "users",
+    "vendors",
+    "vessels",
+    "audit_logs",
+    "batches",
+    "purchases",
+    "batch_costs",
+    "batch_measurements",
+    "cogs_items",
+    "packages",
+    "purchase_items",
+    "inventory",
+    "inventory_transactions",
+)
 UPDATED_AT_TABLES = (
     "apple_varieties",
     "users",
@@ -761,10 +779,12 @@ def upgrade() -> None:
     )
     for table in UPDATED_AT_TABLES:
         ops.create_updated_at_trigger(table)
+    archive.restore_archived(revision, TABLES)
 
 
 def downgrade() -> None:
     ops.set_timeouts()
+    archive.archive_tables(revision, TABLES)
     op.drop_table("inventory_transactions")
     op.drop_table("inventory")
     op.drop_table("purchase_items")

@@ -15,7 +15,7 @@ Reviewed by hand after autogenerate:
 * both tables get the ``set_updated_at`` trigger;
 * the downgrade never drops press data silently: tables holding rows are
   copied into the schema ``cidery_archive_0002`` first, and the next upgrade
-  puts the rows back (``ops.archive_tables`` / ``ops.restore_archived``).
+  puts the rows back (``archive.archive_tables`` / ``archive.restore_archived``).
   ``cidery db rollback --allow-data-loss`` skips the copy.
 
 Revision ID: 0002
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from cidery.migrations import ops
+from cidery.migrations import archive, ops
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -297,12 +297,12 @@ def upgrade() -> None:
     )
     for table in TABLES:
         ops.create_updated_at_trigger(table)
-    ops.restore_archived(revision, TABLES)
+    archive.restore_archived(revision, TABLES)
 
 
 def downgrade() -> None:
     ops.set_timeouts()
-    ops.archive_tables(revision, TABLES)
+    archive.archive_tables(revision, TABLES)
     op.drop_table("press_run_loads")
     op.drop_table("press_runs")
     ops.drop_enum("press_run_status")

@@ -1,0 +1,169 @@
+"""Rollback that keeps data: what a downgrade drops, it archives first.
+
+A downgrade that drops tables or columns copies whatever rows they hold into
+the schema ``cidery_archive_<revision>``; the same revision's upgrade puts the
+rows back and drops the copy. Whether there are rows is decided by PL/pgSQL at
+run time, so the offline SQL a DBA applies behaves exactly like the online
+migration. ``cidery db rollback --allow-data-loss`` drops without archiving.
+
+Every revision that drops a table or a column in its downgrade uses
+:func:`archive_tables` / :func:`archive_columns` before the drop and the
+matching ``restore_*`` at the end of its upgrade; the revision harness in the
+tests holds every revision to it (seed, roll back, upgrade: every row is back).
+"""
+
+from __future__ import annotations
+
+from alembic import context, op
+
+ARCHIVE_PREFIX = "cidery_archive_"
+
+
+def archive_schema(revision: str) -> str:
+    return f"{ARCHIVE_PREFIX}{revision}"
+
+
+def _allow_data_loss() -> bool:
+    return bool(context.config.attributes.get("allow_data_loss", False))
+
+
+def _copy_rows(revision: str, table: str, copy: str, columns: str, where: str) -> None:
+    """Copy ``columns`` of the rows of ``table`` matching ``where`` into the archive as ``copy``.
+
+    ``columns`` is a SQL expression yielding the select list; enum columns are
+    stored as text so their types can be dropped, generated columns are left
+    out and recomputed on restore.
+    """
+    schema = archive_schema(revision)
+    op.execute(
+        "DO $$\n"
+        "DECLARE\n"
+        "    select_list text;\n"
+        "    copied bigint;\n"
+        "BEGIN\n"
+        f"    IF EXISTS (SELECT 1 FROM {table} WHERE {where}) THEN\n"
+        f"        IF to_regclass('{schema}.{copy}') IS NOT NULL THEN\n"
+        f"            RAISE EXCEPTION '{schema}.{copy} already exists: an earlier rollback''s "
+        "archive was never restored; migrate up to restore it, or drop it by hand';\n"
+        "        END IF;\n"
+        f"        CREATE SCHEMA IF NOT EXISTS {schema};\n"
+        "        SELECT string_agg(CASE WHEN t.typtype = 'e'\n"
+        "                               THEN format('%1$I::text AS %1$I', a.attname)\n"
+        "                               ELSE format('%I', a.attname) END,\n"
+        "                          ', ' ORDER BY a.attnum)\n"
+        "          INTO select_list\n"
+        "          FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid\n"
+        f"         WHERE a.attrelid = '{table}'::regclass AND a.attnum > 0\n"
+        f"           AND NOT a.attisdropped AND a.attgenerated = '' AND {columns};\n"
+        f"        EXECUTE format('CREATE TABLE {schema}.{copy} AS SELECT %s FROM {table} "
+        f"WHERE {where.replace(chr(39), chr(39) * 2)}', select_list);\n"
+        "        GET DIAGNOSTICS copied = ROW_COUNT;\n"
+        f"        EXECUTE format('COMMENT ON TABLE {schema}.{copy} IS %L',\n"
+        f"            format('%s rows of {table}, archived by the downgrade of revision "
+        f"{revision} at %s; the next upgrade restores them', copied, now()));\n"
+        f"        RAISE NOTICE 'archived % rows of {table} into {schema}.{copy}', copied;\n"
+        "    END IF;\n"
+        "END\n"
+        "$$"
+    )
+
+
+def archive_tables(revision: str, tables: tuple[str, ...]) -> None:
+    """Before dropping ``tables``: copy each one that holds rows into the archive."""
+    if _allow_data_loss():
+        return
+    for table in tables:
+        _copy_rows(revision, table, table, "true", "true")
+
+
+def archive_columns(revision: str, table: str, columns: tuple[str, ...]) -> None:
+    """Before dropping ``columns`` of ``table``: copy ``id`` and their non-null values."""
+    if _allow_data_loss():
+        return
+    names = ", ".join(f"'{name}'" for name in ("id", *columns))
+    _copy_rows(
+        revision,
+        table,
+        f"{table}__columns",
+        f"a.attname IN ({names})",
+        f"num_nonnulls({', '.join(columns)}) > 0",
+    )
+
+
+def restore_archived(revision: str, tables: tuple[str, ...]) -> None:
+    """Put archived rows back, parents first (``tables`` in that order), then drop the copies."""
+    schema = archive_schema(revision)
+    for table in tables:
+        op.execute(
+            "DO $$\n"
+            "DECLARE\n"
+            "    column_list text;\n"
+            "    select_list text;\n"
+            "    restored bigint;\n"
+            "BEGIN\n"
+            f"    IF to_regclass('{schema}.{table}') IS NOT NULL THEN\n"
+            "        SELECT string_agg(format('%I', live.attname), ', ' ORDER BY live.attnum),\n"
+            "               string_agg(format('%I::%s', live.attname,\n"
+            "                                 format_type(live.atttypid, live.atttypmod)),\n"
+            "                          ', ' ORDER BY live.attnum)\n"
+            "          INTO column_list, select_list\n"
+            "          FROM pg_attribute live\n"
+            "          JOIN pg_attribute kept\n"
+            f"            ON kept.attrelid = '{schema}.{table}'::regclass\n"
+            "           AND kept.attname = live.attname AND NOT kept.attisdropped\n"
+            f"         WHERE live.attrelid = '{table}'::regclass AND live.attnum > 0\n"
+            "           AND NOT live.attisdropped AND live.attgenerated = '';\n"
+            f"        EXECUTE format('INSERT INTO {table} (%s) SELECT %s FROM {schema}.{table}',\n"
+            "                       column_list, select_list);\n"
+            "        GET DIAGNOSTICS restored = ROW_COUNT;\n"
+            f"        DROP TABLE {schema}.{table};\n"
+            f"        RAISE NOTICE 'restored % rows of {table} from {schema}', restored;\n"
+            "    END IF;\n"
+            "END\n"
+            "$$"
+        )
+    _drop_empty_schema(schema)
+
+
+def restore_columns(revision: str, table: str, columns: tuple[str, ...]) -> None:
+    """Put archived column values back onto their rows (matched by ``id``), then drop the copy."""
+    schema = archive_schema(revision)
+    copy = f"{table}__columns"
+    op.execute(
+        "DO $$\n"
+        "DECLARE\n"
+        "    assignments text;\n"
+        "    restored bigint;\n"
+        "BEGIN\n"
+        f"    IF to_regclass('{schema}.{copy}') IS NOT NULL THEN\n"
+        "        SELECT string_agg(format('%1$I = a.%1$I::%2$s', live.attname,\n"
+        "                                 format_type(live.atttypid, live.atttypmod)), ', ')\n"
+        "          INTO assignments\n"
+        "          FROM pg_attribute live\n"
+        f"         WHERE live.attrelid = '{table}'::regclass\n"
+        f"           AND live.attname IN ({', '.join(repr(c) for c in columns)});\n"
+        f"        EXECUTE format('UPDATE {table} t SET %s FROM {schema}.{copy} a "
+        "WHERE t.id = a.id', assignments);\n"
+        "        GET DIAGNOSTICS restored = ROW_COUNT;\n"
+        f"        DROP TABLE {schema}.{copy};\n"
+        f"        RAISE NOTICE 'restored % rows of {table} ({', '.join(columns)}) from {schema}',"
+        " restored;\n"
+        "    END IF;\n"
+        "END\n"
+        "$$"
+    )
+    _drop_empty_schema(schema)
+
+
+def _drop_empty_schema(schema: str) -> None:
+    op.execute(
+        "DO $$\n"
+        "BEGIN\n"
+        f"    IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '{schema}')\n"
+        "       AND NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n\n"
+        f"                       ON n.oid = c.relnamespace WHERE n.nspname = '{schema}') THEN\n"
+        f"        DROP SCHEMA {schema};\n"
+        "    END IF;\n"
+        "END\n"
+        "$$"
+    )

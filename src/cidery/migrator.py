@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,12 +93,12 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def resolve(target: str) -> str:
+def resolve(target: str, script_location: Path = MIGRATIONS_DIR) -> str:
     """Validate a revision argument (an id, ``head``, ``base`` or a relative ``-1``)."""
     if target in ("head", "heads", "base") or re.fullmatch(r"[+-]\d+", target):
         return target
     try:
-        script = script_directory().get_revision(target)
+        script = script_directory(script_location).get_revision(target)
     except CommandError as exc:
         raise RevisionError(f"unknown revision {target!r}") from exc
     if script is None:
@@ -152,24 +153,97 @@ def migration_lock(connection: Connection, wait: float = DEFAULT_LOCK_WAIT) -> I
         connection.commit()
 
 
-def _run(
-    engine: Engine,
-    action: str,
-    target: str,
-    timeouts: Timeouts | None,
-    allow_data_loss: bool = False,
-    wait: float = DEFAULT_LOCK_WAIT,
-) -> None:
-    with engine.connect() as conn, migration_lock(conn, wait), _alembic_errors():
+class LockTimeout(CideryError):
+    """A revision could not take its locks within ``lock_timeout``; nothing was changed."""
+
+    code = "lock_timeout"
+
+
+RetryNotice = Callable[[int, float, str], None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    timeouts: Timeouts | None = None
+    allow_data_loss: bool = False
+    wait: float = DEFAULT_LOCK_WAIT
+    retries: int = 0
+    on_retry: RetryNotice | None = None
+    script_location: Path = MIGRATIONS_DIR
+
+
+def _blockers(engine: Engine, own_pid: int) -> str:
+    """Who holds locks on this schema's tables in an open transaction, for the error message."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT a.pid, a.state, "
+                "extract(epoch FROM now() - a.xact_start)::int AS seconds, "
+                "string_agg(DISTINCT l.mode || ' on ' || c.relname, ', ') AS holds, "
+                "left(regexp_replace(a.query, '\\s+', ' ', 'g'), 120) AS query "
+                "FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                "JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.granted AND l.pid <> :own AND l.pid <> pg_backend_pid() "
+                "AND c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') "
+                "AND a.xact_start IS NOT NULL "
+                "GROUP BY a.pid, a.state, a.xact_start, a.query "
+                "ORDER BY a.xact_start LIMIT 3"
+            ),
+            {"own": own_pid},
+        ).all()
+    if not rows:
+        return "the blocking transaction has ended since"
+    return "; ".join(
+        f"pid {r.pid} ({r.state}, transaction open {r.seconds}s) holds {r.holds}"
+        f" — last query: {r.query}"
+        for r in rows
+    )
+
+
+def _run_once(engine: Engine, action: str, target: str, options: RunOptions) -> None:
+    with engine.connect() as conn, migration_lock(conn, options.wait), _alembic_errors():
         if action == "downgrade" and current_revision(conn) is None:
             raise RevisionError("the database has no revision applied: nothing to roll back")
+        own_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
         conn.commit()
-        cfg = make_config(connection=conn, timeouts=timeouts, allow_data_loss=allow_data_loss)
-        if action == "upgrade":
-            command.upgrade(cfg, target)
-        else:
-            command.downgrade(cfg, target)
+        cfg = make_config(
+            connection=conn,
+            timeouts=options.timeouts,
+            allow_data_loss=options.allow_data_loss,
+            script_location=options.script_location,
+        )
+        try:
+            if action == "upgrade":
+                command.upgrade(cfg, target)
+            else:
+                command.downgrade(cfg, target)
+        except OperationalError as exc:
+            if not isinstance(exc.orig, LockNotAvailable):
+                raise
+            conn.rollback()
+            at = current_revision(conn) or "base"
+            timeout = (options.timeouts or Timeouts()).lock_timeout
+            raise LockTimeout(
+                f"{action} stopped at revision {at}: the next revision could not take its "
+                f"locks within lock_timeout={timeout} and was rolled back; "
+                f"{_blockers(engine, own_pid)}"
+            ) from exc
         conn.commit()
+
+
+def _run(engine: Engine, action: str, target: str, options: RunOptions) -> None:
+    """Run, retrying a lock timeout ``options.retries`` times with exponential backoff."""
+    for attempt in range(options.retries + 1):
+        try:
+            _run_once(engine, action, target, options)
+            return
+        except LockTimeout as exc:
+            if attempt == options.retries:
+                raise
+            delay = min(2.0**attempt, 30.0)
+            if options.on_retry is not None:
+                options.on_retry(attempt + 1, delay, str(exc))
+            time.sleep(delay)
 
 
 def upgrade(
@@ -177,8 +251,13 @@ def upgrade(
     target: str = "head",
     timeouts: Timeouts | None = None,
     wait: float = DEFAULT_LOCK_WAIT,
+    *,
+    retries: int = 0,
+    on_retry: RetryNotice | None = None,
+    script_location: Path = MIGRATIONS_DIR,
 ) -> None:
-    _run(engine, "upgrade", resolve(target), timeouts, wait=wait)
+    options = RunOptions(timeouts, False, wait, retries, on_retry, script_location)
+    _run(engine, "upgrade", resolve(target, script_location), options)
 
 
 def downgrade(
@@ -187,10 +266,15 @@ def downgrade(
     timeouts: Timeouts | None = None,
     allow_data_loss: bool = False,
     wait: float = DEFAULT_LOCK_WAIT,
+    *,
+    retries: int = 0,
+    on_retry: RetryNotice | None = None,
+    script_location: Path = MIGRATIONS_DIR,
 ) -> None:
     """Undo revisions; tables a downgrade drops keep their rows in an archive schema
     unless ``allow_data_loss`` is set."""
-    _run(engine, "downgrade", resolve(target), timeouts, allow_data_loss, wait)
+    options = RunOptions(timeouts, allow_data_loss, wait, retries, on_retry, script_location)
+    _run(engine, "downgrade", resolve(target, script_location), options)
 
 
 def rebuild(engine: Engine, timeouts: Timeouts | None = None) -> None:

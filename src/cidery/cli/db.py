@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from cidery import migrator, seed, server, smoke
-from cidery.cli.output import console
+from cidery.cli.output import console, errors
 from cidery.cli.runtime import Runtime
 from cidery.db import describe_url, transaction
 from cidery.errors import CideryError
@@ -99,22 +99,42 @@ Wait = Annotated[
 ]
 
 
+Retries = Annotated[
+    int,
+    typer.Option(
+        "--retries",
+        min=0,
+        help="Times to retry, with backoff, when a revision times out waiting for a lock.",
+    ),
+]
+
+
+def _notify_retry(attempt: int, delay: float, reason: str) -> None:
+    errors.print(f"retry {attempt} in {delay:g}s: {reason}", soft_wrap=True)
+
+
 @app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
     wait: Wait = migrator.DEFAULT_LOCK_WAIT,
+    retries: Retries = 0,
 ) -> None:
     """Apply revisions up to REVISION (default: head)."""
-    apply_migrations(_runtime(), revision, wait)
+    apply_migrations(_runtime(), revision, wait, retries)
 
 
 def apply_migrations(
-    runtime: Runtime, revision: str = "head", wait: float = migrator.DEFAULT_LOCK_WAIT
+    runtime: Runtime,
+    revision: str = "head",
+    wait: float = migrator.DEFAULT_LOCK_WAIT,
+    retries: int = 0,
 ) -> None:
     target = migrator.resolve(revision)
     with runtime.engine.connect() as conn:
         todo = migrator.pending(conn)
-    migrator.upgrade(runtime.engine, target, runtime.timeouts, wait)
+    migrator.upgrade(
+        runtime.engine, target, runtime.timeouts, wait, retries=retries, on_retry=_notify_retry
+    )
     with runtime.engine.connect() as conn:
         now = migrator.current_revision(conn)
     applied = len(todo) - len(_pending(runtime))
@@ -139,6 +159,7 @@ def rollback(
         ),
     ] = False,
     wait: Wait = migrator.DEFAULT_LOCK_WAIT,
+    retries: Retries = 0,
 ) -> None:
     """Undo revisions down to REVISION (default: the last one applied).
 
@@ -146,7 +167,15 @@ def rollback(
     and put back by the next migrate, unless --allow-data-loss is given.
     """
     runtime = _runtime()
-    migrator.downgrade(runtime.engine, revision, runtime.timeouts, allow_data_loss, wait)
+    migrator.downgrade(
+        runtime.engine,
+        revision,
+        runtime.timeouts,
+        allow_data_loss,
+        wait,
+        retries=retries,
+        on_retry=_notify_retry,
+    )
     with runtime.engine.connect() as conn:
         now = migrator.current_revision(conn)
     console.print(f"database at revision {now or 'base (empty)'}")

@@ -7,10 +7,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
+from cidery import migrator
 from cidery.db import make_engine
 from cidery.models import Purchase, User, Vendor
 from cidery.models.enums import UserRole, VesselStatus, VesselType
-from cidery.seed import PLACEHOLDER_PASSWORD_HASH, seed
+from cidery.seed import PLACEHOLDER_PASSWORD_HASH, STEPS, seed
 
 SEEDED_TABLES = {
     "users",
@@ -27,6 +28,10 @@ SEEDED_TABLES = {
     "press_runs",
     "press_run_loads",
 }
+
+
+# Added by revision 0002.
+PRESS_TABLES = {"press_runs", "press_run_loads"}
 
 
 def row_counts(connection: Connection, tables: set[str]) -> dict[str, int]:
@@ -234,3 +239,58 @@ def test_press_runs_cover_every_status_without_overpressing(
         )
     ).all()
     assert totals_disagree == []
+
+
+def test_each_step_declares_the_tables_it_writes(session: Session) -> None:
+    """What a step declares is what seed() checks exists before running it."""
+    declared = [table for step in STEPS for table in step.tables]
+    assert set(declared) == SEEDED_TABLES
+    assert len(declared) == len(set(declared)), "each table belongs to one step"
+    for step in STEPS:
+        assert set(step.run(session)) == set(step.tables), step.run.__name__
+
+
+def test_nothing_is_skipped_at_head(session: Session) -> None:
+    report = seed(session)
+    assert report.skipped == []
+    assert set(report.inserted) == SEEDED_TABLES
+
+
+def test_seeding_at_revision_0001_skips_the_press_tables(empty_url: str) -> None:
+    """At 0001 the press step is skipped: its tables are left out of ``inserted`` (not
+    reported as 0) and listed in ``skipped``; seeding again after the upgrade adds them."""
+    engine = make_engine(empty_url)
+    try:
+        migrator.upgrade(engine, "0001")
+        with Session(engine) as session:
+            report = seed(session)
+            session.commit()
+
+        assert report.skipped == ["press_runs", "press_run_loads"]
+        assert set(report.inserted) == SEEDED_TABLES - PRESS_TABLES
+        assert all(added > 0 for added in report.inserted.values()), report.inserted
+        with engine.connect() as connection:
+            assert row_counts(connection, SEEDED_TABLES - PRESS_TABLES) == report.inserted
+
+        migrator.upgrade(engine, "head")
+        with Session(engine) as session:
+            later = seed(session)
+            session.commit()
+
+        assert later.skipped == []
+        assert {table for table, added in later.inserted.items() if added} == PRESS_TABLES
+        with engine.connect() as connection:
+            assert all(row_counts(connection, PRESS_TABLES).values())
+    finally:
+        engine.dispose()
+
+
+def test_seeding_an_empty_database_skips_every_step(empty_url: str) -> None:
+    engine = make_engine(empty_url)
+    try:
+        with Session(engine) as session:
+            report = seed(session)
+        assert report.inserted == {}
+        assert sorted(report.skipped) == sorted(SEEDED_TABLES)
+    finally:
+        engine.dispose()

@@ -13,7 +13,8 @@ would print them the same way. Like ``\\d``, those functions qualify a name
 only when it is not visible on the session's ``search_path``: compare
 snapshots taken with the same ``search_path``.
 
-Left out on purpose: the ``alembic_version`` bookkeeping table; objects that
+Left out on purpose: the bookkeeping tables ``alembic_version`` and
+``alembic_version_checksums`` (:mod:`cidery.checksums`); objects that
 belong to an extension (they come and go with ``CREATE EXTENSION``); internal
 triggers (those that implement foreign keys); and the ``NOT NULL`` constraints
 PostgreSQL 18 records in ``pg_constraint`` (nullability is a column property
@@ -26,7 +27,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-IGNORED_TABLES = ("alembic_version",)
+# Bookkeeping, not schema: Alembic's version table and the revision checksums
+# (cidery.checksums.TABLE).
+IGNORED_TABLES = ("alembic_version", "alembic_version_checksums")
 
 CONSTRAINT_TYPES = {
     "c": "CHECK",
@@ -339,7 +342,7 @@ def schema_snapshot(connection: Connection, schema: str = "public") -> dict[str,
 
 
 def is_empty(snapshot: dict[str, Any]) -> bool:
-    """True when the snapshot holds no object at all (``alembic_version`` aside)."""
+    """True when the snapshot holds no object at all (the bookkeeping tables aside)."""
     return not any(snapshot.values())
 
 

@@ -28,6 +28,7 @@ from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
+from cidery import checksums
 from cidery.errors import CideryError, RevisionError
 from cidery.models import Base
 from cidery.settings import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT
@@ -118,33 +119,42 @@ def _alembic_errors() -> Iterator[None]:
 # advisory lock from before it reads the current revision until it is done.
 MIGRATION_LOCK_KEY = 0x63696465  # "cide"
 DEFAULT_LOCK_WAIT = 120.0
+LOCK_POLL_SECONDS = 0.1
 
 
 @contextmanager
 def migration_lock(connection: Connection, wait: float = DEFAULT_LOCK_WAIT) -> Iterator[None]:
-    """Hold the migration lock, waiting up to ``wait`` seconds for another runner."""
-    # pg_advisory_lock honours lock_timeout, so the wait needs no polling.
-    connection.execute(text(f"SET lock_timeout = '{max(int(wait * 1000), 1)}ms'"))
-    try:
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-    except OperationalError as exc:
-        if not isinstance(exc.orig, LockNotAvailable):
-            raise
-        connection.rollback()
-        holder = connection.execute(
-            text(
-                "SELECT a.pid, a.application_name, a.backend_start FROM pg_locks l "
-                "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
-                "AND l.granted AND l.objid = :key"
-            ),
-            {"key": MIGRATION_LOCK_KEY},
-        ).first()
-        who = f" (pid {holder.pid}, {holder.application_name or 'no name'})" if holder else ""
-        raise MigrationLocked(
-            f"another migration is running{who}; waited {wait:g}s — retry later or raise --wait"
-        ) from exc
-    connection.execute(text("RESET lock_timeout"))
-    connection.commit()
+    """Hold the migration lock, waiting up to ``wait`` seconds for another runner.
+
+    The wait polls ``pg_try_advisory_lock`` between transactions instead of
+    blocking in ``pg_advisory_lock``: a session blocked inside a statement
+    holds a snapshot, and the runner it waits for may be building an index
+    ``CONCURRENTLY``, which waits for every older snapshot — a deadlock.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        acquired = connection.execute(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+        ).scalar_one()
+        connection.commit()
+        if acquired:
+            break
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            holder = connection.execute(
+                text(
+                    "SELECT a.pid, a.application_name FROM pg_locks l "
+                    "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+                    "AND l.granted AND l.objid = :key"
+                ),
+                {"key": MIGRATION_LOCK_KEY},
+            ).first()
+            connection.commit()
+            who = f" (pid {holder.pid}, {holder.application_name or 'no name'})" if holder else ""
+            raise MigrationLocked(
+                f"another migration is running{who}; waited {wait:g}s — retry later or raise --wait"
+            )
+        time.sleep(min(LOCK_POLL_SECONDS, remaining))
     try:
         yield
     finally:
@@ -200,8 +210,13 @@ def _blockers(engine: Engine, own_pid: int) -> str:
     )
 
 
-def _run_once(engine: Engine, action: str, target: str, options: RunOptions) -> None:
+def _run_once(
+    engine: Engine, action: str, target: str, options: RunOptions, starts: list[str | None]
+) -> str | None:
+    """One attempt; appends the revision found under the lock to ``starts``, returns the end."""
     with engine.connect() as conn, migration_lock(conn, options.wait), _alembic_errors():
+        starts.append(current_revision(conn))
+        conn.commit()
         if action == "downgrade" and current_revision(conn) is None:
             raise RevisionError("the database has no revision applied: nothing to roll back")
         own_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
@@ -229,14 +244,29 @@ def _run_once(engine: Engine, action: str, target: str, options: RunOptions) -> 
                 f"{_blockers(engine, own_pid)}"
             ) from exc
         conn.commit()
+        return current_revision(conn)
 
 
-def _run(engine: Engine, action: str, target: str, options: RunOptions) -> None:
-    """Run, retrying a lock timeout ``options.retries`` times with exponential backoff."""
+def _steps(start: str | None, end: str | None, script_location: Path) -> list[str]:
+    """The revisions between ``start`` and ``end``, in the order they were applied or undone."""
+    order: list[str | None] = [None]
+    order += [s.revision for s in revisions_in_order(script_directory(script_location))]
+    i, j = order.index(start), order.index(end)
+    if j >= i:
+        return [r for r in order[i + 1 : j + 1] if r is not None]
+    return [r for r in reversed(order[j + 1 : i + 1]) if r is not None]
+
+
+def _run(engine: Engine, action: str, target: str, options: RunOptions) -> list[str]:
+    """Run, retrying a lock timeout ``options.retries`` times with exponential backoff.
+
+    Returns the revisions applied (or undone), as found under the migration lock.
+    """
+    starts: list[str | None] = []
     for attempt in range(options.retries + 1):
         try:
-            _run_once(engine, action, target, options)
-            return
+            end = _run_once(engine, action, target, options, starts)
+            return _steps(starts[0], end, options.script_location)
         except LockTimeout as exc:
             if attempt == options.retries:
                 raise
@@ -244,6 +274,7 @@ def _run(engine: Engine, action: str, target: str, options: RunOptions) -> None:
             if options.on_retry is not None:
                 options.on_retry(attempt + 1, delay, str(exc))
             time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 def upgrade(
@@ -255,9 +286,10 @@ def upgrade(
     retries: int = 0,
     on_retry: RetryNotice | None = None,
     script_location: Path = MIGRATIONS_DIR,
-) -> None:
+) -> list[str]:
+    """Apply revisions up to ``target``; returns those this call applied, oldest first."""
     options = RunOptions(timeouts, False, wait, retries, on_retry, script_location)
-    _run(engine, "upgrade", resolve(target, script_location), options)
+    return _run(engine, "upgrade", resolve(target, script_location), options)
 
 
 def downgrade(
@@ -270,11 +302,11 @@ def downgrade(
     retries: int = 0,
     on_retry: RetryNotice | None = None,
     script_location: Path = MIGRATIONS_DIR,
-) -> None:
+) -> list[str]:
     """Undo revisions; tables a downgrade drops keep their rows in an archive schema
     unless ``allow_data_loss`` is set."""
     options = RunOptions(timeouts, allow_data_loss, wait, retries, on_retry, script_location)
-    _run(engine, "downgrade", resolve(target, script_location), options)
+    return _run(engine, "downgrade", resolve(target, script_location), options)
 
 
 def rebuild(engine: Engine, timeouts: Timeouts | None = None) -> None:
@@ -382,7 +414,12 @@ def generate(engine: Engine, message: str) -> Script:
 def differences(connection: Connection) -> list[str]:
     """Every difference between the live schema and the models, one line each."""
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "compare_server_default": True}
+        connection,
+        opts={
+            "compare_type": True,
+            "compare_server_default": True,
+            "include_name": checksums.include_name,
+        },
     )
     with warnings.catch_warnings():
         # Alembic cannot compare generated-column expressions (PostgreSQL

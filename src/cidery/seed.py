@@ -15,7 +15,15 @@ deleted sample row comes back on the next seed.
 
 Each aggregate has a data tuple and one ``seed_*`` step; :data:`STEPS` runs
 them in dependency order, so a new aggregate is a new tuple, a new step and
-one more entry there.
+one more entry there, naming the tables the step writes.
+
+Seeding works at any revision, not only at head: a step whose tables do not
+all exist yet (a database at ``0001`` has no press tables) is skipped. Its
+tables are then absent from :attr:`SeedReport.inserted` — nothing was
+inserted because there is nowhere to insert — and listed in
+:attr:`SeedReport.skipped`; seeding again after the upgrade adds them. The
+revision harness in the tests relies on this to seed a database at every
+revision of the history.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cidery.models import (
@@ -69,7 +77,10 @@ CENTS = Decimal("0.01")
 
 @dataclass
 class SeedReport:
+    # Rows added, by table; a table of a skipped step does not appear.
     inserted: dict[str, int] = field(default_factory=dict)
+    # Tables of the steps skipped because the database is at a revision without them.
+    skipped: list[str] = field(default_factory=list)
 
 
 # --- the data -----------------------------------------------------------------------
@@ -753,7 +764,6 @@ def seed_packages(session: Session) -> dict[str, int]:
 Step = Callable[[Session], dict[str, int]]
 
 
-# In dependency order: each step may look up rows the earlier ones made.
 def seed_press_runs(session: Session) -> dict[str, int]:
     vendors = _live_by_key(session, Vendor, Vendor.name)
     vessels = _live_by_key(session, Vessel, Vessel.name)
@@ -825,22 +835,51 @@ def seed_press_runs(session: Session) -> dict[str, int]:
     return {"press_runs": runs, "press_run_loads": loads}
 
 
-STEPS: tuple[Step, ...] = (
-    seed_users,
-    seed_vendors,
-    seed_varieties,
-    seed_purchases,
-    seed_vessels,
-    seed_batches,
-    seed_packages,
-    seed_press_runs,
+@dataclass(frozen=True)
+class SeedStep:
+    """A step and the tables it writes: the keys of the counts it returns."""
+
+    run: Step
+    tables: tuple[str, ...]
+
+
+# In dependency order: each step may look up rows the earlier ones made.
+STEPS: tuple[SeedStep, ...] = (
+    SeedStep(seed_users, ("users",)),
+    SeedStep(seed_vendors, ("vendors",)),
+    SeedStep(seed_varieties, ("apple_varieties",)),
+    SeedStep(seed_purchases, ("purchases", "purchase_items")),
+    SeedStep(seed_vessels, ("vessels",)),
+    SeedStep(seed_batches, ("batches", "batch_measurements")),
+    SeedStep(seed_packages, ("packages", "inventory", "inventory_transactions")),
+    SeedStep(seed_press_runs, ("press_runs", "press_run_loads")),
 )
 
 
+def _missing_tables(session: Session, tables: tuple[str, ...]) -> list[str]:
+    """The ``tables`` not present in this database (resolved on the search_path, as the ORM's)."""
+    present = session.execute(
+        text(
+            "SELECT name FROM unnest(CAST(:names AS text[])) AS name "
+            "WHERE to_regclass(name) IS NOT NULL"
+        ),
+        {"names": list(tables)},
+    ).scalars()
+    found = set(present)
+    return [table for table in tables if table not in found]
+
+
 def seed(session: Session) -> SeedReport:
-    """Add whatever sample rows are missing; flush, and leave the commit to the caller."""
+    """Add whatever sample rows are missing; flush, and leave the commit to the caller.
+
+    Steps whose tables this database does not have yet (it is at an earlier
+    revision) are skipped and reported in :attr:`SeedReport.skipped`.
+    """
     report = SeedReport()
     for step in STEPS:
-        for table, added in step(session).items():
+        if _missing_tables(session, step.tables):
+            report.skipped.extend(step.tables)
+            continue
+        for table, added in step.run(session).items():
             report.inserted[table] = report.inserted.get(table, 0) + added
     return report

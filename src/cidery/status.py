@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, text
 
 from cidery import migrator
+from cidery.catalog import IGNORED_TABLES
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,15 @@ class DatabaseStatus:
 
 
 def table_counts(connection: Connection) -> list[TableCount]:
+    """Rows of each table of the current schema; the bookkeeping tables
+    (``alembic_version``, the revision checksums) are left out."""
     names = connection.execute(
         text(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
-            "AND c.relname <> 'alembic_version' ORDER BY c.relname"
-        )
+            "AND NOT (c.relname = ANY(:ignored)) ORDER BY c.relname"
+        ),
+        {"ignored": list(IGNORED_TABLES)},
     ).scalars()
     counts = []
     for name in names:

@@ -62,7 +62,7 @@ def _tables(conn: Connection, schema: str = "public") -> set[str]:
             text(
                 "SELECT table_name FROM information_schema.tables "
                 "WHERE table_schema = :schema AND table_type = 'BASE TABLE' "
-                "AND table_name <> 'alembic_version'"
+                "AND table_name NOT IN ('alembic_version', 'alembic_version_checksums')"
             ),
             {"schema": schema},
         ).scalars()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from cidery import migrator, seed, server, smoke
+from cidery import checksums, drift, migrator, seed, server, smoke
 from cidery.cli.output import console, errors
 from cidery.cli.runtime import Runtime
-from cidery.db import describe_url, transaction
+from cidery.db import describe_url, session_factory, transaction
 from cidery.errors import CideryError
+from cidery.press.report import PressSummary, press_summary
 from cidery.status import database_status
 
 app = typer.Typer(
@@ -130,14 +133,14 @@ def apply_migrations(
     retries: int = 0,
 ) -> None:
     target = migrator.resolve(revision)
-    with runtime.engine.connect() as conn:
-        todo = migrator.pending(conn)
-    migrator.upgrade(
-        runtime.engine, target, runtime.timeouts, wait, retries=retries, on_retry=_notify_retry
+    # Counted under the migration lock: a runner that waited for another reports 0.
+    applied = len(
+        migrator.upgrade(
+            runtime.engine, target, runtime.timeouts, wait, retries=retries, on_retry=_notify_retry
+        )
     )
     with runtime.engine.connect() as conn:
         now = migrator.current_revision(conn)
-    applied = len(todo) - len(_pending(runtime))
     console.print(f"database at revision {now} ({applied} revision(s) applied)")
 
 
@@ -206,19 +209,41 @@ def print_status(runtime: Runtime) -> None:
     for table in current.tables:
         tables.add_row(table.name, f"{table.rows:,}")
     console.print(tables)
-    if current.press:
-        press = Table(title="press runs")
-        for column in ("status", "runs", "loads", "kg pressed", "juice L"):
-            press.add_column(column, justify="left" if column == "status" else "right")
-        for row in current.press:
-            press.add_row(
-                row.status,
-                f"{row.runs:,}",
-                f"{row.loads:,}",
-                f"{row.kg_pressed:,}",
-                f"{row.litres:,}",
+    if "press_runs" in {table.name for table in current.tables}:
+        with session_factory(runtime.engine)() as session:
+            print_press_summary(press_summary(session))
+
+
+def print_press_summary(summary: PressSummary) -> None:
+    by_status = Table(title="press runs")
+    for column in ("status", "runs", "loads", "kg pressed", "juice L"):
+        by_status.add_column(column, justify="left" if column == "status" else "right")
+    for row in summary.by_status:
+        by_status.add_row(
+            row.status, f"{row.runs:,}", f"{row.loads:,}", f"{row.kg_pressed:,}", f"{row.litres:,}"
+        )
+    console.print(by_status)
+    by_variety = Table(title="yield per variety (completed runs)")
+    for column in ("variety", "kg pressed", "juice L", "L/kg"):
+        by_variety.add_column(column, justify="left" if column == "variety" else "right")
+    for variety in summary.by_variety:
+        rate = variety.yield_l_per_kg
+        by_variety.add_row(
+            variety.variety,
+            f"{variety.kg_pressed:,}",
+            f"{variety.litres:,}",
+            "-" if rate is None else str(rate),
+        )
+    console.print(by_variety)
+    if summary.outliers:
+        console.print(f"{len(summary.outliers)} run(s) with a yield outside 0.40-0.85 L/kg:")
+        for run in summary.outliers:
+            console.print(
+                f"  {run.start_time:%Y-%m-%d} {run.vendor_name}: {run.extraction_rate} L/kg "
+                f"({run.total_apple_weight_kg} kg, {run.total_juice_volume_l} L)"
             )
-        console.print(press)
+    else:
+        console.print("no run with a yield outside 0.40-0.85 L/kg")
 
 
 @app.command()
@@ -239,14 +264,45 @@ def check() -> None:
     runtime = _runtime()
     with runtime.engine.connect() as conn:
         behind = migrator.pending(conn)
-        found = migrator.differences(conn)
+        found = drift.differences(conn) + checksums.verify(conn)
+        unverified = checksums.unrecorded(conn)
     if behind:
         console.print(f"{len(behind)} revision(s) not applied: run `cidery db migrate`")
+    # markup off: the lines quote SQL such as ARRAY['L'::unit], which Rich would eat.
     for line in found:
-        console.print(f"- {line}")
+        console.print(f"- {line}", markup=False, soft_wrap=True)
+    if unverified:
+        console.print(
+            f"note: no checksum recorded for {', '.join(unverified)} "
+            "(applied before checksums existed)",
+            markup=False,
+            soft_wrap=True,
+        )
     if behind or found:
         raise typer.Exit(1)
     console.print("database and models agree")
+
+
+@app.command()
+def lint() -> None:
+    """Lint every revision's committed SQL with squawk and cidery's own rules."""
+    from cidery import lint as project_rules  # reads every revision: only when asked
+
+    found = 0
+    squawk = Path(sys.executable).parent / "squawk"
+    upgrades = [str(migrator.sql_file_paths(s)[0]) for s in migrator.revisions_in_order()]
+    if squawk.exists():
+        # squawk finds .squawk.toml (pg_version, excluded rules) from the working directory.
+        result = subprocess.run([str(squawk), *upgrades], check=False)
+        found += result.returncode != 0
+    else:
+        errors.print("squawk is not installed (pip install squawk-cli): skipped it")
+    findings = project_rules.lint_revisions()
+    for finding in findings:
+        console.print(f"- {finding}", soft_wrap=True)
+    if found or findings:
+        raise typer.Exit(1)
+    console.print(f"{len(upgrades)} revision(s) pass squawk and cidery's rules")
 
 
 @app.command("sql")

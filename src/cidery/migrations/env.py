@@ -3,6 +3,11 @@
 The connection (online) or the URL (offline) is handed in by
 :mod:`cidery.migrator` through ``config.attributes``; this module never reads
 settings itself, so every entry point shares one way of choosing a database.
+
+Each applied revision records the checksum of its file
+(:mod:`cidery.checksums`), online and in the offline SQL alike; autogenerate
+leaves that bookkeeping table alone and also compares enum labels
+(:mod:`cidery.migrations.enum_values`).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from cidery import checksums
+from cidery.migrations import enum_values
 from cidery.models import Base
 
 config = context.config
@@ -29,6 +36,13 @@ _COMMON: dict[str, Any] = {
     # One transaction per revision: a failing revision rolls back alone and
     # SET LOCAL timeouts apply to exactly one revision.
     "transaction_per_migration": True,
+    # Record (upgrade) or forget (downgrade) each revision's checksum, inside
+    # the revision's transaction and in the offline SQL.
+    "on_version_apply": [checksums.record],
+    # Autogenerate: the checksum table is bookkeeping, not a model ...
+    "include_name": checksums.include_name,
+    # ... and enum labels are compared too (Alembic's own comparators do not).
+    "autogenerate_plugins": ["alembic.autogenerate.*", enum_values.PLUGIN],
 }
 
 

@@ -20,9 +20,11 @@ class AuditLog(UUIDPrimaryKey, Base):
     table_name: Mapped[str] = mapped_column(String(63))
     record_id: Mapped[uuid.UUID] = mapped_column()
     operation: Mapped[AuditOperation] = mapped_column(pg_enum(AuditOperation, "audit_operation"))
-    old_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    new_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    diff: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # none_as_null: Python None is SQL NULL, not the JSON value null, which the
+    # data_matches_operation CHECK would (rightly) refuse for an insert's old_data.
+    old_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    new_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     reason: Mapped[str | None] = mapped_column(Text)
     changed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, func, select
 
-from cidery.models import PressRun, PressRunLoad
+from cidery.models import AppleVariety, PressRun, PressRunLoad, Purchase, PurchaseItem, Vendor
 from cidery.models.enums import PressRunStatus
 
 _live_run = PressRun.deleted_at.is_(None)
@@ -97,6 +97,57 @@ def runs_by_vessel(vessel_id: uuid.UUID, limit: int = 50) -> Select[Any]:
     )
 
 
+def available_fruit(
+    vendor_id: uuid.UUID | None = None, variety_id: uuid.UUID | None = None
+) -> Select[*tuple[Any, ...]]:
+    """Purchase lines with fruit left: bought kg minus (d) per line, for the variety picker."""
+    pressed = (
+        select(func.coalesce(func.sum(PressRunLoad.weight_kg), 0))
+        .join(
+            PressRun,
+            and_(
+                PressRun.id == PressRunLoad.press_run_id,
+                PressRun.status != PressRunStatus.CANCELLED,
+                _live_run,
+            ),
+        )
+        .where(PressRunLoad.purchase_item_id == PurchaseItem.id, _live_load)
+        .correlate(PurchaseItem)
+        .scalar_subquery()
+    )
+    remaining = PurchaseItem.quantity_kg - pressed
+    query = (
+        select(
+            PurchaseItem.id.label("purchase_item_id"),
+            Purchase.id.label("purchase_id"),
+            Purchase.vendor_id,
+            Vendor.name.label("vendor_name"),
+            PurchaseItem.apple_variety_id,
+            AppleVariety.name.label("variety_name"),
+            PurchaseItem.harvest_date,
+            PurchaseItem.quantity_kg,
+            pressed.label("pressed_kg"),
+            remaining.label("remaining_kg"),
+        )
+        .join(Purchase, Purchase.id == PurchaseItem.purchase_id)
+        .join(Vendor, Vendor.id == Purchase.vendor_id)
+        .join(AppleVariety, AppleVariety.id == PurchaseItem.apple_variety_id)
+        .where(
+            PurchaseItem.deleted_at.is_(None),
+            Purchase.deleted_at.is_(None),
+            Vendor.deleted_at.is_(None),
+            PurchaseItem.quantity_kg.is_not(None),
+            remaining > 0,
+        )
+        .order_by(Vendor.name, AppleVariety.name, PurchaseItem.harvest_date, PurchaseItem.id)
+    )
+    if vendor_id is not None:
+        query = query.where(Purchase.vendor_id == vendor_id)
+    if variety_id is not None:
+        query = query.where(PurchaseItem.apple_variety_id == variety_id)
+    return query
+
+
 @dataclass(frozen=True)
 class Pattern:
     key: str
@@ -116,4 +167,10 @@ PATTERNS: tuple[Pattern, ...] = (
         "d", "kg pressed per purchase line", "press_run_loads_purchase_item_id_idx", pressed_weight
     ),
     Pattern("e", "runs by destination vessel", "press_runs_vessel_id_idx", runs_by_vessel),
+    Pattern(
+        "fruit",
+        "purchase lines with fruit left for one vendor",
+        "press_run_loads_purchase_item_id_idx",
+        available_fruit,
+    ),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -154,6 +154,52 @@ class PressRunSummary(_Read):
     extraction_rate: Decimal | None
 
 
+class AvailableFruit(_Read):
+    """A purchase line with fruit left to press, for the variety picker."""
+
+    purchase_item_id: uuid.UUID
+    purchase_id: uuid.UUID
+    vendor_id: uuid.UUID
+    vendor_name: str
+    apple_variety_id: uuid.UUID
+    variety_name: str
+    harvest_date: date | None
+    quantity_kg: Decimal
+    pressed_kg: Decimal
+    remaining_kg: Decimal
+
+
+class VarietyTotal(_Read):
+    apple_variety_id: uuid.UUID
+    variety_name: str
+    load_count: int
+    weight_kg: Decimal
+
+
+class PressRunDetail(_Read):
+    """A run to resume: the run, its live loads in order, and running totals."""
+
+    run: PressRunRead
+    loads: list[PressRunLoadRead]
+    load_count: int
+    total_weight_kg: Decimal
+    varieties: list[VarietyTotal]
+
+
+class CompletedRun(_Read):
+    """A completed run, with warnings the operator should look at (an unusual yield)."""
+
+    run: PressRunRead
+    warnings: list[str]
+
+
+class RunPage(_Read):
+    """One page of runs; pass ``next_cursor`` as ``after`` for the next page."""
+
+    items: list[PressRunSummary]
+    next_cursor: str | None
+
+
 EXPORTED: tuple[type[BaseModel], ...] = (
     PressRunCreate,
     PressRunLoadCreate,
@@ -161,6 +207,10 @@ EXPORTED: tuple[type[BaseModel], ...] = (
     PressRunRead,
     PressRunLoadRead,
     PressRunSummary,
+    AvailableFruit,
+    PressRunDetail,
+    CompletedRun,
+    RunPage,
 )
 
 # Which Read type mirrors which table; the parity test holds them to it.

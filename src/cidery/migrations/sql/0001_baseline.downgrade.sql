@@ -432,5 +432,15 @@ DROP TYPE user_role;
 
 DELETE FROM alembic_version WHERE alembic_version.version_num = '0001';
 
+-- Forget the checksum of revision 0001's file (cidery.checksums: `cidery db check` verifies it)
+
+CREATE TABLE IF NOT EXISTS alembic_version_checksums (
+    revision text PRIMARY KEY,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+DELETE FROM alembic_version_checksums WHERE revision = '0001';
+
 COMMIT;
 

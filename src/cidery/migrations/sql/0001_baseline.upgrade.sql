@@ -256,7 +256,9 @@ CREATE TABLE packages (
     batch_id UUID NOT NULL, 
     package_date DATE NOT NULL, 
     volume_packaged_l NUMERIC(10, 3) NOT NULL, 
+    -- squawk-ignore prefer-bigint-over-int -- millilitres in one bottle: thousands at most, int holds 2.1 billion; a measure, not an id or a running total
     bottle_size_ml INTEGER NOT NULL, 
+    -- squawk-ignore prefer-bigint-over-int -- bottles filled in one packaging run: bounded by the batch's volume, never near int's 2.1 billion
     bottle_count INTEGER NOT NULL, 
     abv_at_packaging NUMERIC(4, 2), 
     notes TEXT, 
@@ -307,7 +309,9 @@ CREATE INDEX purchase_items_purchase_id_idx ON purchase_items (purchase_id);
 CREATE TABLE inventory (
     id UUID DEFAULT gen_random_uuid() NOT NULL, 
     package_id UUID NOT NULL, 
+    -- squawk-ignore prefer-bigint-over-int -- bottles of one package held at one location: bounded by that package's bottle_count, an int
     current_bottle_count INTEGER NOT NULL, 
+    -- squawk-ignore prefer-bigint-over-int -- bounded by current_bottle_count (CHECK reserved_within_current), an int
     reserved_bottle_count INTEGER DEFAULT '0' NOT NULL, 
     location VARCHAR(200), 
     notes TEXT, 
@@ -327,6 +331,7 @@ CREATE TABLE inventory_transactions (
     id UUID DEFAULT gen_random_uuid() NOT NULL, 
     inventory_id UUID NOT NULL, 
     transaction_type transaction_type NOT NULL, 
+    -- squawk-ignore prefer-bigint-over-int -- bottles moved by one transaction: bounded by one package's stock; a change, not a running total
     quantity_change INTEGER NOT NULL, 
     transaction_date TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL, 
     reason TEXT, 
@@ -759,6 +764,16 @@ END
 $$;
 
 INSERT INTO alembic_version (version_num) VALUES ('0001') RETURNING alembic_version.version_num;
+
+-- Record the checksum of revision 0001's file (cidery.checksums: `cidery db check` verifies it)
+
+CREATE TABLE IF NOT EXISTS alembic_version_checksums (
+    revision text PRIMARY KEY,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+INSERT INTO alembic_version_checksums (revision, checksum) VALUES ('0001', 'cf087d6f9c6dbd515bad9606208e5696edbc0fa6bd06a875675d60a221ac69fe') ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now();
 
 COMMIT;
 

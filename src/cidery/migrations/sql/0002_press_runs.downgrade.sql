@@ -70,5 +70,15 @@ ALTER TABLE purchase_items DROP CONSTRAINT purchase_items_id_apple_variety_id_ke
 
 UPDATE alembic_version SET version_num='0001' WHERE alembic_version.version_num = '0002';
 
+-- Forget the checksum of revision 0002's file (cidery.checksums: `cidery db check` verifies it)
+
+CREATE TABLE IF NOT EXISTS alembic_version_checksums (
+    revision text PRIMARY KEY,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+DELETE FROM alembic_version_checksums WHERE revision = '0002';
+
 COMMIT;
 

@@ -46,6 +46,7 @@ CREATE TABLE press_runs (
     total_juice_volume_l NUMERIC(10, 3), 
     extraction_rate NUMERIC(6, 4) GENERATED ALWAYS AS (CASE WHEN total_apple_weight_kg > 0 THEN round(total_juice_volume_l / total_apple_weight_kg, 4) END) STORED, 
     labor_hours NUMERIC(6, 2), 
+    -- squawk-ignore prefer-bigint-over-int -- people working one press run (CHECK > 0): a handful
     worker_count INTEGER, 
     notes TEXT, 
     created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL, 
@@ -87,6 +88,7 @@ CREATE TABLE press_run_loads (
     press_run_id UUID NOT NULL, 
     purchase_item_id UUID NOT NULL, 
     apple_variety_id UUID NOT NULL, 
+    -- squawk-ignore prefer-bigint-over-int -- number of a load within one press run (unique per run): tens, never near int's 2.1 billion
     load_sequence INTEGER NOT NULL, 
     weight NUMERIC(10, 3) NOT NULL, 
     weight_unit unit NOT NULL, 
@@ -196,6 +198,16 @@ END
 $$;
 
 UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
+
+-- Record the checksum of revision 0002's file (cidery.checksums: `cidery db check` verifies it)
+
+CREATE TABLE IF NOT EXISTS alembic_version_checksums (
+    revision text PRIMARY KEY,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+INSERT INTO alembic_version_checksums (revision, checksum) VALUES ('0002', 'e3fef89961d58b598c7224ab25f22827c8f7bf7afc9e6e2b8d3fb209554e466c') ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now();
 
 COMMIT;
 

@@ -566,6 +566,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("cogs_items_pkey")),
     )
     op.create_index(op.f("cogs_items_batch_id_idx"), "cogs_items", ["batch_id"], unique=False)
+    ops.lint_exception(
+        "prefer-bigint-over-int",
+        "millilitres in one bottle: thousands at most, int holds 2.1 billion; a measure, not an id or a running total",
+        column="bottle_size_ml",
+    )
+    ops.lint_exception(
+        "prefer-bigint-over-int",
+        "bottles filled in one packaging run: bounded by the batch's volume, never near int's 2.1 billion",
+        column="bottle_count",
+    )
     op.create_table(
         "packages",
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -681,6 +691,16 @@ def upgrade() -> None:
     op.create_index(
         op.f("purchase_items_purchase_id_idx"), "purchase_items", ["purchase_id"], unique=False
     )
+    ops.lint_exception(
+        "prefer-bigint-over-int",
+        "bottles of one package held at one location: bounded by that package's bottle_count, an int",
+        column="current_bottle_count",
+    )
+    ops.lint_exception(
+        "prefer-bigint-over-int",
+        "bounded by current_bottle_count (CHECK reserved_within_current), an int",
+        column="reserved_bottle_count",
+    )
     op.create_table(
         "inventory",
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -720,6 +740,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("inventory_pkey")),
     )
     op.create_index(op.f("inventory_package_id_idx"), "inventory", ["package_id"], unique=False)
+    ops.lint_exception(
+        "prefer-bigint-over-int",
+        "bottles moved by one transaction: bounded by one package's stock; a change, not a running total",
+        column="quantity_change",
+    )
     op.create_table(
         "inventory_transactions",
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),

@@ -56,6 +56,11 @@ def upgrade() -> None:
         "UNIQUE USING INDEX purchase_items_id_apple_variety_id_key"
     )
     ops.create_enum("press_run_status", ("in_progress", "completed", "cancelled"))
+    ops.lint_exception(
+        "prefer-bigint-over-int",
+        "people working one press run (CHECK > 0): a handful",
+        column="worker_count",
+    )
     op.create_table(
         "press_runs",
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -185,6 +190,11 @@ def upgrade() -> None:
     )
     op.create_index(
         "press_runs_vessel_id_idx", "press_runs", ["vessel_id", "start_time"], unique=False
+    )
+    ops.lint_exception(
+        "prefer-bigint-over-int",
+        "number of a load within one press run (unique per run): tens, never near int's 2.1 billion",
+        column="load_sequence",
     )
     op.create_table(
         "press_run_loads",

@@ -1,0 +1,99 @@
+"""One exception per workflow rule, each with a stable machine-readable ``code``.
+
+The API layer maps ``code`` to its responses; ``str(error)`` is the message
+for a person. Every error is raised before anything is written, or after the
+service's savepoint is rolled back: the caller's transaction stays usable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from cidery.errors import CideryError
+
+
+class PressError(CideryError):
+    code = "press_error"
+    retryable = False
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": str(self), "details": self.details}
+
+
+class InvalidInput(PressError):
+    """A value that can never be right: negative weight, unknown unit, NaN, …"""
+
+    code = "invalid_input"
+
+
+class NotFound(PressError):
+    """No live row with that id (unknown, or soft-deleted)."""
+
+    code = "not_found"
+
+    def __init__(self, entity: str, id_: uuid.UUID | str) -> None:
+        super().__init__(
+            f"{entity} {id_} does not exist or was deleted", entity=entity, id=str(id_)
+        )
+
+
+class VendorInactive(PressError):
+    code = "vendor_inactive"
+
+
+class InvalidTransition(PressError):
+    """The run (or load) is not in a state that allows this action."""
+
+    code = "invalid_transition"
+
+
+class VendorMismatch(PressError):
+    """The purchase line was bought from another grower than the run's."""
+
+    code = "vendor_mismatch"
+
+
+class InsufficientFruit(PressError):
+    code = "insufficient_fruit"
+
+    def __init__(self, purchase_item_id: uuid.UUID, requested_kg: Decimal, remaining_kg: Decimal):
+        super().__init__(
+            f"purchase line {purchase_item_id} has {remaining_kg} kg left; "
+            f"the load weighs {requested_kg} kg",
+            purchase_item_id=str(purchase_item_id),
+            requested_kg=str(requested_kg),
+            remaining_kg=str(remaining_kg),
+        )
+        self.remaining_kg = remaining_kg
+        self.requested_kg = requested_kg
+
+
+class NoLoads(PressError):
+    code = "no_loads"
+
+
+class VesselUnavailable(PressError):
+    code = "vessel_unavailable"
+
+
+class VesselTooSmall(PressError):
+    code = "vessel_too_small"
+
+
+class ImplausibleYield(PressError):
+    """More juice than fruit can give: almost always pounds entered as kilograms."""
+
+    code = "implausible_yield"
+
+
+class Conflict(PressError):
+    """Another transaction held what this one needed; roll back and try again."""
+
+    code = "conflict"
+    retryable = True

@@ -1,0 +1,223 @@
+"""Every press-service mutation leaves audit_logs rows in the caller's transaction.
+
+Each row names the table and record, the operation, the row before and after
+(``old_data``/``new_data``), ``diff`` with ``[old, new]`` for exactly the
+columns that changed, the acting user and, for voids and cancellations, the
+reason. A refused call leaves no audit row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cidery import press
+from cidery.db import make_engine, session_factory
+from cidery.models import AuditLog
+from cidery.models.enums import AuditOperation
+from cidery.press.errors import InsufficientFruit, InvalidTransition, NotFound, PressError
+from tests.press.conftest import Factory
+from tests.press.support import World, audit_rows, counts, new_user
+
+
+@pytest.fixture
+def w(session: Session, make: Factory) -> World:
+    vendor = make.vendor()
+    variety = make.variety()
+    item = make.purchase_item(vendor=vendor, variety=variety, quantity=Decimal("1000"))
+    return World(session, make, new_user(session), vendor, variety, item)
+
+
+def _only(rows: list[AuditLog], **match: object) -> AuditLog:
+    found = [row for row in rows if all(getattr(row, k) == v for k, v in match.items())]
+    assert len(found) == 1, f"{len(found)} audit rows match {match}"
+    return found[0]
+
+
+def test_start_run_is_logged_as_an_insert(w: World) -> None:
+    run = w.start(notes="first pressing")
+    [row] = audit_rows(w.session, run.id)
+    assert row.table_name == "press_runs"
+    assert row.record_id == run.id
+    assert row.operation is AuditOperation.INSERT
+    assert row.old_data is None
+    assert row.diff is None
+    assert row.reason is None
+    assert row.changed_by == w.actor
+    assert row.new_data is not None
+    assert row.new_data["id"] == str(run.id)
+    assert row.new_data["vendor_id"] == str(w.vendor.id)
+    assert row.new_data["status"] == "in_progress"
+    assert row.new_data["total_apple_weight_kg"] == "0.000"
+    assert row.new_data["notes"] == "first pressing"
+    assert row.new_data["created_by"] == str(w.actor)
+    assert row.new_data["start_time"] == run.start_time.isoformat()
+    # The snapshot is the whole row, one key per column.
+    assert set(row.new_data) == set(type(run).model_fields)
+
+
+def test_add_load_logs_the_load_and_the_run_total(w: World) -> None:
+    run = w.start()
+    load = w.load(run, "100")
+    [load_row] = audit_rows(w.session, load.id)
+    assert load_row.table_name == "press_run_loads"
+    assert load_row.operation is AuditOperation.INSERT
+    assert load_row.changed_by == w.actor
+    assert load_row.new_data is not None
+    assert load_row.new_data["weight"] == "100.000"
+    assert load_row.new_data["weight_unit"] == "kg"
+    assert load_row.new_data["weight_kg"] == "100.000"
+    assert load_row.new_data["load_sequence"] == 1
+    assert load_row.new_data["purchase_item_id"] == str(w.item.id)
+    assert load_row.new_data["press_run_id"] == str(run.id)
+
+    run_row = _only(audit_rows(w.session, run.id), operation=AuditOperation.UPDATE)
+    assert run_row.table_name == "press_runs"
+    assert run_row.changed_by == w.actor
+    assert run_row.diff == {"total_apple_weight_kg": ["0.000", "100.000"]}
+    assert run_row.old_data is not None
+    assert run_row.new_data is not None
+    assert run_row.old_data["total_apple_weight_kg"] == "0.000"
+    assert run_row.new_data["total_apple_weight_kg"] == "100.000"
+
+    # Another operator's load: the run's updated_by changes too, and says so.
+    colleague = new_user(w.session)
+    press.add_load(w.session, colleague, run.id, w.item.id, "50", "lb")
+    rows = audit_rows(w.session, run.id, table="press_runs")
+    second = _only(rows, changed_by=colleague)
+    assert second.diff == {
+        "total_apple_weight_kg": ["100.000", "122.680"],
+        "updated_by": [str(w.actor), str(colleague)],
+    }
+
+
+def test_void_load_is_logged_with_its_reason(w: World) -> None:
+    run = w.start()
+    w.load(run, "100")
+    wrong = w.load(run, "50")
+    press.void_load(w.session, w.actor, wrong.id, "  bin weighed twice ")
+    load_row = _only(audit_rows(w.session, wrong.id), operation=AuditOperation.UPDATE)
+    assert load_row.table_name == "press_run_loads"
+    assert load_row.reason == "bin weighed twice"
+    assert load_row.changed_by == w.actor
+    assert load_row.diff is not None
+    assert set(load_row.diff) == {"deleted_at"}
+    assert load_row.diff["deleted_at"][0] is None
+    assert load_row.diff["deleted_at"][1] is not None
+    run_row = _only(audit_rows(w.session, run.id), reason="bin weighed twice")
+    assert run_row.operation is AuditOperation.UPDATE
+    assert run_row.diff == {"total_apple_weight_kg": ["150.000", "100.000"]}
+
+
+def test_complete_run_logs_the_run_and_the_vessel(w: World) -> None:
+    run = w.start()
+    w.load(run, "100")
+    vessel = w.vessel()
+    done = w.complete(run, "65", vessel=vessel, worker_count=3)
+    [run_row] = [row for row in audit_rows(w.session, run.id) if row.diff and "status" in row.diff]
+    assert run_row.changed_by == w.actor
+    assert run_row.diff is not None
+    assert run_row.diff["status"] == ["in_progress", "completed"]
+    assert run_row.diff["vessel_id"] == [None, str(vessel.id)]
+    assert run_row.diff["total_juice_volume_l"] == [None, "65.000"]
+    assert run_row.diff["extraction_rate"] == [None, "0.6500"]
+    assert run_row.diff["worker_count"] == [None, 3]
+    assert run_row.diff["end_time"][0] is None
+    assert done.run.end_time is not None
+    assert run_row.diff["end_time"][1] == done.run.end_time.isoformat()
+    # Only what changed: the total was already right, updated_at is never diffed.
+    assert set(run_row.diff) == {
+        "status",
+        "end_time",
+        "vessel_id",
+        "juice_volume",
+        "juice_volume_unit",
+        "total_juice_volume_l",
+        "extraction_rate",
+        "worker_count",
+    }
+    [vessel_row] = audit_rows(w.session, vessel.id)
+    assert vessel_row.table_name == "vessels"
+    assert vessel_row.operation is AuditOperation.UPDATE
+    assert vessel_row.changed_by == w.actor
+    assert vessel_row.diff == {"status": ["available", "in_use"]}
+
+
+def test_cancel_run_is_logged_with_its_reason(w: World) -> None:
+    run = w.start()
+    w.load(run, "100")
+    press.cancel_run(w.session, w.actor, run.id, "storm")
+    row = _only(audit_rows(w.session, run.id), reason="storm")
+    assert row.operation is AuditOperation.UPDATE
+    assert row.changed_by == w.actor
+    assert row.diff is not None
+    assert set(row.diff) == {"status", "end_time", "notes"}
+    assert row.diff["status"] == ["in_progress", "cancelled"]
+    assert row.diff["notes"] == [None, "Cancelled: storm"]
+
+
+def test_a_refused_call_leaves_no_audit_row(w: World) -> None:
+    run = w.start()
+    load = w.load(run, "900")
+    before = counts(w.session)
+    refusals: list[tuple[type[PressError], object]] = [
+        (InsufficientFruit, lambda: w.load(run, "100.001")),
+        (NotFound, lambda: press.add_load(w.session, uuid.uuid4(), run.id, w.item.id, "1", "kg")),
+        (NotFound, lambda: press.void_load(w.session, uuid.uuid4(), load.id, "typo")),
+        (NotFound, lambda: press.cancel_run(w.session, uuid.uuid4(), run.id, "storm")),
+        (
+            NotFound,
+            lambda: press.complete_run(w.session, uuid.uuid4(), run.id, "600", "L", w.vessel().id),
+        ),
+    ]
+    for error, call in refusals:
+        with pytest.raises(error):
+            call()  # type: ignore[operator]
+    assert counts(w.session).audit_logs == before.audit_logs
+    press.cancel_run(w.session, w.actor, run.id, "done for today")
+    with pytest.raises(InvalidTransition):
+        press.cancel_run(w.session, w.actor, run.id, "again")
+    assert counts(w.session).audit_logs == before.audit_logs + 1
+
+
+def test_audit_rows_commit_and_roll_back_with_the_callers_transaction(clone_url: str) -> None:
+    engine = make_engine(clone_url)
+    sessions = session_factory(engine)
+    try:
+        with sessions() as setup:
+            make = Factory(setup)
+            actor = new_user(setup)
+            vendor = make.vendor()
+            item = make.purchase_item(vendor=vendor)
+            vessel = make.vessel()
+            setup.commit()
+
+        def logged() -> int:
+            with engine.connect() as other:
+                return other.execute(select(func.count()).select_from(AuditLog)).scalar_one()
+
+        # Rolled back: the run and its audit rows go together.
+        with sessions() as session:
+            run = press.start_run(session, actor, vendor.id)
+            press.add_load(session, actor, run.id, item.id, "100", "kg")
+            assert logged() == 0, "audit rows visible before commit"
+            session.rollback()
+        assert logged() == 0
+
+        # Committed: all of them, in one transaction with the change.
+        with sessions() as session:
+            run = press.start_run(session, actor, vendor.id)
+            press.add_load(session, actor, run.id, item.id, "100", "kg")
+            press.complete_run(session, actor, run.id, "70", "L", vessel.id)
+            assert logged() == 0
+            session.commit()
+        assert logged() == 5
+        with sessions() as check:
+            assert len(audit_rows(check, run.id)) == 3  # insert, load, completion
+            assert len(audit_rows(check, vessel.id)) == 1
+    finally:
+        engine.dispose()

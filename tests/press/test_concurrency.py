@@ -1,0 +1,293 @@
+"""The press service under real concurrency: many connections, one database, row locks.
+
+Each scenario starts N threads, each with its own session (its own connection
+and transaction), lines them up on a barrier so they hit the database
+together, commits what succeeds and rolls back what fails. The invariants are
+checked on what was committed. No sleeps: the barrier starts the race and the
+database's row locks decide it.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from cidery import press
+from cidery.db import make_engine
+from cidery.models import AuditLog, PressRun, PressRunLoad, Vessel
+from cidery.models.enums import PressRunStatus, VesselStatus
+from cidery.press.errors import (
+    Conflict,
+    InsufficientFruit,
+    InvalidTransition,
+    PressError,
+    VesselUnavailable,
+)
+from tests.press.conftest import Factory
+from tests.press.support import new_user
+
+THREADS = 20
+JOIN_TIMEOUT = 30.0
+
+
+@dataclass
+class Outcome:
+    value: Any = None
+    error: BaseException | None = None
+
+
+def race(engine: Engine, work: list[Callable[[Session], Any]]) -> list[Outcome]:
+    """Run each ``work(session)`` in its own thread and transaction, all released at once.
+
+    A call that returns is committed; one that raises is rolled back and its
+    exception kept. Every session connects before the barrier, so the race is
+    between statements, not between connection set-ups.
+    """
+    barrier = threading.Barrier(len(work))
+    outcomes = [Outcome() for _ in work]
+
+    def run(i: int) -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                session.connection()  # connect and begin before the start signal
+                barrier.wait(timeout=JOIN_TIMEOUT)
+                value = work[i](session)
+                session.commit()
+                outcomes[i].value = value
+            except BaseException as exc:  # kept and asserted on by the test
+                session.rollback()
+                outcomes[i].error = exc
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=JOIN_TIMEOUT)
+    stuck = [thread.name for thread in threads if thread.is_alive()]
+    assert not stuck, f"threads still running after {JOIN_TIMEOUT}s: {stuck}"
+    return outcomes
+
+
+@dataclass
+class Stage:
+    engine: Engine
+    actor: uuid.UUID
+    vendor_id: uuid.UUID
+    item_id: uuid.UUID  # 1000 kg bought
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+
+@pytest.fixture
+def stage(clone_url: str) -> Iterator[Stage]:
+    engine = make_engine(clone_url, pool_size=THREADS + 4, max_overflow=0, pool_timeout=10)
+    with Session(engine) as session, session.begin():
+        make = Factory(session)
+        actor = new_user(session)
+        vendor = make.vendor()
+        item = make.purchase_item(vendor=vendor, quantity=Decimal("1000"))
+        ids = (actor, vendor.id, item.id)
+    try:
+        yield Stage(engine, *ids)
+    finally:
+        engine.dispose()
+
+
+def _failures(outcomes: list[Outcome]) -> list[BaseException]:
+    return [o.error for o in outcomes if o.error is not None]
+
+
+def _assert_clean(failures: list[BaseException], *allowed: type[PressError]) -> None:
+    """Every failure is one of the service's own refusals, never a raw database error."""
+    unexpected = [f for f in failures if type(f) not in allowed]
+    assert not unexpected, [f"{type(f).__name__}: {f}" for f in unexpected]
+
+
+def _live_loads(session: Session, run_ids: list[uuid.UUID]) -> list[PressRunLoad]:
+    return list(
+        session.scalars(
+            select(PressRunLoad)
+            .where(PressRunLoad.press_run_id.in_(run_ids), PressRunLoad.deleted_at.is_(None))
+            .order_by(PressRunLoad.press_run_id, PressRunLoad.load_sequence)
+        )
+    )
+
+
+def test_twenty_loads_on_one_run_and_one_purchase_line(stage: Stage) -> None:
+    """1000 kg bought, 20 loads of 70 kg at once: exactly 14 fit, numbered 1..14."""
+    with stage.session() as s, s.begin():
+        run = press.start_run(s, stage.actor, stage.vendor_id)
+
+    def add(session: Session) -> Any:
+        return press.add_load(session, stage.actor, run.id, stage.item_id, "70", "kg")
+
+    outcomes = race(stage.engine, [add] * THREADS)
+    failures = _failures(outcomes)
+    _assert_clean(failures, InsufficientFruit, Conflict)
+    successes = [o.value for o in outcomes if o.error is None]
+    conflicts = [f for f in failures if isinstance(f, Conflict)]
+    assert all(f.retryable for f in conflicts)
+    if not conflicts:
+        assert len(successes) == 14
+        assert len(failures) == THREADS - 14
+    for failure in failures:
+        if isinstance(failure, InsufficientFruit):
+            assert failure.remaining_kg < Decimal("70")
+            assert failure.remaining_kg == Decimal("20.000") or conflicts
+
+    with stage.session() as s:
+        loads = _live_loads(s, [run.id])
+        total = sum((load.weight_kg for load in loads), Decimal(0))
+        assert total <= Decimal("1000")
+        assert total == len(successes) * Decimal("70")
+        assert len(loads) == len(successes)
+        assert [load.load_sequence for load in loads] == list(range(1, len(loads) + 1))
+        assert sorted(load.id for load in loads) == sorted(v.id for v in successes)
+        assert sorted(v.load_sequence for v in successes) == list(range(1, len(loads) + 1))
+        assert press.get_run(s, run.id).run.total_apple_weight_kg == total
+        # One audit row per committed load, one per run update, one for the start.
+        logged = s.scalar(select(func.count()).select_from(AuditLog)) or 0
+        assert logged == 1 + 2 * len(successes)
+        fruit = {row.purchase_item_id: row for row in press.available_fruit(s)}
+        left = Decimal("1000") - total
+        assert (fruit[stage.item_id].remaining_kg if stage.item_id in fruit else 0) == left
+
+
+def test_twenty_runs_drawing_on_one_purchase_line(stage: Stage) -> None:
+    """Twenty runs of the same grower, one load each, all from one line: the line's lock holds."""
+    with stage.session() as s, s.begin():
+        runs = [press.start_run(s, stage.actor, stage.vendor_id) for _ in range(THREADS)]
+
+    def adder(run_id: uuid.UUID) -> Callable[[Session], Any]:
+        def add(session: Session) -> Any:
+            return press.add_load(session, stage.actor, run_id, stage.item_id, "70", "kg")
+
+        return add
+
+    outcomes = race(stage.engine, [adder(run.id) for run in runs])
+    failures = _failures(outcomes)
+    _assert_clean(failures, InsufficientFruit, Conflict)
+    successes = [o.value for o in outcomes if o.error is None]
+    if not any(isinstance(f, Conflict) for f in failures):
+        assert len(successes) == 14
+        assert len(failures) == THREADS - 14
+
+    with stage.session() as s:
+        loads = _live_loads(s, [run.id for run in runs])
+        total = sum((load.weight_kg for load in loads), Decimal(0))
+        assert total <= Decimal("1000")
+        assert total == len(successes) * Decimal("70")
+        assert all(load.load_sequence == 1 for load in loads)
+        totals = dict(
+            s.execute(
+                select(PressRun.id, PressRun.total_apple_weight_kg).where(
+                    PressRun.id.in_([run.id for run in runs])
+                )
+            ).all()
+        )
+        with_load = {load.press_run_id for load in loads}
+        for run in runs:
+            assert totals[run.id] == (Decimal("70") if run.id in with_load else 0)
+
+
+def test_completing_a_run_while_loads_arrive(stage: Stage) -> None:
+    """A load lands before the completion (and counts in it) or is refused: never after."""
+    with stage.session() as s, s.begin():
+        run = press.start_run(s, stage.actor, stage.vendor_id)
+        press.add_load(s, stage.actor, run.id, stage.item_id, "100", "kg")
+        vessel = Factory(s).vessel(capacity_l=Decimal("5000"))
+        vessel_id = vessel.id
+
+    def add(session: Session) -> Any:
+        return press.add_load(session, stage.actor, run.id, stage.item_id, "10", "kg")
+
+    def complete(session: Session) -> Any:
+        return press.complete_run(session, stage.actor, run.id, "70", "L", vessel_id)
+
+    work: list[Callable[[Session], Any]] = [add] * (THREADS - 1)
+    work.insert(THREADS // 2, complete)
+    outcomes = race(stage.engine, work)
+    completion = outcomes[THREADS // 2]
+    assert completion.error is None, repr(completion.error)
+    load_outcomes = outcomes[: THREADS // 2] + outcomes[THREADS // 2 + 1 :]
+    failures = _failures(load_outcomes)
+    _assert_clean(failures, InvalidTransition, Conflict)
+    landed = [o.value for o in load_outcomes if o.error is None]
+
+    with stage.session() as s:
+        final = press.get_run(s, run.id)
+        assert final.run.status is PressRunStatus.COMPLETED
+        loads = _live_loads(s, [run.id])
+        assert len(loads) == 1 + len(landed)
+        assert [load.load_sequence for load in loads] == list(range(1, len(loads) + 1))
+        total = sum((load.weight_kg for load in loads), Decimal(0))
+        assert total == Decimal("100") + Decimal("10") * len(landed)
+        # The completion counted exactly the loads that landed before it.
+        assert final.run.total_apple_weight_kg == total
+        assert completion.value.run.total_apple_weight_kg == total
+        assert final.run.extraction_rate == (Decimal("70") / total).quantize(
+            Decimal("0.0001"), rounding=ROUND_HALF_UP
+        )
+        # Every load either landed (and was counted) or was refused as too late.
+        assert len(landed) + len(failures) == THREADS - 1
+        assert s.scalar(select(Vessel.status).where(Vessel.id == vessel_id)) is (
+            VesselStatus.IN_USE
+        )
+
+
+def test_twenty_runs_completing_into_one_vessel(stage: Stage) -> None:
+    """The vessel's lock: one run gets the tank, the others are told it is in use."""
+    with stage.session() as s, s.begin():
+        runs = [press.start_run(s, stage.actor, stage.vendor_id) for _ in range(THREADS)]
+        for run in runs:
+            press.add_load(s, stage.actor, run.id, stage.item_id, "10", "kg")
+        vessel_id = Factory(s).vessel(capacity_l=Decimal("1000")).id
+
+    def completer(run_id: uuid.UUID) -> Callable[[Session], Any]:
+        def complete(session: Session) -> Any:
+            return press.complete_run(session, stage.actor, run_id, "7", "L", vessel_id)
+
+        return complete
+
+    outcomes = race(stage.engine, [completer(run.id) for run in runs])
+    failures = _failures(outcomes)
+    _assert_clean(failures, VesselUnavailable, Conflict)
+    winners = [o.value for o in outcomes if o.error is None]
+    assert len(winners) == 1
+    with stage.session() as s:
+        completed = s.scalars(
+            select(PressRun.id).where(
+                PressRun.vessel_id == vessel_id, PressRun.status == PressRunStatus.COMPLETED
+            )
+        ).all()
+        assert completed == [winners[0].run.id]
+
+
+def test_a_lock_timeout_is_a_retryable_conflict(stage: Stage) -> None:
+    """A call that cannot get the run's lock in time fails cleanly, and can be retried."""
+    with stage.session() as s, s.begin():
+        run = press.start_run(s, stage.actor, stage.vendor_id)
+    with stage.session() as holder, stage.session() as waiter:
+        holder.execute(select(PressRun).where(PressRun.id == run.id).with_for_update())
+        waiter.execute(text("SET LOCAL lock_timeout = '100ms'"))
+        with pytest.raises(Conflict) as info:
+            press.add_load(waiter, stage.actor, run.id, stage.item_id, "70", "kg")
+        assert info.value.code == "conflict"
+        assert info.value.retryable is True
+        assert "try again" in str(info.value)
+        holder.commit()
+        # The waiter's transaction survived the refusal: retry in it and commit.
+        load = press.add_load(waiter, stage.actor, run.id, stage.item_id, "70", "kg")
+        waiter.commit()
+    assert load.load_sequence == 1
+    with stage.session() as s:
+        assert press.get_run(s, run.id).total_weight_kg == Decimal("70.000")

@@ -1,0 +1,998 @@
+"""The press-run workflow service, rule by rule, on the real database.
+
+Every refusal is checked the same way (:func:`tests.press.support.refused`):
+the exact exception type, its stable ``code``, a message that names what is
+wrong, and no press run, load or audit row left behind. Each test then makes a
+successful call in the same transaction, which proves the service's savepoint
+left the caller's transaction usable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cidery import press
+from cidery.models import Purchase, PurchaseItem, Vendor
+from cidery.models.enums import PressRunStatus, Unit, VesselStatus
+from cidery.press.errors import (
+    ImplausibleYield,
+    InsufficientFruit,
+    InvalidInput,
+    InvalidTransition,
+    NoLoads,
+    NotFound,
+    VendorInactive,
+    VendorMismatch,
+    VesselTooSmall,
+    VesselUnavailable,
+)
+from cidery.schemas.press import PressRunRead
+from tests.press.conftest import Factory
+from tests.press.support import Counts, World, counts, new_user, refused, soft_delete_run
+
+T0 = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def actor(session: Session) -> uuid.UUID:
+    return new_user(session)
+
+
+@pytest.fixture
+def w(session: Session, make: Factory, actor: uuid.UUID) -> World:
+    vendor = make.vendor()
+    variety = make.variety()
+    item = make.purchase_item(vendor=vendor, variety=variety, quantity=Decimal("1000"))
+    return World(session, make, actor, vendor, variety, item)
+
+
+# --- start_run ---------------------------------------------------------------------------
+
+
+def test_start_run_opens_an_in_progress_run(w: World) -> None:
+    before = counts(w.session)
+    run = w.start(start_time=T0, notes="first of the season")
+    assert run.status is PressRunStatus.IN_PROGRESS
+    assert run.vendor_id == w.vendor.id
+    assert run.start_time == T0
+    assert run.end_time is None
+    assert run.total_apple_weight_kg == Decimal("0.000")
+    assert run.vessel_id is None
+    assert run.extraction_rate is None
+    assert run.notes == "first of the season"
+    assert run.created_by == w.actor
+    assert run.updated_by == w.actor
+    assert counts(w.session) == Counts(
+        before.press_runs + 1, before.press_run_loads, before.audit_logs + 1
+    )
+
+
+def test_start_run_unknown_vendor(w: World) -> None:
+    missing = uuid.uuid4()
+    with refused(w.session, NotFound, "not_found", "vendor", str(missing)) as info:
+        press.start_run(w.session, w.actor, missing)
+    assert info.value.details == {"entity": "vendor", "id": str(missing)}
+    w.assert_usable()
+
+
+def test_start_run_soft_deleted_vendor(w: World) -> None:
+    gone = w.make.vendor(deleted_at=datetime.now(UTC))
+    with refused(w.session, NotFound, "not_found", "vendor", str(gone.id), "deleted"):
+        press.start_run(w.session, w.actor, gone.id)
+    w.assert_usable()
+
+
+def test_start_run_inactive_vendor(w: World) -> None:
+    retired = w.make.vendor(name="Retired Orchard", is_active=False)
+    with refused(w.session, VendorInactive, "vendor_inactive", "Retired Orchard", "inactive"):
+        press.start_run(w.session, w.actor, retired.id)
+    w.assert_usable()
+
+
+@pytest.mark.parametrize("bad", ["not-a-uuid", "", "1234", "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz"])
+def test_start_run_malformed_vendor_id(w: World, bad: str) -> None:
+    with refused(w.session, InvalidInput, "invalid_input", "vendor_id", "uuid") as info:
+        press.start_run(w.session, w.actor, bad)
+    assert info.value.details["field"] == "vendor_id"
+    w.assert_usable()
+
+
+def test_start_run_naive_start_time(w: World) -> None:
+    with refused(w.session, InvalidInput, "invalid_input", "start_time", "timezone") as info:
+        press.start_run(w.session, w.actor, w.vendor.id, start_time=datetime(2026, 10, 5, 8))
+    assert info.value.details["field"] == "start_time"
+    w.assert_usable()
+
+
+def test_start_run_notes_too_long(w: World) -> None:
+    with refused(w.session, InvalidInput, "invalid_input", "notes"):
+        w.start(notes="x" * 4001)
+    w.assert_usable()
+
+
+# --- an unknown acting user: the foreign keys on created_by / updated_by / changed_by ---
+
+
+def test_unknown_actor_is_refused_by_every_mutation(w: World) -> None:
+    ghost = uuid.uuid4()
+    run = w.start()
+    load = w.load(run)
+    vessel = w.vessel()
+    calls = {
+        "start_run": lambda: press.start_run(w.session, ghost, w.vendor.id),
+        "add_load": lambda: press.add_load(w.session, ghost, run.id, w.item.id, "10", "kg"),
+        "void_load": lambda: press.void_load(w.session, ghost, load.id, "wrong bin"),
+        "complete_run": lambda: press.complete_run(w.session, ghost, run.id, "65", "L", vessel.id),
+        "cancel_run": lambda: press.cancel_run(w.session, ghost, run.id, "rain"),
+    }
+    for name, call in calls.items():
+        with refused(w.session, NotFound, "not_found", "user", str(ghost)) as info:
+            call()
+        assert info.value.details == {"entity": "user", "id": str(ghost)}, name
+    # Nothing moved: the run is open with its one load, the vessel still free.
+    assert w.read(run).status is PressRunStatus.IN_PROGRESS
+    assert w.read(run).total_apple_weight_kg == Decimal("100.000")
+    assert press.get_run(w.session, run.id).load_count == 1
+    w.session.refresh(vessel)
+    assert vessel.status is VesselStatus.AVAILABLE
+    # And the real user can carry on in the same transaction.
+    assert w.complete(run, vessel=vessel).run.status is PressRunStatus.COMPLETED
+
+
+def test_system_writes_without_actor_are_allowed(w: World) -> None:
+    run = press.start_run(w.session, None, w.vendor.id)
+    load = press.add_load(w.session, None, run.id, w.item.id, "5", "kg")
+    assert run.created_by is None
+    assert load.created_by is None
+
+
+# --- add_load: bad weights and units -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("weight", "why"),
+    [
+        (Decimal(0), "greater than 0"),
+        ("0", "greater than 0"),
+        ("0.000", "greater than 0"),
+        (-1, "greater than 0"),
+        (Decimal("-0.5"), "greater than 0"),
+        (Decimal("NaN"), "finite"),
+        ("NaN", "finite"),
+        ("Infinity", "finite"),
+        (Decimal("Infinity"), "finite"),
+        ("ten", "decimal"),
+        ("", "decimal"),
+        ("12,5", "decimal"),
+        ("1.2345", "3 decimal places"),
+        (Decimal("0.0001"), "3 decimal places"),
+        ("12345678", "digits"),
+    ],
+)
+def test_add_load_bad_weight(w: World, weight: Any, why: str) -> None:
+    run = w.start()
+    with refused(w.session, InvalidInput, "invalid_input", "weight", why) as info:
+        w.load(run, weight)
+    assert info.value.details["field"] == "weight"
+    assert w.load(run, "12.345").weight_kg == Decimal("12.345")
+    w.assert_usable()
+
+
+def test_add_load_other_non_finite_weights(w: World) -> None:
+    run = w.start()
+    for weight in ("-Infinity", "-NaN", "sNaN", "inf"):
+        with refused(w.session, InvalidInput, "invalid_input", "weight"):
+            w.load(run, weight)
+    w.assert_usable()
+
+
+@pytest.mark.parametrize("unit", ["bushel", "L", "gal", "stone", "", "KGS", "pound"])
+def test_add_load_unknown_unit(w: World, unit: str) -> None:
+    run = w.start()
+    with refused(w.session, InvalidInput, "invalid_input", "weight_unit") as info:
+        w.load(run, "100", unit)
+    assert info.value.details["field"] == "weight_unit"
+    assert w.load(run, "100", "lb").weight_kg == Decimal("45.359")
+    w.assert_usable()
+
+
+def test_add_load_weight_that_rounds_to_zero_kg(w: World) -> None:
+    run = w.start()
+    # 0.001 lb = 0.00045 kg: below the stored gram.
+    with refused(w.session, InvalidInput, "invalid_input", "weight", "0.001 lb", "1 g") as info:
+        w.load(run, "0.001", "lb")
+    assert info.value.details["field"] == "weight"
+    # 0.002 lb = 0.00091 kg rounds up to 1 g and is a load.
+    assert w.load(run, "0.002", "lb").weight_kg == Decimal("0.001")
+    w.assert_usable()
+
+
+def test_add_load_in_pounds_is_stored_as_entered_and_in_exact_kg(w: World) -> None:
+    run = w.start()
+    load = w.load(run, "12.345", "lb")
+    # 12.345 lb x 0.45359237 = 5.59959780765 kg
+    assert (load.weight, load.weight_unit.value, load.weight_kg) == (
+        Decimal("12.345"),
+        "lb",
+        Decimal("5.600"),
+    )
+
+
+def test_add_load_bad_brix_ph_and_juice(w: World) -> None:
+    run = w.start()
+    for kw, field in [
+        ({"brix": Decimal("41")}, "brix"),
+        ({"brix": Decimal("-1")}, "brix"),
+        ({"ph": Decimal("14.5")}, "ph"),
+        ({"juice_volume_l": Decimal("0")}, "juice_volume_l"),
+        ({"notes": "x" * 4001}, "notes"),
+        ({"pressed_at": datetime(2026, 10, 5, 9)}, "pressed_at"),
+    ]:
+        with refused(w.session, InvalidInput, "invalid_input", field):
+            w.load(run, "10", **kw)
+    load = w.load(run, "10", brix=Decimal("14.5"), ph=Decimal("3.45"))
+    assert (load.brix, load.ph) == (Decimal("14.50"), Decimal("3.45"))
+
+
+# --- add_load: unknown rows, another grower, not enough fruit -------------------------------
+
+
+def test_add_load_unknown_run(w: World) -> None:
+    missing = uuid.uuid4()
+    with refused(w.session, NotFound, "not_found", "press run", str(missing)) as info:
+        press.add_load(w.session, w.actor, missing, w.item.id, "10", "kg")
+    assert info.value.details["entity"] == "press run"
+    with refused(w.session, InvalidInput, "invalid_input", "run_id"):
+        press.add_load(w.session, w.actor, "run-42", w.item.id, "10", "kg")
+    w.assert_usable()
+
+
+def test_add_load_soft_deleted_run(w: World) -> None:
+    run = w.start()
+    soft_delete_run(w.session, run.id)
+    with refused(w.session, NotFound, "not_found", "press run", str(run.id)):
+        w.load(run)
+    w.assert_usable()
+
+
+def test_add_load_unknown_purchase_item(w: World) -> None:
+    run = w.start()
+    missing = uuid.uuid4()
+    with refused(w.session, NotFound, "not_found", "purchase line", str(missing)) as info:
+        press.add_load(w.session, w.actor, run.id, missing, "10", "kg")
+    assert info.value.details["entity"] == "purchase line"
+    with refused(w.session, InvalidInput, "invalid_input", "purchase_item_id"):
+        press.add_load(w.session, w.actor, run.id, "line-7", "10", "kg")
+    assert w.load(run, "10").load_sequence == 1
+    w.assert_usable()
+
+
+def test_add_load_soft_deleted_purchase_item(w: World) -> None:
+    run = w.start()
+    gone = w.make.purchase_item(vendor=w.vendor)
+    gone.deleted_at = datetime.now(UTC)
+    w.session.flush()
+    with refused(w.session, NotFound, "not_found", "purchase line", str(gone.id)):
+        w.load(run, "10", item=gone)
+    w.assert_usable()
+
+
+def test_add_load_purchase_item_of_a_soft_deleted_purchase(w: World) -> None:
+    run = w.start()
+    item = w.make.purchase_item(vendor=w.vendor)
+    purchase = w.session.get(Purchase, item.purchase_id)
+    assert purchase is not None
+    purchase.deleted_at = datetime.now(UTC)
+    w.session.flush()
+    with refused(w.session, NotFound, "not_found", "purchase line", str(item.id)):
+        w.load(run, "10", item=item)
+    w.assert_usable()
+
+
+def test_add_load_purchase_item_of_another_vendor(w: World) -> None:
+    run = w.start()
+    other = w.make.purchase_item(vendor=w.make.vendor(), variety=w.variety)
+    with refused(w.session, VendorMismatch, "vendor_mismatch", str(other.id), "grower") as info:
+        w.load(run, "10", item=other)
+    assert info.value.details == {"purchase_item_id": str(other.id)}
+    # The other grower's fruit is untouched.
+    assert w.remaining(other) == Decimal("1000.000")
+    w.assert_usable()
+
+
+def test_add_load_purchase_line_bought_by_volume(w: World) -> None:
+    run = w.start()
+    purchase = Purchase(vendor_id=w.vendor.id, purchase_date=T0.date())
+    w.session.add(purchase)
+    w.session.flush()
+    juice = PurchaseItem(
+        purchase_id=purchase.id,
+        apple_variety_id=w.variety.id,
+        quantity=Decimal("200"),
+        unit=Unit.LITRE,
+        quantity_l=Decimal("200"),
+    )
+    w.session.add(juice)
+    w.session.flush()
+    with refused(w.session, InvalidInput, "invalid_input", "volume"):
+        w.load(run, "10", item=juice)
+    w.assert_usable()
+
+
+def test_add_load_more_than_remaining_carries_the_exact_remaining_kg(w: World) -> None:
+    item = w.make.purchase_item(vendor=w.vendor, quantity=Decimal("1000"), unit=Unit.LB)
+    assert item.quantity_kg == Decimal("453.592")
+    run = w.start()
+    w.load(run, "200", item=item)
+    with refused(
+        w.session, InsufficientFruit, "insufficient_fruit", "253.592", "253.593", str(item.id)
+    ) as info:
+        w.load(run, "253.593", item=item)
+    error = info.value
+    assert isinstance(error, InsufficientFruit)
+    assert error.remaining_kg == Decimal("253.592")
+    assert error.requested_kg == Decimal("253.593")
+    assert error.details["remaining_kg"] == "253.592"
+    # In pounds too: 560 lb = 254.012 kg > 253.592 kg.
+    with refused(w.session, InsufficientFruit, "insufficient_fruit") as info:
+        w.load(run, "560", "lb", item=item)
+    assert info.value.details["requested_kg"] == "254.012"
+    # Exactly what is left fits; then nothing does.
+    w.load(run, "253.592", item=item)
+    assert w.remaining(item) == 0
+    with refused(w.session, InsufficientFruit, "insufficient_fruit") as info:
+        w.load(run, "0.001", item=item)
+    assert isinstance(info.value, InsufficientFruit)
+    assert info.value.remaining_kg == Decimal("0.000")
+    assert w.read(run).total_apple_weight_kg == item.quantity_kg
+    w.assert_usable()
+
+
+def test_remaining_excludes_cancelled_runs_and_voided_loads(w: World) -> None:
+    assert w.remaining() == Decimal("1000.000")
+    kept = w.start()
+    w.load(kept, "300")
+    assert w.remaining() == Decimal("700.000")
+
+    cancelled = w.start()
+    w.load(cancelled, "400")
+    assert w.remaining() == Decimal("300.000")
+    press.cancel_run(w.session, w.actor, cancelled.id, "press broke down")
+    assert w.remaining() == Decimal("700.000")
+
+    voided = w.load(kept, "500")
+    assert w.remaining() == Decimal("200.000")
+    press.void_load(w.session, w.actor, voided.id, "weighed on the wrong scale")
+    assert w.remaining() == Decimal("700.000")
+
+    # The returned fruit can really be pressed again, exactly up to what is left.
+    w.load(kept, "700")
+    with refused(w.session, InsufficientFruit, "insufficient_fruit") as info:
+        w.load(kept, "0.001")
+    assert isinstance(info.value, InsufficientFruit)
+    assert info.value.remaining_kg == 0
+
+
+def test_remaining_counts_completed_runs(w: World) -> None:
+    run, _ = w.completed_run()
+    assert run.status is PressRunStatus.COMPLETED
+    assert w.remaining() == Decimal("900.000")
+
+
+# --- add_load: load numbers and the run's total ---------------------------------------------
+
+
+def test_load_sequence_is_assigned_and_never_reused(w: World) -> None:
+    run = w.start()
+    first, second, third = (w.load(run, weight) for weight in ("100", "110", "120"))
+    assert [first.load_sequence, second.load_sequence, third.load_sequence] == [1, 2, 3]
+
+    press.void_load(w.session, w.actor, second.id, "double-counted bin")
+    detail = press.get_run(w.session, run.id)
+    assert [(load.id, load.load_sequence) for load in detail.loads] == [
+        (first.id, 1),
+        (third.id, 3),
+    ]
+    assert w.load(run, "130").load_sequence == 4
+
+    # Voiding the newest load does not free its number either.
+    fourth = press.get_run(w.session, run.id).loads[-1]
+    press.void_load(w.session, w.actor, fourth.id, "typo")
+    assert w.load(run, "140").load_sequence == 5
+    assert [load.load_sequence for load in press.get_run(w.session, run.id).loads] == [1, 3, 5]
+
+
+def test_load_sequence_is_per_run(w: World) -> None:
+    one, two = w.start(), w.start()
+    assert w.load(one, "10").load_sequence == 1
+    assert w.load(two, "10").load_sequence == 1
+    assert w.load(one, "10").load_sequence == 2
+
+
+def test_run_total_is_the_sum_of_live_loads(w: World) -> None:
+    run = w.start()
+    loads = [w.load(run, "100"), w.load(run, "100", "lb"), w.load(run, "0.5")]
+    assert w.read(run).total_apple_weight_kg == Decimal("145.859")
+    press.void_load(w.session, w.actor, loads[1].id, "wrong unit")
+    assert w.read(run).total_apple_weight_kg == Decimal("100.500")
+    w.load(run, "100", "kg")
+    detail = press.get_run(w.session, run.id)
+    assert detail.run.total_apple_weight_kg == Decimal("200.500")
+    assert detail.total_weight_kg == Decimal("200.500")
+    assert sum(load.weight_kg for load in detail.loads) == Decimal("200.500")
+
+
+# --- complete_run ----------------------------------------------------------------------------
+
+
+def test_complete_run_without_loads(w: World) -> None:
+    run = w.start()
+    vessel = w.vessel()
+    with refused(w.session, NoLoads, "no_loads", str(run.id), "no loads"):
+        w.complete(run, vessel=vessel)
+    # A run whose only load was voided has no loads either.
+    load = w.load(run)
+    press.void_load(w.session, w.actor, load.id, "wrong grower's bin")
+    with refused(w.session, NoLoads, "no_loads"):
+        w.complete(run, vessel=vessel)
+    w.session.refresh(vessel)
+    assert vessel.status is VesselStatus.AVAILABLE
+    w.load(run)
+    assert w.complete(run, vessel=vessel).run.status is PressRunStatus.COMPLETED
+
+
+def test_complete_run_unknown_or_deleted_vessel(w: World) -> None:
+    run = w.start()
+    w.load(run)
+    missing = uuid.uuid4()
+    with refused(w.session, NotFound, "not_found", "vessel", str(missing)):
+        press.complete_run(w.session, w.actor, run.id, "65", "L", missing)
+    gone = w.make.vessel(deleted_at=datetime.now(UTC))
+    with refused(w.session, NotFound, "not_found", "vessel", str(gone.id)):
+        w.complete(run, vessel=gone)
+    with refused(w.session, InvalidInput, "invalid_input", "vessel_id"):
+        press.complete_run(w.session, w.actor, run.id, "65", "L", "tank-3")
+    with refused(w.session, NotFound, "not_found", "press run"):
+        press.complete_run(w.session, w.actor, uuid.uuid4(), "65", "L", w.vessel().id)
+    assert w.read(run).status is PressRunStatus.IN_PROGRESS
+    w.assert_usable()
+
+
+@pytest.mark.parametrize(
+    "status", [VesselStatus.IN_USE, VesselStatus.CLEANING, VesselStatus.MAINTENANCE]
+)
+def test_complete_run_into_an_unavailable_vessel(w: World, status: VesselStatus) -> None:
+    run = w.start()
+    w.load(run)
+    busy = w.vessel(status=status)
+    with refused(
+        w.session, VesselUnavailable, "vessel_unavailable", busy.name, status.value
+    ) as info:
+        w.complete(run, vessel=busy)
+    assert info.value.details == {"vessel_id": str(busy.id), "status": status.value}
+    assert w.read(run).status is PressRunStatus.IN_PROGRESS
+    w.session.refresh(busy)
+    assert busy.status is status
+    assert w.complete(run).run.status is PressRunStatus.COMPLETED
+
+
+def test_complete_run_into_a_vessel_too_small(w: World) -> None:
+    run = w.start()
+    w.load(run)
+    small = w.vessel(capacity_l="50")
+    with refused(w.session, VesselTooSmall, "vessel_too_small", "50", "60") as info:
+        w.complete(run, "60", vessel=small)
+    assert info.value.details == {"capacity_l": "50.000", "juice_l": "60.000"}
+    # 14 US gal = 52.996 L: too much for 50 L too.
+    with refused(w.session, VesselTooSmall, "vessel_too_small", "52.996"):
+        press.complete_run(w.session, w.actor, run.id, "14", "gal", small.id)
+    w.session.refresh(small)
+    assert small.status is VesselStatus.AVAILABLE
+    # Filled to the brim is fine.
+    done = w.complete(run, "50", vessel=small)
+    assert done.run.total_juice_volume_l == Decimal("50.000")
+
+
+def test_complete_run_end_before_start(w: World) -> None:
+    run = w.start(start_time=T0)
+    w.load(run)
+    with refused(w.session, InvalidInput, "invalid_input", "end_time", "before") as info:
+        w.complete(run, end_time=T0 - timedelta(minutes=1))
+    assert info.value.details["field"] == "end_time"
+    with refused(w.session, InvalidInput, "invalid_input", "end_time", "timezone"):
+        w.complete(run, end_time=datetime(2026, 10, 5, 12))
+    done = w.complete(run, end_time=T0)
+    assert done.run.end_time == T0
+
+
+@pytest.mark.parametrize(
+    ("juice", "unit", "field"),
+    [
+        ("0", "L", "juice_volume"),
+        ("-5", "L", "juice_volume"),
+        ("NaN", "L", "juice_volume"),
+        ("Infinity", "L", "juice_volume"),
+        ("65.0001", "L", "juice_volume"),
+        ("lots", "L", "juice_volume"),
+        ("65", "kg", "juice_volume_unit"),
+        ("65", "bushel", "juice_volume_unit"),
+        ("65", "pint", "juice_volume_unit"),
+    ],
+)
+def test_complete_run_bad_juice_volume(w: World, juice: str, unit: str, field: str) -> None:
+    run = w.start()
+    w.load(run)
+    vessel = w.vessel()
+    with refused(w.session, InvalidInput, "invalid_input", field) as info:
+        press.complete_run(w.session, w.actor, run.id, juice, unit, vessel.id)
+    assert info.value.details["field"] == field
+    assert w.complete(run, vessel=vessel).run.status is PressRunStatus.COMPLETED
+
+
+def test_complete_run_bad_labour(w: World) -> None:
+    run = w.start()
+    w.load(run)
+    for kw, field in [
+        ({"worker_count": 0}, "worker_count"),
+        ({"labor_hours": Decimal("-1")}, "labor_hours"),
+    ]:
+        with refused(w.session, InvalidInput, "invalid_input", field):
+            w.complete(run, **kw)
+    done = w.complete(run, labor_hours=Decimal("3.5"), worker_count=2)
+    assert (done.run.labor_hours, done.run.worker_count) == (Decimal("3.50"), 2)
+
+
+def test_complete_run_impossible_yield_pounds_entered_for_kilograms(w: World) -> None:
+    """500 kg of fruit keyed in as 500 lb (226.796 kg) gives 350 L: 1.54 L/kg, impossible."""
+    run = w.start()
+    mistaken = w.load(run, "500", "lb")
+    vessel = w.vessel()
+    with refused(w.session, ImplausibleYield, "implausible_yield", "1.5432", "pounds") as info:
+        w.complete(run, "350", vessel=vessel)
+    assert info.value.details == {"extraction_rate": "1.5432"}
+    assert w.read(run).status is PressRunStatus.IN_PROGRESS
+    w.session.refresh(vessel)
+    assert vessel.status is VesselStatus.AVAILABLE
+    # The operator corrects the load and the run completes at a normal 0.70 L/kg.
+    press.void_load(w.session, w.actor, mistaken.id, "pounds entered for kilograms")
+    w.load(run, "500", "kg")
+    done = w.complete(run, "350", vessel=vessel)
+    assert done.run.extraction_rate == Decimal("0.7000")
+    assert done.warnings == []
+
+
+def test_complete_run_yield_limit_is_inclusive_and_exact(w: World) -> None:
+    run = w.start()
+    w.load(run, "500")
+    vessel = w.vessel()
+    with refused(w.session, ImplausibleYield, "implausible_yield", "1.2001"):
+        w.complete(run, "600.05", vessel=vessel)
+    # 600.025 / 500 = 1.20005 exactly: PostgreSQL rounds it to 1.2001, above the limit.
+    with refused(w.session, ImplausibleYield, "implausible_yield"):
+        w.complete(run, "600.025", vessel=vessel)
+    done = w.complete(run, "600", vessel=vessel)
+    assert done.run.extraction_rate == Decimal("1.2000")
+    assert len(done.warnings) == 1
+
+
+@pytest.mark.parametrize(
+    ("litres", "rate", "warned"),
+    [
+        ("30", "0.3000", True),
+        ("39.99", "0.3999", True),
+        ("40", "0.4000", False),
+        ("65", "0.6500", False),
+        ("85", "0.8500", False),
+        ("85.01", "0.8501", True),
+        # 0.85005 exactly: stored as 0.8501 (PostgreSQL rounds half away from zero),
+        # so the warning must agree with what yield_outliers will list.
+        ("85.005", "0.8501", True),
+        ("90", "0.9000", True),
+    ],
+)
+def test_complete_run_unusual_yield_warns_and_is_listed(
+    w: World, litres: str, rate: str, warned: bool
+) -> None:
+    run = w.start()
+    w.load(run, "100")
+    done = w.complete(run, litres)
+    assert done.run.status is PressRunStatus.COMPLETED
+    assert done.run.extraction_rate == Decimal(rate)
+    outliers = {summary.id: summary for summary in press.yield_outliers(w.session)}
+    if warned:
+        assert len(done.warnings) == 1
+        assert rate in done.warnings[0]
+        assert "0.40-0.85" in done.warnings[0]
+        assert run.id in outliers
+        assert outliers[run.id].extraction_rate == Decimal(rate)
+    else:
+        assert done.warnings == []
+        assert run.id not in outliers
+
+
+def test_yield_outliers_ignores_open_and_cancelled_runs(w: World) -> None:
+    low = w.start()
+    w.load(low, "100")
+    w.complete(low, "30")
+    open_run = w.start()
+    w.load(open_run, "100")
+    cancelled, _ = w.cancelled_run()
+    ids = [summary.id for summary in press.yield_outliers(w.session)]
+    assert low.id in ids
+    assert open_run.id not in ids
+    assert cancelled.id not in ids
+    # Thresholds are parameters: with a 0.25 floor the 0.30 run is normal.
+    assert low.id not in [s.id for s in press.yield_outliers(w.session, low=Decimal("0.25"))]
+
+
+def test_complete_run_sets_outcome_and_fills_the_vessel(w: World) -> None:
+    second_item = w.make.purchase_item(vendor=w.vendor, quantity=Decimal("800"), unit=Unit.LB)
+    run = w.start(start_time=T0, notes="windfalls")
+    w.load(run, "200")
+    w.load(run, "300", "lb", item=second_item)
+    vessel = w.vessel(capacity_l="1000")
+    end = T0 + timedelta(hours=3)
+    done = press.complete_run(
+        w.session,
+        w.actor,
+        run.id,
+        "50",
+        "gal",
+        vessel.id,
+        labor_hours=Decimal("3"),
+        worker_count=2,
+        notes="good clean juice",
+        end_time=end,
+    )
+    completed = done.run
+    total_kg = Decimal("200") + Decimal("136.078")  # 300 lb = 136.0777 kg
+    assert completed.status is PressRunStatus.COMPLETED
+    assert completed.end_time == end
+    assert completed.vessel_id == vessel.id
+    assert completed.total_apple_weight_kg == total_kg
+    assert completed.juice_volume == Decimal("50.000")
+    assert completed.juice_volume_unit is not None
+    assert completed.juice_volume_unit.value == "gal"
+    assert completed.total_juice_volume_l == Decimal("189.271")  # 50 x 3.785411784
+    assert completed.extraction_rate == (Decimal("189.271") / total_kg).quantize(Decimal("0.0001"))
+    assert completed.extraction_rate == Decimal("0.5632")
+    assert done.warnings == []
+    assert completed.notes == "windfalls\ngood clean juice"
+    assert completed.updated_by == w.actor
+    w.session.refresh(vessel)
+    assert vessel.status is VesselStatus.IN_USE
+    assert w.read(run) == completed
+
+
+def test_complete_run_default_end_time_is_not_before_start(w: World) -> None:
+    """A run started 'now' by the phone's clock, completed in the same transaction.
+
+    The database's now() is the transaction's start, earlier than the phone's
+    now: the default end time must still not fall before the start.
+    """
+    w.session.flush()
+    started = datetime.now(UTC) + timedelta(seconds=2)
+    run = w.start(start_time=started)
+    w.load(run)
+    done = w.complete(run)
+    assert done.run.end_time is not None
+    assert done.run.end_time >= started
+
+
+# --- cancel_run and void_load ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "\n\t"])
+def test_cancel_run_needs_a_reason(w: World, reason: str) -> None:
+    run = w.start()
+    w.load(run)
+    with refused(w.session, InvalidInput, "invalid_input", "reason") as info:
+        press.cancel_run(w.session, w.actor, run.id, reason)
+    assert info.value.details["field"] == "reason"
+    with refused(w.session, InvalidInput, "invalid_input", "reason"):
+        press.cancel_run(w.session, w.actor, run.id, "x" * 4001)
+    assert w.read(run).status is PressRunStatus.IN_PROGRESS
+    w.assert_usable()
+
+
+def test_cancel_run_returns_its_fruit(w: World) -> None:
+    run = w.start(start_time=T0, notes="late start")
+    w.load(run, "250")
+    assert w.remaining() == Decimal("750.000")
+    cancelled = press.cancel_run(w.session, w.actor, run.id, "  rain stopped the press  ")
+    assert cancelled.status is PressRunStatus.CANCELLED
+    assert cancelled.end_time is not None
+    assert cancelled.end_time >= T0
+    assert cancelled.notes == "late start\nCancelled: rain stopped the press"
+    assert w.remaining() == Decimal("1000.000")
+
+
+def test_void_load_needs_a_reason_and_a_known_load(w: World) -> None:
+    run = w.start()
+    load = w.load(run)
+    with refused(w.session, InvalidInput, "invalid_input", "reason"):
+        press.void_load(w.session, w.actor, load.id, " ")
+    missing = uuid.uuid4()
+    with refused(w.session, NotFound, "not_found", "load", str(missing)):
+        press.void_load(w.session, w.actor, missing, "typo")
+    with refused(w.session, InvalidInput, "invalid_input", "load_id"):
+        press.void_load(w.session, w.actor, "load-1", "typo")
+    press.void_load(w.session, w.actor, load.id, "typo")
+    assert press.get_run(w.session, run.id).load_count == 0
+
+
+def test_void_load_twice(w: World) -> None:
+    run = w.start()
+    load = w.load(run)
+    press.void_load(w.session, w.actor, load.id, "wrong bin")
+    with refused(w.session, InvalidTransition, "invalid_transition", str(load.id), "voided"):
+        press.void_load(w.session, w.actor, load.id, "wrong bin again")
+    assert w.read(run).total_apple_weight_kg == Decimal("0.000")
+    w.assert_usable()
+
+
+@pytest.mark.parametrize("state", ["completed", "cancelled"])
+@pytest.mark.parametrize("action", ["add_load", "void_load", "complete_run", "cancel_run"])
+def test_finished_run_refuses_every_change(w: World, state: str, action: str) -> None:
+    run, load = w.completed_run() if state == "completed" else w.cancelled_run()
+    vessel = w.vessel()
+    calls = {
+        "add_load": lambda: w.load(run, "10"),
+        "void_load": lambda: press.void_load(w.session, w.actor, load.id, "late correction"),
+        "complete_run": lambda: w.complete(run, vessel=vessel),
+        "cancel_run": lambda: press.cancel_run(w.session, w.actor, run.id, "changed my mind"),
+    }
+    before = w.read(run)
+    with refused(w.session, InvalidTransition, "invalid_transition", state, str(run.id)) as info:
+        calls[action]()
+    assert info.value.details == {"status": state}
+    after = w.read(run)
+    assert after == before
+    assert press.get_run(w.session, run.id).load_count == 1
+    w.session.refresh(vessel)
+    assert vessel.status is VesselStatus.AVAILABLE
+    w.assert_usable()
+
+
+# --- get_run ---------------------------------------------------------------------------------
+
+
+def test_get_run_shows_live_loads_in_order_with_totals(w: World) -> None:
+    other = w.make.variety(name="Dabinett test")
+    second = w.make.purchase_item(vendor=w.vendor, variety=other, quantity=Decimal("500"))
+    run = w.start()
+    w.load(run, "100")
+    w.load(run, "50", item=second)
+    dropped = w.load(run, "70")
+    w.load(run, "30", item=second)
+    press.void_load(w.session, w.actor, dropped.id, "spilled")
+    detail = press.get_run(w.session, run.id)
+    assert [load.load_sequence for load in detail.loads] == [1, 2, 4]
+    assert detail.load_count == 3
+    assert detail.total_weight_kg == Decimal("180.000")
+    assert {(v.variety_name, v.load_count, v.weight_kg) for v in detail.varieties} == {
+        (w.variety.name, 1, Decimal("100.000")),
+        ("Dabinett test", 2, Decimal("80.000")),
+    }
+    with pytest.raises(NotFound):
+        press.get_run(w.session, uuid.uuid4())
+    with pytest.raises(InvalidInput):
+        press.get_run(w.session, "nope")
+
+
+# --- list_runs --------------------------------------------------------------------------------
+
+
+def _pages(session: Session, limit: int, **filters: Any) -> list[list[uuid.UUID]]:
+    pages: list[list[uuid.UUID]] = []
+    cursor: str | None = None
+    while True:
+        page = press.list_runs(session, limit=limit, after=cursor, **filters)
+        pages.append([item.id for item in page.items])
+        assert len(page.items) <= limit
+        cursor = page.next_cursor
+        if cursor is None:
+            return pages
+        assert len(pages) < 50, "pagination does not end"
+
+
+@pytest.fixture
+def seven_runs(w: World) -> list[PressRunRead]:
+    """Seven runs of w.vendor; the third and fourth started at the same moment."""
+    starts = [T0 + timedelta(hours=h) for h in (0, 1, 2, 2, 3, 5, 8)]
+    return [w.start(start_time=start) for start in starts]
+
+
+def test_list_runs_pages_through_every_run_once_in_a_stable_order(
+    w: World, seven_runs: list[PressRunRead]
+) -> None:
+    expected = [
+        run.id for run in sorted(seven_runs, key=lambda r: (r.start_time, r.id), reverse=True)
+    ]
+    for limit in (1, 2, 3, 6, 7, 8, 200):
+        pages = _pages(w.session, limit, vendor_id=w.vendor.id)
+        assert [run_id for page in pages for run_id in page] == expected, limit
+        assert all(len(page) == limit for page in pages[:-1])
+    assert [len(page) for page in _pages(w.session, 3, vendor_id=w.vendor.id)] == [3, 3, 1]
+    # A page boundary between the two runs started together splits them correctly.
+    tied = {seven_runs[2].id, seven_runs[3].id}
+    pages = _pages(w.session, 4, vendor_id=w.vendor.id)
+    assert pages[0][-1] in tied
+    assert pages[1][0] in tied
+    # The same query again gives the same pages.
+    assert _pages(w.session, 3, vendor_id=w.vendor.id) == _pages(
+        w.session, 3, vendor_id=w.vendor.id
+    )
+
+
+def test_list_runs_summaries(w: World, seven_runs: list[PressRunRead]) -> None:
+    w.load(seven_runs[0], "100")
+    w.load(seven_runs[0], "20", "lb")
+    page = press.list_runs(w.session, vendor_id=w.vendor.id, limit=10)
+    summary = next(item for item in page.items if item.id == seven_runs[0].id)
+    assert summary.vendor_name == w.vendor.name
+    assert summary.load_count == 2
+    assert summary.total_apple_weight_kg == Decimal("109.072")
+
+
+def test_list_runs_filters(w: World, seven_runs: list[PressRunRead]) -> None:
+    other_vendor = w.make.vendor()
+    other_run = w.start(vendor=other_vendor, start_time=T0 + timedelta(hours=4))
+    w.load(seven_runs[1], "100")
+    w.complete(seven_runs[1])
+    press.cancel_run(w.session, w.actor, seven_runs[5].id, "no staff")
+
+    def ids(**filters: Any) -> list[uuid.UUID]:
+        return [run_id for page in _pages(w.session, 2, **filters) for run_id in page]
+
+    mine = {run.id for run in seven_runs}
+    assert set(ids(vendor_id=w.vendor.id)) == mine
+    assert ids(vendor_id=other_vendor.id) == [other_run.id]
+    assert ids(vendor_id=str(other_vendor.id)) == [other_run.id]
+    assert ids(vendor_id=w.vendor.id, status="completed") == [seven_runs[1].id]
+    assert ids(vendor_id=w.vendor.id, status=PressRunStatus.CANCELLED) == [seven_runs[5].id]
+    assert set(ids(vendor_id=w.vendor.id, status="in_progress")) == mine - {
+        seven_runs[1].id,
+        seven_runs[5].id,
+    }
+    # since is inclusive, until exclusive.
+    window = ids(
+        vendor_id=w.vendor.id, since=T0 + timedelta(hours=2), until=T0 + timedelta(hours=5)
+    )
+    assert set(window) == {seven_runs[2].id, seven_runs[3].id, seven_runs[4].id}
+    everything = ids(since=T0, until=T0 + timedelta(hours=9))
+    assert set(everything) == mine | {other_run.id}
+    assert ids(since=T0 + timedelta(hours=8, seconds=1), vendor_id=w.vendor.id) == []
+    # A soft-deleted run is not listed.
+    soft_delete_run(w.session, seven_runs[0].id)
+    assert seven_runs[0].id not in ids(vendor_id=w.vendor.id)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        "",
+        "eyJhIjogMX0=",  # {"a": 1}
+        "WzEsIDJd",  # [1, 2]
+        "WyJub3QgYSBkYXRlIiwgIngiXQ==",  # ["not a date", "x"]
+        "bnVsbA==",  # null
+        "////",
+    ],
+)
+def test_list_runs_bad_cursor(w: World, seven_runs: list[PressRunRead], cursor: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        press.list_runs(w.session, after=cursor)
+    assert info.value.code == "invalid_input"
+    assert info.value.details["field"] == "after"
+    assert "cursor" in str(info.value)
+    # The session can still read.
+    assert len(press.list_runs(w.session, vendor_id=w.vendor.id, limit=10).items) == 7
+
+
+@pytest.mark.parametrize("limit", [0, -1, 201, 500])
+def test_list_runs_bad_limit(w: World, limit: int) -> None:
+    with pytest.raises(InvalidInput) as info:
+        press.list_runs(w.session, limit=limit)
+    assert info.value.code == "invalid_input"
+    assert "limit" in str(info.value)
+    assert info.value.details["field"] == "limit"
+
+
+def test_list_runs_bad_status_and_vendor(w: World) -> None:
+    with pytest.raises(InvalidInput, match="status"):
+        press.list_runs(w.session, status="finished")
+    with pytest.raises(InvalidInput, match="vendor_id"):
+        press.list_runs(w.session, vendor_id="acme")
+
+
+# --- available_fruit ---------------------------------------------------------------------------
+
+
+def test_available_fruit_lists_lines_with_fruit_left(w: World) -> None:
+    other_variety = w.make.variety()
+    in_pounds = w.make.purchase_item(
+        vendor=w.vendor, variety=other_variety, quantity=Decimal("500"), unit=Unit.LB
+    )
+    used_up = w.make.purchase_item(vendor=w.vendor, variety=w.variety, quantity=Decimal("100"))
+    deleted = w.make.purchase_item(vendor=w.vendor, variety=w.variety)
+    deleted.deleted_at = datetime.now(UTC)
+    w.session.flush()
+    other_vendor = w.make.vendor()
+    theirs = w.make.purchase_item(vendor=other_vendor, variety=w.variety, quantity=Decimal("40"))
+
+    run = w.start()
+    w.load(run, "250")  # from w.item
+    w.load(run, "100", item=used_up)
+    w.load(run, "100", "lb", item=in_pounds)
+
+    def listed(**filters: Any) -> dict[uuid.UUID, tuple[Decimal, Decimal, str]]:
+        return {
+            row.purchase_item_id: (row.pressed_kg, row.remaining_kg, row.variety_name)
+            for row in press.available_fruit(w.session, **filters)
+        }
+
+    mine = listed(vendor_id=w.vendor.id)
+    assert mine == {
+        w.item.id: (Decimal("250.000"), Decimal("750.000"), w.variety.name),
+        in_pounds.id: (Decimal("45.359"), Decimal("181.437"), other_variety.name),
+    }
+    assert listed(vendor_id=w.vendor.id, variety_id=other_variety.id) == {
+        in_pounds.id: mine[in_pounds.id]
+    }
+    assert listed(variety_id=w.variety.id) == {
+        w.item.id: mine[w.item.id],
+        theirs.id: (Decimal("0"), Decimal("40.000"), w.variety.name),
+    }
+    assert listed(vendor_id=other_vendor.id, variety_id=other_variety.id) == {}
+    row = next(r for r in press.available_fruit(w.session) if r.purchase_item_id == w.item.id)
+    assert (row.vendor_id, row.vendor_name, row.quantity_kg) == (
+        w.vendor.id,
+        w.vendor.name,
+        Decimal("1000.000"),
+    )
+    with pytest.raises(InvalidInput, match="variety_id"):
+        press.available_fruit(w.session, variety_id="gala")
+
+
+def test_reading_functions_do_not_write(w: World) -> None:
+    run = w.start()
+    w.load(run)
+    before = counts(w.session)
+    press.get_run(w.session, run.id)
+    press.list_runs(w.session)
+    press.available_fruit(w.session)
+    press.yield_outliers(w.session)
+    assert counts(w.session) == before
+
+
+def test_press_error_to_dict(w: World) -> None:
+    run = w.start()
+    with pytest.raises(InsufficientFruit) as info:
+        w.load(run, "1000.001")
+    assert info.value.to_dict() == {
+        "code": "insufficient_fruit",
+        "message": str(info.value),
+        "details": {
+            "purchase_item_id": str(w.item.id),
+            "requested_kg": "1000.001",
+            "remaining_kg": "1000.000",
+        },
+    }
+    assert info.value.retryable is False
+
+
+def test_vendor_lookup_is_by_id_not_by_row_state(session: Session, w: World) -> None:
+    """A vendor made inactive after its run started: the open run can still take loads."""
+    run = w.start()
+    w.vendor.is_active = False
+    session.flush()
+    assert w.load(run, "10").load_sequence == 1
+    assert session.scalar(select(Vendor.is_active).where(Vendor.id == w.vendor.id)) is False

@@ -116,6 +116,7 @@ def migrated(template_name: str, create_database: Callable[..., str]) -> str:
 # Runs that do not change the database: name -> (argv, which DATABASE_URL).
 INDEPENDENT: dict[str, tuple[tuple[str, ...], str]] = {
     "migrate_unknown_revision": (("db", "migrate", "0099"), "migrated"),
+    "migrate_to_older": (("db", "migrate", "0001"), "migrated"),
     "rollback_unknown_revision": (("db", "rollback", "0099"), "migrated"),
     "sql_without_range": (("db", "sql", "0001"), "migrated"),
     "sql_unknown_revision": (("db", "sql", "0099:0001"), "migrated"),
@@ -161,6 +162,7 @@ def results(migrated: str, empty: str, data_dir: Path) -> dict[str, Result]:
     ("name", "expected"),
     [
         ("migrate_unknown_revision", ("unknown revision '0099'",)),
+        ("migrate_to_older", ("0001 is older than the current revision", "rollback 0001")),
         ("rollback_unknown_revision", ("unknown revision '0099'",)),
         ("sql_without_range", ("expected FROM:TO",)),
         ("sql_unknown_revision", ("unknown revision '0099'",)),

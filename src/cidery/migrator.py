@@ -219,6 +219,7 @@ def _run_once(
         conn.commit()
         if action == "downgrade" and current_revision(conn) is None:
             raise RevisionError("the database has no revision applied: nothing to roll back")
+        _check_direction(action, starts[-1], target, options.script_location)
         own_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
         conn.commit()
         cfg = make_config(
@@ -245,6 +246,25 @@ def _run_once(
             ) from exc
         conn.commit()
         return current_revision(conn)
+
+
+def _check_direction(action: str, current: str | None, target: str, script_location: Path) -> None:
+    """Refuse an upgrade to an older revision and a rollback to a newer one, by name."""
+    if target in ("head", "heads", "base") or target[0] in "+-":
+        return
+    order = [None, *(s.revision for s in revisions_in_order(script_directory(script_location)))]
+    if current not in order or target not in order:
+        return
+    if action == "upgrade" and order.index(target) < order.index(current):
+        raise RevisionError(
+            f"{target} is older than the current revision {current}: "
+            f"use `cidery db rollback {target}`"
+        )
+    if action == "downgrade" and order.index(target) > order.index(current):
+        raise RevisionError(
+            f"{target} is newer than the current revision {current or 'base'}: "
+            f"use `cidery db migrate {target}`"
+        )
 
 
 def _steps(start: str | None, end: str | None, script_location: Path) -> list[str]:

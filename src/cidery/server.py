@@ -80,6 +80,10 @@ def start(data_dir: Path) -> str:
         data_dir.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DatabaseUnavailable(f"cannot create {data_dir.parent}: {exc.strerror}") from exc
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DatabaseUnavailable(
+            f"{data_dir} is a file, not a directory; set CIDERY_DATA_DIR to another path"
+        )
     if data_dir.exists() and any(data_dir.iterdir()) and not (data_dir / "PG_VERSION").exists():
         raise DatabaseUnavailable(
             f"{data_dir} is not empty and is not a PostgreSQL data directory; "

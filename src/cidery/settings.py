@@ -35,7 +35,7 @@ class Settings:
 
 
 def _duration(name: str, default: str) -> str:
-    value = os.environ.get(name, default).strip()
+    value = os.environ.get(name, "").strip() or default
     if not _DURATION.match(value):
         raise ConfigError(
             f"{name}={value!r} is not a PostgreSQL duration (examples: 5s, 500ms, 2min)"

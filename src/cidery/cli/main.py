@@ -10,7 +10,7 @@ import typer
 from sqlalchemy.exc import DBAPIError
 
 from cidery import __version__
-from cidery.cli import db
+from cidery.cli import bench, db
 from cidery.cli.output import fail
 from cidery.errors import CideryError
 from cidery.schemas import export
@@ -22,6 +22,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(bench.app, name="bench")
 types_app = typer.Typer(help="Types for the API layer.", no_args_is_help=True)
 app.add_typer(types_app, name="types")
 

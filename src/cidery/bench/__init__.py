@@ -1,0 +1,1 @@
+"""Season-scale data and the benchmarks measured on it (``cidery bench``, ``make bench``)."""

@@ -1,0 +1,107 @@
+"""``cidery bench``: season-scale data, and the benchmarks measured on it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from cidery.bench.generate import DEFAULT_SEED, GenerationReport, generate
+from cidery.bench.scales import SCALES, Scale
+from cidery.cli.output import console
+from cidery.cli.runtime import Runtime
+from cidery.errors import CideryError
+
+app = typer.Typer(
+    help="Generate season-scale data and run the benchmarks on it.", no_args_is_help=True
+)
+
+
+def parse_scale(name: str) -> Scale:
+    """A scale by name (TINY, S, M, L; any case), or a one-line error."""
+    scale = SCALES.get(name.strip().upper())
+    if scale is None:
+        raise CideryError(f"unknown scale {name!r}: choose one of {', '.join(SCALES)}")
+    return scale
+
+
+ScaleOption = Annotated[
+    str,
+    typer.Option(
+        "--scale",
+        help="How big: " + ", ".join(f"{s.name} ({s.loads:,} loads)" for s in SCALES.values()),
+    ),
+]
+
+
+# --- cidery bench generate ----------------------------------------------------------------
+
+
+@app.command("generate")
+def generate_command(
+    scale: ScaleOption,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same data.")] = DEFAULT_SEED,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help=(
+                "Empty the generated tables first (TRUNCATE ... CASCADE: tables referencing "
+                "them, such as batches, packages and the audit log, are emptied too)."
+            ),
+        ),
+    ] = False,
+) -> None:
+    """Fill the database (migrated to head, no data yet) with a generated cidery, by COPY."""
+    chosen = parse_scale(scale)
+    runtime = Runtime()
+    with Progress(
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=total)
+            bar.update(tasks[name], completed=done, total=total)
+
+        report = generate(runtime.engine, chosen, seed=seed, progress=progress, replace=replace)
+    print_report(report)
+
+
+def print_report(report: GenerationReport) -> None:
+    if report.replaced:
+        emptied = ", ".join(
+            f"{table} ({rows:,})" for table, rows in report.replaced.items() if rows
+        )
+        console.print(f"replaced: emptied {emptied or 'nothing (the tables were empty)'}")
+    table = Table()
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in report.rows.items():
+        table.add_row(name, f"{rows:,}")
+    table.add_section()
+    table.add_row("total", f"{sum(report.rows.values()):,}")
+    table.add_row("seconds", f"{report.seconds:.1f}")
+    console.print(f"generated scale {report.scale} with seed {report.seed}")
+    console.print(table)
+    phases = ", ".join(f"{name} {seconds:.1f}" for name, seconds in report.phases.items())
+    console.print(f"seconds per phase: {phases}")
+
+
+# --- cidery bench run ---------------------------------------------------------------------
+# The benchmarks' command(s) go here (cidery.bench.reads / writes / impact / report).

@@ -36,3 +36,10 @@ sql: $(STAMP) ## regenerate every revision's committed SQL files
 clean: ## stop the embedded server, remove the virtualenv and data
 	-$(BIN)/cidery db server stop
 	rm -rf $(VENV) .cidery
+
+.PHONY: bench bench-quick
+bench: $(STAMP) ## every benchmark at S, M, L: JSON in benchmarks/results/, docs/benchmarks.md
+	$(BIN)/cidery bench run
+
+bench-quick: $(STAMP) ## the benchmarks at S only, briefly (report beside its JSON)
+	$(BIN)/cidery bench run --quick

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from cidery.models import AuditLog
@@ -33,8 +33,7 @@ def snapshot(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {str(key): to_json(value) for key, value in row.items()}
 
 
-def record(
-    session: Session,
+def entry(
     *,
     table: str,
     record_id: uuid.UUID,
@@ -43,8 +42,9 @@ def record(
     old: Mapping[Any, Any] | None = None,
     new: Mapping[Any, Any] | None = None,
     reason: str | None = None,
-) -> None:
-    """Log one change; ``diff`` holds ``[old, new]`` for each column that changed."""
+) -> dict[str, Any]:
+    """One ``audit_logs`` row; ``diff`` holds ``[old, new]`` for each column that changed
+    (``updated_at`` aside, which changes with every update)."""
     old_data = snapshot(old) if old is not None else None
     new_data = snapshot(new) if new is not None else None
     diff = None
@@ -54,15 +54,26 @@ def record(
             for key, value in new_data.items()
             if old_data.get(key) != value and key != "updated_at"
         }
-    session.execute(
-        insert(AuditLog).values(
-            table_name=table,
-            record_id=record_id,
-            operation=operation,
-            old_data=old_data,
-            new_data=new_data,
-            diff=diff,
-            reason=reason,
-            changed_by=actor,
-        )
-    )
+    return {
+        "table_name": table,
+        "record_id": record_id,
+        "operation": operation,
+        "old_data": old_data,
+        "new_data": new_data,
+        "diff": diff,
+        "reason": reason,
+        "changed_by": actor,
+    }
+
+
+_INSERT = insert(cast(Table, AuditLog.__table__))
+
+
+def write(session: Session, *entries: dict[str, Any]) -> None:
+    """Insert the entries (from :func:`entry`) in one round trip, in the session's transaction."""
+    session.connection().execute(_INSERT, list(entries))
+
+
+def record(session: Session, **change: Any) -> None:
+    """Log one change: :func:`entry`'s keyword arguments."""
+    write(session, entry(**change))

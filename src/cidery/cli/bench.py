@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -105,3 +107,63 @@ def print_report(report: GenerationReport) -> None:
 
 # --- cidery bench run ---------------------------------------------------------------------
 # The benchmarks' command(s) go here (cidery.bench.reads / writes / impact / report).
+
+
+@app.command("run")
+def run_command(
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help="S only, fewer iterations, one-second runs; the report goes beside its JSON "
+            "instead of replacing docs/benchmarks.md.",
+        ),
+    ] = False,
+    results_dir: Annotated[
+        Path, typer.Option("--results-dir", help="Where the raw JSON goes.")
+    ] = Path("benchmarks/results"),
+    docs_dir: Annotated[
+        Path, typer.Option("--docs-dir", help="Where a full run writes benchmarks.md and plots.")
+    ] = Path("docs"),
+    report_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--report-from",
+            help="Measure nothing: regenerate the report from this results JSON.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Every benchmark at S, M and L (each in a fresh database), then the report.
+
+    Reads at S, M, L; writes at S and L; migration impact at L. Creates and drops
+    databases cidery_bench_* on the server; with DATABASE_URL its role needs CREATEDB.
+    """
+    from cidery.bench import report, runner
+
+    if report_from is not None:
+        results = report.load(report_from)
+        if results.get("kind") == "quick":
+            stem = report_from.with_suffix("")
+            written = report.write_report(results, report_from, stem.with_suffix(".md"), stem)
+        else:
+            written = report.write_report(
+                results, report_from, docs_dir / "benchmarks.md", docs_dir / "benchmarks"
+            )
+        for path in written:
+            console.print(f"wrote {path}")
+        return
+    began = time.perf_counter()
+
+    def progress(message: str) -> None:
+        console.print(f"[{time.perf_counter() - began:6.0f}s] {message}", soft_wrap=True)
+
+    json_path, markdown = runner.run(
+        Runtime().settings,
+        quick=quick,
+        results_dir=results_dir,
+        docs_dir=docs_dir,
+        progress=progress,
+    )
+    console.print(f"wrote {json_path} and {markdown} in {time.perf_counter() - began:.0f} s")

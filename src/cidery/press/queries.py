@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import BindParameter, Select, and_, func, select, true
 
 from cidery.models import AppleVariety, PressRun, PressRunLoad, Purchase, PurchaseItem, Vendor
 from cidery.models.enums import PressRunStatus
@@ -67,8 +67,19 @@ def vendor_runs(
     )
 
 
-def pressed_weight(purchase_item_ids: Sequence[uuid.UUID]) -> Select[uuid.UUID, Decimal]:
-    """(d) Kilograms already pressed per purchase line: live loads of live, uncancelled runs."""
+def pressed_weight(
+    purchase_item_ids: Sequence[uuid.UUID] | BindParameter[Any],
+) -> Select[uuid.UUID, Decimal]:
+    """(d) Kilograms already pressed per purchase line: live loads of live, uncancelled runs.
+
+    ``purchase_item_ids`` may be an expanding ``bindparam`` instead of a list, so the
+    service can build the statement once and bind the ids per call.
+    """
+    ids = (
+        purchase_item_ids
+        if isinstance(purchase_item_ids, BindParameter)
+        else list(purchase_item_ids)
+    )
     return (
         select(
             PressRunLoad.purchase_item_id,
@@ -82,7 +93,7 @@ def pressed_weight(purchase_item_ids: Sequence[uuid.UUID]) -> Select[uuid.UUID, 
                 _live_run,
             ),
         )
-        .where(PressRunLoad.purchase_item_id.in_(list(purchase_item_ids)), _live_load)
+        .where(PressRunLoad.purchase_item_id.in_(ids), _live_load)
         .group_by(PressRunLoad.purchase_item_id)
     )
 
@@ -100,9 +111,14 @@ def runs_by_vessel(vessel_id: uuid.UUID, limit: int = 50) -> Select[Any]:
 def available_fruit(
     vendor_id: uuid.UUID | None = None, variety_id: uuid.UUID | None = None
 ) -> Select[*tuple[Any, ...]]:
-    """Purchase lines with fruit left: bought kg minus (d) per line, for the variety picker."""
+    """Purchase lines with fruit left: bought kg minus (d) per line, for the variety picker.
+
+    The pressed sum is a ``LATERAL`` subquery, computed once per line: as a scalar
+    subquery it appeared three times (pressed, remaining, and the filter on remaining)
+    and PostgreSQL evaluated it three times per line.
+    """
     pressed = (
-        select(func.coalesce(func.sum(PressRunLoad.weight_kg), 0))
+        select(func.coalesce(func.sum(PressRunLoad.weight_kg), 0).label("kg"))
         .join(
             PressRun,
             and_(
@@ -112,10 +128,9 @@ def available_fruit(
             ),
         )
         .where(PressRunLoad.purchase_item_id == PurchaseItem.id, _live_load)
-        .correlate(PurchaseItem)
-        .scalar_subquery()
+        .lateral("pressed")
     )
-    remaining = PurchaseItem.quantity_kg - pressed
+    remaining = PurchaseItem.quantity_kg - pressed.c.kg
     query = (
         select(
             PurchaseItem.id.label("purchase_item_id"),
@@ -126,12 +141,14 @@ def available_fruit(
             AppleVariety.name.label("variety_name"),
             PurchaseItem.harvest_date,
             PurchaseItem.quantity_kg,
-            pressed.label("pressed_kg"),
+            pressed.c.kg.label("pressed_kg"),
             remaining.label("remaining_kg"),
         )
+        .select_from(PurchaseItem)
         .join(Purchase, Purchase.id == PurchaseItem.purchase_id)
         .join(Vendor, Vendor.id == Purchase.vendor_id)
         .join(AppleVariety, AppleVariety.id == PurchaseItem.apple_variety_id)
+        .join(pressed, true())
         .where(
             PurchaseItem.deleted_at.is_(None),
             Purchase.deleted_at.is_(None),

@@ -33,7 +33,18 @@ from typing import Any, TypeVar, cast
 
 from psycopg import errors as pg_errors
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Select, Table, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    Table,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -149,12 +160,16 @@ def _writing(session: Session, actor: uuid.UUID | None) -> Iterator[None]:
         raise
 
 
-def _live(table: Any, id_: uuid.UUID) -> Select[Any]:
+def _live(table: Any, id_: uuid.UUID | BindParameter[Any]) -> Select[Any]:
     return select(table).where(table.c.id == id_, table.c.deleted_at.is_(None))
 
 
+# The run's row lock, built once: every change to a run or its loads starts with it.
+_LOCK_RUN = _live(_runs, bindparam("run_id")).with_for_update()
+
+
 def _lock_run(session: Session, run_id: uuid.UUID) -> RowMapping:
-    row = session.execute(_live(_runs, run_id).with_for_update()).mappings().first()
+    row = session.connection().execute(_LOCK_RUN, {"run_id": run_id}).mappings().first()
     if row is None:
         raise NotFound("press run", run_id)
     return row
@@ -215,6 +230,35 @@ def start_run(
     return PressRunRead.model_validate(run)
 
 
+# add_load's statements, built once: it is the hot path (every load of every operator).
+_LOCK_LINE = (
+    select(_items.c.id, _items.c.apple_variety_id, _items.c.quantity_kg, Purchase.vendor_id)
+    .join(Purchase, Purchase.id == _items.c.purchase_id)
+    .where(
+        _items.c.id == bindparam("item_id"),
+        _items.c.deleted_at.is_(None),
+        Purchase.deleted_at.is_(None),
+    )
+    .with_for_update(of=_items)
+)
+_PRESSED = queries.pressed_weight(bindparam("item_ids", expanding=True))
+_NEXT_SEQUENCE = (
+    select(func.coalesce(func.max(_loads.c.load_sequence), 0) + 1)
+    .where(_loads.c.press_run_id == bindparam("sequence_run_id"))
+    .scalar_subquery()
+)
+_INSERT_LOAD = insert(_loads).values(load_sequence=_NEXT_SEQUENCE).returning(_loads)
+_ADD_TO_RUN = (
+    update(_runs)
+    .where(_runs.c.id == bindparam("target_run_id"))
+    .values(
+        total_apple_weight_kg=_runs.c.total_apple_weight_kg + bindparam("added_kg"),
+        updated_by=bindparam("actor_id"),
+    )
+    .returning(_runs)
+)
+
+
 def add_load(
     session: Session,
     actor: uuid.UUID | None,
@@ -252,18 +296,13 @@ def add_load(
             f"weight: {data.weight} {data.weight_unit.value} is less than 1 g", field="weight"
         )
     with _writing(session, actor):
+        # The statements built once above, executed on the session's connection: the
+        # app's hot path only binds values, and skips the ORM's execute layer.
+        # _writing's begin_nested() has flushed the session: nothing pending is missed.
+        conn = session.connection()
         run = _lock_run(session, run_uuid)
         _require_open(run, "add a load to")
-        item = session.execute(
-            select(_items.c.id, _items.c.apple_variety_id, _items.c.quantity_kg, Purchase.vendor_id)
-            .join(Purchase, Purchase.id == _items.c.purchase_id)
-            .where(
-                _items.c.id == data.purchase_item_id,
-                _items.c.deleted_at.is_(None),
-                Purchase.deleted_at.is_(None),
-            )
-            .with_for_update(of=_items)
-        ).first()
+        item = conn.execute(_LOCK_LINE, {"item_id": data.purchase_item_id}).first()
         if item is None:
             raise NotFound("purchase line", data.purchase_item_id)
         if item.vendor_id != run["vendor_id"]:
@@ -276,20 +315,15 @@ def add_load(
                 f"purchase line {item.id} was bought by volume, not by weight: it has no fruit",
                 field="purchase_item_id",
             )
-        pressed = session.execute(queries.pressed_weight([item.id])).first()
+        pressed = conn.execute(_PRESSED, {"item_ids": [item.id]}).first()
         remaining = item.quantity_kg - (pressed.pressed_kg if pressed else Decimal(0))
         if weight_kg > remaining:
             raise InsufficientFruit(item.id, weight_kg, remaining)
-        next_sequence = (
-            select(func.coalesce(func.max(_loads.c.load_sequence), 0) + 1)
-            .where(_loads.c.press_run_id == run_uuid)
-            .scalar_subquery()
-        )
         values: dict[str, Any] = {
             "press_run_id": run_uuid,
+            "sequence_run_id": run_uuid,
             "purchase_item_id": item.id,
             "apple_variety_id": item.apple_variety_id,
-            "load_sequence": next_sequence,
             "weight": data.weight,
             "weight_unit": Unit(data.weight_unit.value),
             "weight_kg": weight_kg,
@@ -302,36 +336,32 @@ def add_load(
         }
         if data.pressed_at is not None:
             values["pressed_at"] = data.pressed_at
-        load = session.execute(insert(_loads).values(values).returning(_loads)).mappings().one()
+        load = conn.execute(_INSERT_LOAD, values).mappings().one()
         updated = (
-            session.execute(
-                update(_runs)
-                .where(_runs.c.id == run_uuid)
-                .values(
-                    total_apple_weight_kg=_runs.c.total_apple_weight_kg + weight_kg,
-                    updated_by=actor,
-                )
-                .returning(_runs)
+            conn.execute(
+                _ADD_TO_RUN, {"target_run_id": run_uuid, "added_kg": weight_kg, "actor_id": actor}
             )
             .mappings()
             .one()
         )
-        audit.record(
+        # Both audit rows in one round trip.
+        audit.write(
             session,
-            table="press_run_loads",
-            record_id=load["id"],
-            operation=AuditOperation.INSERT,
-            actor=actor,
-            new=load,
-        )
-        audit.record(
-            session,
-            table="press_runs",
-            record_id=run_uuid,
-            operation=AuditOperation.UPDATE,
-            actor=actor,
-            old=run,
-            new=updated,
+            audit.entry(
+                table="press_run_loads",
+                record_id=load["id"],
+                operation=AuditOperation.INSERT,
+                actor=actor,
+                new=load,
+            ),
+            audit.entry(
+                table="press_runs",
+                record_id=run_uuid,
+                operation=AuditOperation.UPDATE,
+                actor=actor,
+                old=run,
+                new=updated,
+            ),
         )
     return PressRunLoadRead.model_validate(load)
 

@@ -1,0 +1,87 @@
+"""What the benchmarks share: latency summaries, a clock, plan summaries."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+Progress = Callable[[str], None]
+
+
+def quiet(_message: str) -> None:
+    """A progress callback that says nothing."""
+
+
+def now() -> float:
+    return time.perf_counter()
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) with linear interpolation between ranks."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def latency(seconds: Sequence[float]) -> dict[str, Any]:
+    """Milliseconds: count, median, p95, p99, mean and max of the samples (in seconds)."""
+    if not seconds:
+        return {"n": 0, "median_ms": None, "p95_ms": None, "p99_ms": None}
+    ms = [s * 1000 for s in seconds]
+    return {
+        "n": len(ms),
+        "median_ms": round(percentile(ms, 50), 4),
+        "p95_ms": round(percentile(ms, 95), 4),
+        "p99_ms": round(percentile(ms, 99), 4),
+        "mean_ms": round(sum(ms) / len(ms), 4),
+        "max_ms": round(max(ms), 4),
+    }
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or denominator is None or denominator <= 0:
+        return None
+    return round(numerator / denominator, 3)
+
+
+def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every node of an ``EXPLAIN (FORMAT JSON)`` plan, depth first."""
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from plan_nodes(child)
+
+
+def describe_plan(explained: Any, expected_index: str | None = None) -> dict[str, Any]:
+    """Node types, index names and a one-line summary of an EXPLAIN (FORMAT JSON) result."""
+    root = explained[0]["Plan"] if isinstance(explained, list) else explained["Plan"]
+    nodes = list(plan_nodes(root))
+    indexes: list[str] = []
+    for node in nodes:
+        name = node.get("Index Name")
+        if name and name not in indexes:
+            indexes.append(name)
+    parts = []
+    for node in nodes:
+        part = node["Node Type"]
+        if "Index Name" in node:
+            part += f" using {node['Index Name']}"
+        elif "Relation Name" in node:
+            part += f" on {node['Relation Name']}"
+        parts.append(part)
+    seq_scans = sorted({node["Relation Name"] for node in nodes if node["Node Type"] == "Seq Scan"})
+    return {
+        "node_types": [node["Node Type"] for node in nodes],
+        "indexes": indexes,
+        "seq_scans": seq_scans,
+        "summary": " → ".join(parts),
+        "total_cost": root.get("Total Cost"),
+        "uses_expected_index": expected_index in indexes if expected_index else None,
+    }

@@ -175,6 +175,39 @@ def _lock_run(session: Session, run_id: uuid.UUID) -> RowMapping:
     return row
 
 
+def _update(
+    session: Session,
+    table: Table,
+    old: RowMapping,
+    actor: uuid.UUID | None,
+    reason: str | None,
+    **values: Any,
+) -> tuple[RowMapping, dict[str, Any]]:
+    """UPDATE the row ``old`` (by id); return the new row and its audit entry.
+
+    The caller writes the entries of one call together (:func:`cidery.audit.write`).
+    """
+    if "updated_by" in table.c:
+        values.setdefault("updated_by", actor)
+    new = (
+        session.execute(
+            update(table).where(table.c.id == old["id"]).values(values).returning(table)
+        )
+        .mappings()
+        .one()
+    )
+    entry = audit.entry(
+        table=table.name,
+        record_id=old["id"],
+        operation=AuditOperation.UPDATE,
+        actor=actor,
+        old=old,
+        new=new,
+        reason=reason,
+    )
+    return new, entry
+
+
 def _require_open(run: RowMapping, action: str) -> None:
     if run["status"] != PressRunStatus.IN_PROGRESS:
         raise InvalidTransition(
@@ -384,49 +417,16 @@ def void_load(session: Session, actor: uuid.UUID | None, load_id: Id, reason: st
         load = session.execute(_live(_loads, load_uuid).with_for_update()).mappings().first()
         if load is None:
             raise InvalidTransition(f"load {load_uuid} is already voided")
-        voided = (
-            session.execute(
-                update(_loads)
-                .where(_loads.c.id == load_uuid)
-                .values(deleted_at=func.now(), updated_by=actor)
-                .returning(_loads)
-            )
-            .mappings()
-            .one()
-        )
-        updated = (
-            session.execute(
-                update(_runs)
-                .where(_runs.c.id == run["id"])
-                .values(
-                    total_apple_weight_kg=_runs.c.total_apple_weight_kg - load["weight_kg"],
-                    updated_by=actor,
-                )
-                .returning(_runs)
-            )
-            .mappings()
-            .one()
-        )
-        audit.record(
+        _, voided_entry = _update(session, _loads, load, actor, reason, deleted_at=func.now())
+        _, run_entry = _update(
             session,
-            table="press_run_loads",
-            record_id=load_uuid,
-            operation=AuditOperation.UPDATE,
-            actor=actor,
-            old=load,
-            new=voided,
-            reason=reason,
+            _runs,
+            run,
+            actor,
+            reason,
+            total_apple_weight_kg=_runs.c.total_apple_weight_kg - load["weight_kg"],
         )
-        audit.record(
-            session,
-            table="press_runs",
-            record_id=run["id"],
-            operation=AuditOperation.UPDATE,
-            actor=actor,
-            old=run,
-            new=updated,
-            reason=reason,
-        )
+        audit.write(session, voided_entry, run_entry)
 
 
 def _reason(reason: str) -> str:
@@ -531,41 +531,11 @@ def complete_run(
             "notes": _append_note(run["notes"], data.notes),
             "updated_by": actor,
         }
-        completed = (
-            session.execute(
-                update(_runs).where(_runs.c.id == run_uuid).values(values).returning(_runs)
-            )
-            .mappings()
-            .one()
+        completed, run_entry = _update(session, _runs, run, actor, None, **values)
+        _, vessel_entry = _update(
+            session, _vessels, vessel, actor, None, status=VesselStatus.IN_USE
         )
-        filled = (
-            session.execute(
-                update(_vessels)
-                .where(_vessels.c.id == data.vessel_id)
-                .values(status=VesselStatus.IN_USE)
-                .returning(_vessels)
-            )
-            .mappings()
-            .one()
-        )
-        audit.record(
-            session,
-            table="press_runs",
-            record_id=run_uuid,
-            operation=AuditOperation.UPDATE,
-            actor=actor,
-            old=run,
-            new=completed,
-        )
-        audit.record(
-            session,
-            table="vessels",
-            record_id=data.vessel_id,
-            operation=AuditOperation.UPDATE,
-            actor=actor,
-            old=vessel,
-            new=filled,
-        )
+        audit.write(session, run_entry, vessel_entry)
     warnings = []
     if not YIELD_LOW <= rate <= YIELD_HIGH:
         warnings.append(
@@ -582,31 +552,17 @@ def cancel_run(session: Session, actor: uuid.UUID | None, run_id: Id, reason: st
     with _writing(session, actor):
         run = _lock_run(session, run_uuid)
         _require_open(run, "cancel")
-        cancelled = (
-            session.execute(
-                update(_runs)
-                .where(_runs.c.id == run_uuid)
-                .values(
-                    status=PressRunStatus.CANCELLED,
-                    end_time=func.greatest(func.now(), _runs.c.start_time),
-                    notes=_append_note(run["notes"], f"Cancelled: {reason}"),
-                    updated_by=actor,
-                )
-                .returning(_runs)
-            )
-            .mappings()
-            .one()
-        )
-        audit.record(
+        cancelled, entry = _update(
             session,
-            table="press_runs",
-            record_id=run_uuid,
-            operation=AuditOperation.UPDATE,
-            actor=actor,
-            old=run,
-            new=cancelled,
-            reason=reason,
+            _runs,
+            run,
+            actor,
+            reason,
+            status=PressRunStatus.CANCELLED,
+            end_time=func.greatest(func.now(), _runs.c.start_time),
+            notes=_append_note(run["notes"], f"Cancelled: {reason}"),
         )
+        audit.write(session, entry)
     return PressRunRead.model_validate(cancelled)
 
 
@@ -754,16 +710,3 @@ def yield_outliers(
     )
     rows = session.execute(query.order_by(_runs.c.start_time.desc(), _runs.c.id.desc()))
     return [PressRunSummary.model_validate(row) for row in rows.mappings()]
-
-
-__all__ = [
-    "add_load",
-    "available_fruit",
-    "cancel_run",
-    "complete_run",
-    "get_run",
-    "list_runs",
-    "start_run",
-    "void_load",
-    "yield_outliers",
-]

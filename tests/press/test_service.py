@@ -885,6 +885,7 @@ def test_list_runs_filters(w: World, seven_runs: list[PressRunRead]) -> None:
         "WyJub3QgYSBkYXRlIiwgIngiXQ==",  # ["not a date", "x"]
         "bnVsbA==",  # null
         "////",
+        "WyIyMDI2LTEwLTAxVDA4OjAwOjAwIiwgIjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMCJd",
     ],
 )
 def test_list_runs_bad_cursor(w: World, seven_runs: list[PressRunRead], cursor: str) -> None:
@@ -897,13 +898,20 @@ def test_list_runs_bad_cursor(w: World, seven_runs: list[PressRunRead], cursor: 
     assert len(press.list_runs(w.session, vendor_id=w.vendor.id, limit=10).items) == 7
 
 
-@pytest.mark.parametrize("limit", [0, -1, 201, 500])
+@pytest.mark.parametrize("limit", [0, -1, 201, 500, True])
 def test_list_runs_bad_limit(w: World, limit: int) -> None:
     with pytest.raises(InvalidInput) as info:
         press.list_runs(w.session, limit=limit)
     assert info.value.code == "invalid_input"
     assert "limit" in str(info.value)
     assert info.value.details["field"] == "limit"
+
+
+@pytest.mark.parametrize("field", ["since", "until"])
+def test_list_runs_refuses_a_naive_datetime(w: World, field: str) -> None:
+    with pytest.raises(InvalidInput, match="time zone") as info:
+        press.list_runs(w.session, **{field: datetime(2026, 10, 1)})
+    assert info.value.details["field"] == field
 
 
 def test_list_runs_bad_status_and_vendor(w: World) -> None:

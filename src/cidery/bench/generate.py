@@ -863,20 +863,26 @@ def _count(cur: psycopg.Cursor[Any], table: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _referencing_closure(cur: psycopg.Cursor[Any], tables: Sequence[str]) -> list[str]:
-    """``tables`` and every table whose foreign keys lead to one of them: what
-    ``TRUNCATE ... CASCADE`` empties."""
+def _foreign_key_edges(cur: psycopg.Cursor[Any]) -> list[tuple[str, str]]:
+    """(child, parent) for each foreign key between two tables of this schema."""
     rows = cur.execute(
         """
         SELECT DISTINCT child.relname, parent.relname
         FROM pg_constraint k
         JOIN pg_class child ON child.oid = k.conrelid
         JOIN pg_class parent ON parent.oid = k.confrelid
-        WHERE k.contype = 'f'
+        WHERE k.contype = 'f' AND child.oid <> parent.oid
           AND child.relnamespace = current_schema()::regnamespace
           AND parent.relnamespace = current_schema()::regnamespace
         """
     ).fetchall()
+    return [(str(child), str(parent)) for child, parent in rows]
+
+
+def _referencing_closure(cur: psycopg.Cursor[Any], tables: Sequence[str]) -> list[str]:
+    """``tables`` and every table whose foreign keys lead to one of them: what
+    ``TRUNCATE ... CASCADE`` empties."""
+    rows = _foreign_key_edges(cur)
     closure = list(tables)
     grew = True
     while grew:
@@ -890,16 +896,7 @@ def _referencing_closure(cur: psycopg.Cursor[Any], tables: Sequence[str]) -> lis
 
 def _truncatable(cur: psycopg.Cursor[Any], tables: Sequence[str]) -> list[str]:
     """The largest subset of ``tables`` that TRUNCATE can empty without CASCADE."""
-    rows = cur.execute(
-        """
-        SELECT DISTINCT child.relname, parent.relname
-        FROM pg_constraint k
-        JOIN pg_class child ON child.oid = k.conrelid
-        JOIN pg_class parent ON parent.oid = k.confrelid
-        WHERE k.contype = 'f' AND child.oid <> parent.oid
-          AND parent.relnamespace = current_schema()::regnamespace
-        """
-    ).fetchall()
+    rows = _foreign_key_edges(cur)
     subset = list(tables)
     shrunk = True
     while shrunk:

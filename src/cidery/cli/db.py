@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import Connection, text
 
 from cidery import checksums, drift, migrator, seed, server, smoke
 from cidery.cli.output import console, errors
@@ -184,24 +183,10 @@ def rollback(
         now = migrator.current_revision(conn)
     console.print(f"database at revision {now or 'base (empty)'}")
     with runtime.engine.connect() as conn:
-        for table, rows in archived_rows(conn):
+        for table, rows in migrator.archived_rows(conn):
             console.print(
                 f"kept {rows:,} row(s) in {table}: the next migrate restores them", soft_wrap=True
             )
-
-
-def archived_rows(conn: Connection) -> list[tuple[str, int]]:
-    """Tables held in archive schemas by earlier rollbacks, with their row counts."""
-    names = conn.execute(
-        text(
-            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname LIKE 'cidery\\_archive\\_%' AND c.relkind = 'r' ORDER BY 1"
-        )
-    ).scalars()
-    return [
-        (name, conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()) for name in names
-    ]
 
 
 @app.command()

@@ -21,8 +21,8 @@ run: $(STAMP) ## start the embedded PostgreSQL, migrate, seed, smoke-check, prin
 test: lint types pytest ## lint, type-check and run the whole suite
 
 lint: $(STAMP) ## ruff: lint and formatting
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 types: $(STAMP) ## mypy --strict on src/
 	$(BIN)/mypy
@@ -31,7 +31,7 @@ pytest: $(STAMP) ## the test suite against a real PostgreSQL
 	$(BIN)/pytest
 
 sql: $(STAMP) ## regenerate every revision's committed SQL files
-	$(BIN)/python -c "from cidery import migrator; [migrator.write_sql_files(s) for s in migrator.revisions_in_order()]"
+	$(BIN)/python -c "from cidery.migrations import runner; [runner.write_sql_files(s) for s in runner.revisions_in_order()]"
 
 clean: ## stop the embedded server, remove the virtualenv and data
 	-$(BIN)/cidery db server stop
@@ -39,7 +39,7 @@ clean: ## stop the embedded server, remove the virtualenv and data
 
 .PHONY: bench bench-quick
 bench: $(STAMP) ## every benchmark at S, M, L: JSON in benchmarks/results/, docs/benchmarks.md
-	$(BIN)/cidery bench run
+	$(BIN)/python -m benchmarks run
 
 bench-quick: $(STAMP) ## the benchmarks at S only, briefly (report beside its JSON)
-	$(BIN)/cidery bench run --quick
+	$(BIN)/python -m benchmarks run --quick

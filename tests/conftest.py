@@ -26,8 +26,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from cidery import migrator, server
-from cidery.db import make_engine
+from cidery.db.engine import make_engine, server
+from cidery.migrations import runner
 
 _counter = itertools.count()
 
@@ -99,7 +99,7 @@ def template_name(create_database: Callable[..., str]) -> str:
     """
     url = create_database("cidery_template")
     engine = make_engine(url)
-    migrator.upgrade(engine, "head")
+    runner.upgrade(engine, "head")
     engine.dispose()
     name = make_url(url).database
     assert name is not None

@@ -1,4 +1,4 @@
-"""Every benchmark once, at TINY scale, through ``cidery bench run``'s runner.
+"""Every benchmark once, at TINY scale, through ``python -m benchmarks run``'s runner.
 
 These tests keep the benchmarks from rotting: the runner generates TINY into a
 database of its own on the test server, runs the reads, the writes and the
@@ -18,21 +18,21 @@ from typing import Any
 
 import psycopg
 import pytest
+from benchmarks import report, suite
+from benchmarks.cli import app
+from benchmarks.impact import ImpactOptions
+from benchmarks.reads import SERVICE_FRUIT, ReadOptions
+from benchmarks.writes import WriteOptions
 from psycopg import sql
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from cidery import migrator
-from cidery.bench import report, runner
-from cidery.bench.impact import ImpactOptions
-from cidery.bench.reads import SERVICE_FRUIT, ReadOptions
-from cidery.bench.writes import WriteOptions
-from cidery.cli.main import app
+from cidery.config import Settings
 from cidery.errors import CideryError
+from cidery.migrations import runner
 from cidery.press.queries import PATTERNS
-from cidery.settings import Settings
 
-TINY_PLAN = runner.Plan(
+TINY_PLAN = suite.Plan(
     scales=("TINY",),
     write_scales=("TINY",),
     impact_scale="TINY",
@@ -73,7 +73,7 @@ def run(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
         statement_timeout="5min",
     )
     messages: list[str] = []
-    json_path, markdown = runner.run(
+    json_path, markdown = suite.run(
         settings,
         results_dir=root / "benchmarks" / "results",
         docs_dir=root / "docs",
@@ -167,8 +167,8 @@ def test_writes_measure_service_floor_operators_and_contention(run: Run) -> None
 
 def test_migration_impact_applies_every_later_revision(run: Run) -> None:
     impact = run.results["scales"]["TINY"]["impact"]
-    later = [s.revision for s in migrator.revisions_in_order()][1:]
-    assert impact["start_revision"] == runner.BASELINE_REVISION
+    later = [s.revision for s in runner.revisions_in_order()][1:]
+    assert impact["start_revision"] == suite.BASELINE_REVISION
     assert [r["revision"] for r in impact["revisions"]] == later
     for revision in impact["revisions"]:
         assert _positive(revision["duration_ms"])
@@ -189,7 +189,7 @@ def test_targets_are_evaluated(run: Run) -> None:
 def test_report_can_be_regenerated_from_the_json(run: Run, tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     result = CliRunner().invoke(
-        app, ["bench", "run", "--report-from", str(run.json_path), "--docs-dir", str(docs)]
+        app, ["run", "--report-from", str(run.json_path), "--docs-dir", str(docs)]
     )
     assert result.exit_code == 0, result.output
     assert (docs / "benchmarks.md").read_text().startswith("# Benchmarks")
@@ -205,7 +205,7 @@ def test_a_role_that_cannot_create_databases_is_refused(server_url: str) -> None
     try:
         limited = url.set(username=role, password="x").render_as_string(False)
         with pytest.raises(CideryError, match="may not create databases"):
-            runner.check_may_create_databases(limited)
+            suite.check_may_create_databases(limited)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))

@@ -16,11 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.orm import Session
-
-from cidery import migrator, smoke
-from cidery.bench.generate import (
+from benchmarks.generate import (
     LATEST_SEASON,
     STEP_FOREIGN_KEYS,
     STEP_INDEXES,
@@ -29,15 +25,20 @@ from cidery.bench.generate import (
     GenerationReport,
     generate,
 )
-from cidery.bench.scales import SCALES
-from cidery.catalog import schema_snapshot, snapshot_differences
-from cidery.db import make_engine
+from benchmarks.scales import SCALES
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
+
+from cidery.db.engine import make_engine
 from cidery.errors import CideryError
+from cidery.migrations import runner
+from cidery.migrations.checks import smoke
+from cidery.migrations.checks.catalog import schema_snapshot, snapshot_differences
 from cidery.press import queries
-from cidery.seed import seed
+from cidery.sample.seed import seed
 
 TINY = SCALES["TINY"]
-CIDERY = Path(sys.executable).parent / "cidery"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -383,7 +384,7 @@ def test_refuses_a_database_not_at_head(empty_url: str) -> None:
     try:
         with pytest.raises(CideryError, match="no cidery schema"):
             generate(engine, TINY)
-        migrator.upgrade(engine, "0001")
+        runner.upgrade(engine, "0001")
         with pytest.raises(CideryError, match=r"at revision 0001, not at head .*cidery db migrate"):
             generate(engine, TINY)
     finally:
@@ -401,7 +402,7 @@ def test_a_refused_generation_changes_nothing(generated: Generated, conn: Connec
 # --- the command line ---------------------------------------------------------------------
 
 
-def cidery(args: list[str], database_url: str, tmp_path: Path) -> subprocess.Popen[str]:
+def bench(args: list[str], database_url: str, tmp_path: Path) -> subprocess.Popen[str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -413,9 +414,10 @@ def cidery(args: list[str], database_url: str, tmp_path: Path) -> subprocess.Pop
         CIDERY_DATA_DIR=str(tmp_path / "pgdata"),
         NO_COLOR="1",
         TERM="dumb",
+        PYTHONPATH=str(ROOT),
     )
     return subprocess.Popen(
-        [str(CIDERY), *args],
+        [sys.executable, "-m", "benchmarks", *args],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -441,8 +443,8 @@ def assert_one_error_line(result: tuple[int, str, str], *fragments: str) -> None
 
 
 def test_cli_generate(clone_url: str, tmp_path: Path) -> None:
-    first = cidery(["bench", "generate", "--scale", "TINY"], clone_url, tmp_path)
-    unknown = cidery(["bench", "generate", "--scale", "XL"], clone_url, tmp_path)
+    first = bench(["generate", "--scale", "TINY"], clone_url, tmp_path)
+    unknown = bench(["generate", "--scale", "XL"], clone_url, tmp_path)
     assert_one_error_line(outcome(unknown), "unknown scale 'XL'", "TINY, S, M, L")
 
     returncode, stdout, stderr = outcome(first)
@@ -452,5 +454,5 @@ def test_cli_generate(clone_url: str, tmp_path: Path) -> None:
         assert table in stdout
     assert f"{TINY.loads}" in stdout
 
-    again = outcome(cidery(["bench", "generate", "--scale", "TINY"], clone_url, tmp_path))
+    again = outcome(bench(["generate", "--scale", "TINY"], clone_url, tmp_path))
     assert_one_error_line(again, "already holds data", "--replace")

@@ -27,7 +27,7 @@ from cidery.models import (
 )
 from cidery.models.enums import UserRole, VesselStatus
 from cidery.press.errors import PressError
-from cidery.schemas.press import CompletedRun, PressRunLoadRead, PressRunRead
+from cidery.press.schemas import CompletedRun, PressRunLoadRead, PressRunRead
 from tests.press.conftest import Factory
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cidery import press
-from cidery.db import make_engine, session_factory
+from cidery.db.engine import make_engine, session_factory
 from cidery.models import AuditLog
 from cidery.models.enums import AuditOperation
 from cidery.press.errors import InsufficientFruit, InvalidTransition, NotFound, PressError

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from cidery import press
-from cidery.db import make_engine
+from cidery.db.engine import make_engine
 from cidery.models import AuditLog, PressRun, PressRunLoad, Vessel
 from cidery.models.enums import PressRunStatus, VesselStatus
 from cidery.press.errors import (

@@ -1,7 +1,7 @@
 """The user journeys of the press-run workflow, end to end on a real database.
 
 Each journey runs on a database of its own holding the sample cidery
-(:mod:`cidery.seed`) and commits step by step, as the app would: one
+(:mod:`cidery.sample.seed`) and commits step by step, as the app would: one
 transaction per request, a new session for a phone that reconnects.
 """
 
@@ -19,12 +19,12 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cidery import press
-from cidery.db import make_engine, session_factory
+from cidery.db.engine import make_engine, session_factory
 from cidery.models import PressRun, PressRunLoad, Vessel
 from cidery.models.enums import AuditOperation, PressRunStatus, Unit, VesselStatus
 from cidery.press import queries
 from cidery.press.errors import InsufficientFruit
-from cidery.seed import seed
+from cidery.sample.seed import seed
 from tests.press.conftest import Factory
 from tests.press.support import audit_rows, new_user
 

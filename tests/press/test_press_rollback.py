@@ -22,11 +22,12 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cidery import migrator, seed
-from cidery.catalog import schema_snapshot, snapshot_differences
-from cidery.db import make_engine
+from cidery.db.engine import make_engine
+from cidery.migrations import runner
+from cidery.migrations.checks.catalog import schema_snapshot, snapshot_differences
 from cidery.models import PressRunLoad, PurchaseItem, User
 from cidery.models.enums import PressRunStatus, Unit
+from cidery.sample import seed
 from cidery.units import to_canonical
 from tests.press.conftest import Factory
 
@@ -108,7 +109,7 @@ def _snapshot(engine: Engine) -> dict[str, Any]:
 
 def _revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return migrator.current_revision(conn)
+        return runner.current_revision(conn)
 
 
 def _seed_baseline(session: Session) -> None:
@@ -210,7 +211,7 @@ def test_rollback_archives_press_rows_and_migrate_puts_them_back(clone_engine: E
     assert before["press_runs"][0] == 3
     assert before["press_run_loads"][0] == 5
 
-    migrator.downgrade(clone_engine, "0001")
+    runner.downgrade(clone_engine, "0001")
 
     assert _revision(clone_engine) == "0001"
     with clone_engine.connect() as conn:
@@ -219,9 +220,9 @@ def test_rollback_archives_press_rows_and_migrate_puts_them_back(clone_engine: E
     assert _fingerprints(clone_engine, baseline_tables) == {t: before[t] for t in baseline_tables}
     assert _counts(clone_engine, ARCHIVE) == {t: before[t][0] for t in PRESS_TABLES}
 
-    migrator.upgrade(clone_engine, "head")
+    runner.upgrade(clone_engine, "head")
 
-    assert _revision(clone_engine) == migrator.head()
+    assert _revision(clone_engine) == runner.head()
     assert _fingerprints(clone_engine, all_tables) == before
     assert not _schema_exists(clone_engine, ARCHIVE)
     differences = snapshot_differences(schema_before, _snapshot(clone_engine))
@@ -234,13 +235,13 @@ def test_rollback_allowing_data_loss_archives_nothing(clone_engine: Engine) -> N
         baseline_tables = _tables(conn) - set(PRESS_TABLES)
     before = _fingerprints(clone_engine, baseline_tables)
 
-    migrator.downgrade(clone_engine, "0001", allow_data_loss=True)
+    runner.downgrade(clone_engine, "0001", allow_data_loss=True)
 
     assert _revision(clone_engine) == "0001"
     assert not _schema_exists(clone_engine, ARCHIVE)
     assert _fingerprints(clone_engine, baseline_tables) == before
 
-    migrator.upgrade(clone_engine, "head")
+    runner.upgrade(clone_engine, "head")
 
     assert _counts(clone_engine, "public") == {
         **{t: before[t][0] for t in before},
@@ -252,12 +253,12 @@ def test_rollback_of_empty_press_tables_leaves_no_archive(clone_engine: Engine) 
     _seed(clone_engine, press=False)
     schema_before = _snapshot(clone_engine)
 
-    migrator.downgrade(clone_engine, "0001")
+    runner.downgrade(clone_engine, "0001")
 
     assert _revision(clone_engine) == "0001"
     assert not _schema_exists(clone_engine, ARCHIVE)
 
-    migrator.upgrade(clone_engine, "head")
+    runner.upgrade(clone_engine, "head")
 
     counts = _counts(clone_engine, "public")
     assert {t: counts[t] for t in PRESS_TABLES} == dict.fromkeys(PRESS_TABLES, 0)
@@ -269,11 +270,11 @@ def test_rollback_archives_only_the_tables_that_hold_rows(clone_engine: Engine) 
     _seed(clone_engine, with_loads=False)
     before = _fingerprints(clone_engine, set(PRESS_TABLES))
 
-    migrator.downgrade(clone_engine, "0001")
+    runner.downgrade(clone_engine, "0001")
 
     assert _counts(clone_engine, ARCHIVE) == {"press_runs": 3}
 
-    migrator.upgrade(clone_engine, "head")
+    runner.upgrade(clone_engine, "head")
 
     assert _fingerprints(clone_engine, set(PRESS_TABLES)) == before
     assert not _schema_exists(clone_engine, ARCHIVE)
@@ -282,7 +283,7 @@ def test_rollback_archives_only_the_tables_that_hold_rows(clone_engine: Engine) 
 def test_upgrade_to_0002_over_existing_baseline_data(empty_url: str) -> None:
     engine = make_engine(empty_url)
     try:
-        migrator.upgrade(engine, "0001")
+        runner.upgrade(engine, "0001")
         with Session(engine) as session:
             _seed_baseline(session)
             session.commit()
@@ -292,7 +293,7 @@ def test_upgrade_to_0002_over_existing_baseline_data(empty_url: str) -> None:
         assert before["purchases"][0] > 0
         assert before["vendors"][0] > 0
 
-        migrator.upgrade(engine, "0002")
+        runner.upgrade(engine, "0002")
 
         assert _revision(engine) == "0002"
         assert _fingerprints(engine, baseline_tables) == before

@@ -16,10 +16,10 @@ from pydantic import BaseModel, ValidationError, create_model
 from sqlalchemy import Connection, Table, inspect
 from sqlalchemy.orm import Session
 
+from cidery import export
 from cidery.models import Base, PressRun, PressRunLoad
 from cidery.models.enums import PressRunStatus, Unit
-from cidery.schemas import export
-from cidery.schemas.press import (
+from cidery.press.schemas import (
     EXPORTED,
     READ_TYPES_BY_TABLE,
     PressRunComplete,

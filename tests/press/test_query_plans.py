@@ -24,8 +24,8 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.dialects import postgresql
 
-from cidery.catalog import schema_snapshot, snapshot_differences
-from cidery.db import make_engine
+from cidery.db.engine import make_engine
+from cidery.migrations.checks.catalog import schema_snapshot, snapshot_differences
 from cidery.press.queries import PATTERNS, Pattern
 from tests.conftest import drop_database
 

@@ -33,7 +33,7 @@ from cidery.press.errors import (
     VesselTooSmall,
     VesselUnavailable,
 )
-from cidery.schemas.press import PressRunRead
+from cidery.press.schemas import PressRunRead
 from tests.press.conftest import Factory
 from tests.press.support import Counts, World, counts, new_user, refused, soft_delete_run
 

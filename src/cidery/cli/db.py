@@ -10,13 +10,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cidery import checksums, drift, migrator, seed, server, smoke
 from cidery.cli.output import console, errors
 from cidery.cli.runtime import Runtime
-from cidery.db import describe_url, session_factory, transaction
+from cidery.db import server
+from cidery.db.engine import describe_url, session_factory, transaction
 from cidery.errors import CideryError
+from cidery.migrations import bookkeeping, runner
+from cidery.migrations.checks import drift, smoke
+from cidery.migrations.status import database_status
 from cidery.press.report import PressSummary, press_summary
-from cidery.status import database_status
+from cidery.sample import seed
 
 app = typer.Typer(
     help="Migrate, seed, check and inspect the cidery database.", no_args_is_help=True
@@ -85,8 +88,8 @@ def generate(
 ) -> None:
     """Autogenerate the next revision from the models, then write its SQL files."""
     runtime = _runtime()
-    script = migrator.generate(runtime.engine, message)
-    up, down = migrator.sql_file_paths(script)
+    script = runner.generate(runtime.engine, message)
+    up, down = runner.sql_file_paths(script)
     console.print(f"created revision {script.revision}: {script.path}", soft_wrap=True)
     console.print(f"SQL for review: {up.name}, {down.name}")
     console.print("read it, fix it, then regenerate the SQL with the tests' help (make test)")
@@ -119,7 +122,7 @@ def _notify_retry(attempt: int, delay: float, reason: str) -> None:
 @app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
-    wait: Wait = migrator.DEFAULT_LOCK_WAIT,
+    wait: Wait = runner.DEFAULT_LOCK_WAIT,
     retries: Retries = 0,
 ) -> None:
     """Apply revisions up to REVISION (default: head)."""
@@ -129,24 +132,24 @@ def migrate(
 def apply_migrations(
     runtime: Runtime,
     revision: str = "head",
-    wait: float = migrator.DEFAULT_LOCK_WAIT,
+    wait: float = runner.DEFAULT_LOCK_WAIT,
     retries: int = 0,
 ) -> None:
-    target = migrator.resolve(revision)
+    target = runner.resolve(revision)
     # Counted under the migration lock: a runner that waited for another reports 0.
     applied = len(
-        migrator.upgrade(
+        runner.upgrade(
             runtime.engine, target, runtime.timeouts, wait, retries=retries, on_retry=_notify_retry
         )
     )
     with runtime.engine.connect() as conn:
-        now = migrator.current_revision(conn)
+        now = runner.current_revision(conn)
     console.print(f"database at revision {now} ({applied} revision(s) applied)")
 
 
 def _pending(runtime: Runtime) -> list[str]:
     with runtime.engine.connect() as conn:
-        return [s.revision for s in migrator.pending(conn)]
+        return [s.revision for s in runner.pending(conn)]
 
 
 @app.command()
@@ -161,7 +164,7 @@ def rollback(
             help="Drop the rows of removed tables instead of archiving them.",
         ),
     ] = False,
-    wait: Wait = migrator.DEFAULT_LOCK_WAIT,
+    wait: Wait = runner.DEFAULT_LOCK_WAIT,
     retries: Retries = 0,
 ) -> None:
     """Undo revisions down to REVISION (default: the last one applied).
@@ -170,7 +173,7 @@ def rollback(
     and put back by the next migrate, unless --allow-data-loss is given.
     """
     runtime = _runtime()
-    migrator.downgrade(
+    runner.downgrade(
         runtime.engine,
         revision,
         runtime.timeouts,
@@ -180,10 +183,10 @@ def rollback(
         on_retry=_notify_retry,
     )
     with runtime.engine.connect() as conn:
-        now = migrator.current_revision(conn)
+        now = runner.current_revision(conn)
     console.print(f"database at revision {now or 'base (empty)'}")
     with runtime.engine.connect() as conn:
-        for table, rows in migrator.archived_rows(conn):
+        for table, rows in runner.archived_rows(conn):
             console.print(
                 f"kept {rows:,} row(s) in {table}: the next migrate restores them", soft_wrap=True
             )
@@ -257,7 +260,7 @@ def history() -> None:
     table = Table()
     for column in ("revision", "parent", "description"):
         table.add_column(column)
-    for script in migrator.revisions_in_order():
+    for script in runner.revisions_in_order():
         parent = script.down_revision or "base"
         table.add_row(script.revision, str(parent), (script.doc or "").splitlines()[0])
     console.print(table)
@@ -268,9 +271,9 @@ def check() -> None:
     """Compare the live database with the models; exit 1 on any difference."""
     runtime = _runtime()
     with runtime.engine.connect() as conn:
-        behind = migrator.pending(conn)
-        found = drift.differences(conn) + checksums.verify(conn)
-        unverified = checksums.unrecorded(conn)
+        behind = runner.pending(conn)
+        found = drift.differences(conn) + bookkeeping.verify(conn)
+        unverified = bookkeeping.unrecorded(conn)
     if behind:
         console.print(f"{len(behind)} revision(s) not applied: run `cidery db migrate`")
     # markup off: the lines quote SQL such as ARRAY['L'::unit], which Rich would eat.
@@ -291,11 +294,13 @@ def check() -> None:
 @app.command()
 def lint() -> None:
     """Lint every revision's committed SQL with squawk and cidery's own rules."""
-    from cidery import lint as project_rules  # reads every revision: only when asked
+    from cidery.migrations.checks import (
+        lint as project_rules,  # reads every revision: only when asked
+    )
 
     found = 0
     squawk = Path(sys.executable).parent / "squawk"
-    upgrades = [str(migrator.sql_file_paths(s)[0]) for s in migrator.revisions_in_order()]
+    upgrades = [str(runner.sql_file_paths(s)[0]) for s in runner.revisions_in_order()]
     if squawk.exists():
         # squawk finds .squawk.toml (pg_version, excluded rules) from the working directory.
         result = subprocess.run([str(squawk), *upgrades], check=False)
@@ -318,7 +323,7 @@ def sql_(
 ) -> None:
     """Print the SQL of a revision range, for DBAs who apply by hand."""
     # Plain echo: Rich would wrap long lines and read "[...]" as markup.
-    typer.echo(migrator.offline_sql(revision_range, Runtime().timeouts), nl=False)
+    typer.echo(runner.offline_sql(revision_range, Runtime().timeouts), nl=False)
 
 
 # --- data ---------------------------------------------------------------------------
@@ -378,8 +383,8 @@ def reset(
             f"refusing to reset {describe_url(runtime.url)}: it is not the embedded "
             "development database; pass --yes if you mean it"
         )
-    migrator.rebuild(runtime.engine, runtime.timeouts)
-    console.print(f"database rebuilt at revision {migrator.head()}")
+    runner.rebuild(runtime.engine, runtime.timeouts)
+    console.print(f"database rebuilt at revision {runner.head()}")
 
 
 def run_everything() -> None:

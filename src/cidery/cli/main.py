@@ -9,11 +9,10 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from cidery import __version__
-from cidery.cli import bench, db
+from cidery import __version__, export
+from cidery.cli import db
 from cidery.cli.output import fail
 from cidery.errors import CideryError
-from cidery.schemas import export
 
 app = typer.Typer(
     help="cidery: the PostgreSQL data layer of a cidery management system.",
@@ -22,7 +21,6 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
-app.add_typer(bench.app, name="bench")
 types_app = typer.Typer(help="Types for the API layer.", no_args_is_help=True)
 app.add_typer(types_app, name="types")
 
@@ -54,10 +52,11 @@ def _database_error(exc: DBAPIError) -> str:
     return f"database error: {lines[0] if lines else type(origin).__name__}"
 
 
-def main() -> None:
+def run_app(typer_app: typer.Typer) -> None:
+    """Run a Typer app, turning every :class:`CideryError` into one line and an exit code."""
     # Typer itself answers usage errors (exit 2); what escapes it is ours to word.
     try:
-        app()
+        typer_app()
     except CideryError as exc:
         fail(str(exc))
         sys.exit(exc.exit_code)
@@ -67,3 +66,7 @@ def main() -> None:
     except KeyboardInterrupt:
         fail("interrupted")
         sys.exit(130)
+
+
+def main() -> None:
+    run_app(app)

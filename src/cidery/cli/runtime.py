@@ -7,9 +7,9 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
-from cidery.db import check_connection, make_engine, resolve_url
-from cidery.migrator import Timeouts
-from cidery.settings import Settings, load_settings
+from cidery.config import Settings, load_settings
+from cidery.db.engine import check_connection, make_engine, resolve_url
+from cidery.migrations.runner import Timeouts
 
 
 @dataclass

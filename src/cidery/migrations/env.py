@@ -1,13 +1,13 @@
 """Alembic environment: runs each revision in its own transaction.
 
 The connection (online) or the URL (offline) is handed in by
-:mod:`cidery.migrator` through ``config.attributes``; this module never reads
+:mod:`cidery.migrations.runner` through ``config.attributes``; this module never reads
 settings itself, so every entry point shares one way of choosing a database.
 
 Each applied revision records the checksum of its file
-(:mod:`cidery.checksums`), online and in the offline SQL alike; autogenerate
+(:mod:`cidery.migrations.bookkeeping`), online and in the offline SQL alike; autogenerate
 leaves that bookkeeping table alone and also compares enum labels
-(:mod:`cidery.migrations.enum_values`).
+(:mod:`cidery.migrations.authoring.enum_values`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from cidery import checksums
-from cidery.migrations import enum_values
+from cidery.migrations import bookkeeping
+from cidery.migrations.authoring import enum_values
 from cidery.models import Base
 
 config = context.config
@@ -38,9 +38,9 @@ _COMMON: dict[str, Any] = {
     "transaction_per_migration": True,
     # Record (upgrade) or forget (downgrade) each revision's checksum, inside
     # the revision's transaction and in the offline SQL.
-    "on_version_apply": [checksums.record],
+    "on_version_apply": [bookkeeping.record],
     # Autogenerate: the checksum table is bookkeeping, not a model ...
-    "include_name": checksums.include_name,
+    "include_name": bookkeeping.include_name,
     # ... and enum labels are compared too (Alembic's own comparators do not).
     "autogenerate_plugins": ["alembic.autogenerate.*", enum_values.PLUGIN],
 }

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
-from cidery.migrations import ops
+from cidery.migrations.authoring import ops
 
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}

@@ -8,8 +8,8 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from cidery.press.schemas import PressRunSummary
 from cidery.press.service import yield_outliers
-from cidery.schemas.press import PressRunSummary
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ from cidery.press.errors import (
     VesselTooSmall,
     VesselUnavailable,
 )
-from cidery.schemas.press import (
+from cidery.press.schemas import (
     AvailableFruit,
     CompletedRun,
     PressRunComplete,

@@ -1,0 +1,229 @@
+"""``python -m benchmarks run``: generate each scale into a fresh database, run every benchmark,
+keep the raw JSON and regenerate the report.
+
+Each scale gets a database of its own on the configured server (the embedded
+one, or ``DATABASE_URL``'s, whose role must then be allowed to create
+databases), created, migrated to head, filled by
+:func:`benchmarks.generate.generate`, measured, and dropped at the end even
+when a benchmark fails. The database cidery itself uses is never touched.
+
+Full run: reads at S, M and L; writes at S and L; migration impact at L (the
+L database downgraded to ``0001`` with ``allow_data_loss``, which leaves
+vendors, purchases and purchase lines at full scale, then upgraded revision by
+revision under a concurrent writer). ``--quick``: everything at S only, with
+fewer iterations and one-second runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import sqlalchemy
+from psycopg import sql
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from benchmarks.generate import DEFAULT_SEED, generate
+from benchmarks.impact import ImpactOptions, run_impact
+from benchmarks.reads import ReadOptions, run_reads
+from benchmarks.report import write_report
+from benchmarks.scales import SCALES
+from benchmarks.stats import Progress, quiet
+from benchmarks.writes import WriteOptions, run_writes
+from cidery.config import Settings
+from cidery.db.engine import describe_url, make_engine, resolve_url
+from cidery.errors import CideryError
+from cidery.migrations import runner
+
+BASELINE_REVISION = "0001"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run measures, and where."""
+
+    scales: tuple[str, ...] = ("S", "M", "L")
+    write_scales: tuple[str, ...] = ("S", "L")
+    impact_scale: str | None = "L"
+    reads: ReadOptions = field(default_factory=ReadOptions)
+    writes: WriteOptions = field(default_factory=WriteOptions)
+    impact: ImpactOptions = field(default_factory=ImpactOptions)
+    seed: int = DEFAULT_SEED
+
+
+FULL = Plan()
+QUICK = Plan(
+    scales=("S",),
+    write_scales=("S",),
+    impact_scale="S",
+    reads=ReadOptions(iterations=50, pk_only_iterations=10, pk_only_budget_s=1.0),
+    writes=WriteOptions(iterations=100, warmup=5, duration_s=1.0),
+    impact=ImpactOptions(baseline_s=0.5, settle_s=0.2),
+)
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def check_may_create_databases(url: str) -> None:
+    """Refuse early, in one line, when the role cannot create the scratch databases."""
+    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+    if not row or not row[0]:
+        raise CideryError(
+            f"the role of {describe_url(url)} may not create databases, and each benchmark "
+            "scale runs in a database of its own: grant it CREATEDB, or unset DATABASE_URL "
+            "to use the embedded server"
+        )
+
+
+@contextmanager
+def scratch_database(url: str, name: str) -> Iterator[str]:
+    """A new, empty database ``name`` on the server of ``url``; dropped afterwards."""
+    identifier = sql.Identifier(name)
+    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_libpq(url), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
+
+
+def machine(url: str) -> dict[str, Any]:
+    """Where the figures come from."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            settings = {
+                name: conn.execute(text(f"SHOW {name}")).scalar_one()
+                for name in (
+                    "server_version",
+                    "shared_buffers",
+                    "work_mem",
+                    "synchronous_commit",
+                    "fsync",
+                    "jit",
+                    "max_parallel_workers_per_gather",
+                )
+            }
+    finally:
+        engine.dispose()
+    cpu = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory_gib = None
+    if hasattr(os, "sysconf"):
+        try:
+            memory_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+        except (ValueError, OSError):
+            memory_gib = None
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": memory_gib,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "postgresql": settings.pop("server_version"),
+        "postgresql_settings": settings,
+        "sqlalchemy": sqlalchemy.__version__,
+        "psycopg": psycopg.__version__,
+    }
+
+
+def _database_name(scale: str) -> str:
+    return f"cidery_bench_{scale.lower()}_{os.getpid()}"
+
+
+def run_scale(url: str, scale: str, plan: Plan, progress: Progress = quiet) -> dict[str, Any]:
+    """Generate ``scale`` into a fresh database and run what ``plan`` asks there."""
+    with scratch_database(url, _database_name(scale)) as scratch:
+        engine = make_engine(scratch)
+        try:
+            runner.upgrade(engine, "head")
+            progress(f"scale {scale}: generating")
+            generated = generate(engine, SCALES[scale], seed=plan.seed)
+            progress(f"scale {scale}: generated in {generated.seconds:.1f} s")
+            result: dict[str, Any] = {
+                "scale": scale,
+                "rows": generated.rows,
+                "generate_s": round(generated.seconds, 2),
+            }
+            result["reads"] = run_reads(engine, plan.reads, progress)
+            if scale in plan.write_scales:
+                result["writes"] = run_writes(scratch, plan.writes, progress)
+            if scale == plan.impact_scale:
+                progress(f"scale {scale}: downgrading to {BASELINE_REVISION} for migration impact")
+                runner.downgrade(engine, BASELINE_REVISION, allow_data_loss=True)
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.exec_driver_sql("VACUUM ANALYZE")
+                result["impact"] = run_impact(engine, plan.impact, progress)
+            return result
+        finally:
+            engine.dispose()
+
+
+def run(
+    settings: Settings,
+    *,
+    quick: bool = False,
+    results_dir: Path = Path("benchmarks/results"),
+    docs_dir: Path = Path("docs"),
+    progress: Progress = quiet,
+    plan: Plan | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> tuple[Path, Path]:
+    """Every benchmark; returns the JSON written and the markdown report.
+
+    A full run's report is ``docs_dir/benchmarks.md`` (plots in
+    ``docs_dir/benchmarks/``); a quick run's goes beside its JSON, so it never
+    replaces the full figures.
+    """
+    plan = plan or (QUICK if quick else FULL)
+    url = resolve_url(settings)
+    if settings.database_url is not None:
+        check_may_create_databases(url)
+    began = time.perf_counter()
+    started = clock()
+    results: dict[str, Any] = {
+        "kind": "quick" if quick else "full",
+        "started": started.isoformat(timespec="seconds"),
+        "machine": machine(url),
+        "plan": asdict(plan),
+        "scales": {},
+    }
+    for scale in plan.scales:
+        results["scales"][scale] = run_scale(url, scale, plan, progress)
+    results["seconds"] = round(time.perf_counter() - began, 1)
+    results["finished"] = clock().isoformat(timespec="seconds")
+
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{started.strftime('%Y%m%d-%H%M%S')}-{results['kind']}"
+    json_path = results_dir / f"{stem}.json"
+    json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    if quick:
+        markdown = results_dir / f"{stem}.md"
+        plots = results_dir / stem
+    else:
+        markdown = docs_dir / "benchmarks.md"
+        plots = docs_dir / "benchmarks"
+    write_report(results, json_path, markdown, plots)
+    return json_path, markdown

@@ -1,0 +1,458 @@
+"""Write benchmark: ``add_load`` through the service, alone, concurrently and contended,
+against the floor of the same statements issued by hand.
+
+Every measured call is one transaction, as an API request would make it: a
+session from the engine's pool, ``press.add_load`` (savepoint, run row lock,
+purchase-line lock, remaining-fruit sum, next load number, insert, run
+totals, two audit rows), commit. The latency is the whole transaction, commit
+included (a durable commit: ``synchronous_commit`` as the server has it).
+
+The benchmark adds its own fixtures to the generated data and leaves them
+there: one operator account and, per operator, a pool of in-progress runs of
+an existing active grower and of purchase lines bought from that grower
+(9,000 t each, so no load is refused). Each load takes the operator's next
+line, and every ten loads the next run, so runs and lines carry a realistic
+handful of loads (L has ten per run) rather than hundreds.
+
+* **single operator**: ``iterations`` sequential loads, interleaved with the floor's;
+* **floor**: the same statements through raw psycopg, one transaction per load
+  (lock run ``FOR UPDATE``, lock line ``FOR UPDATE``, sum pressed, insert the
+  load with the next number, update the run, two audit inserts with the same
+  JSON, in one executemany as the service writes them), single operator;
+  ``service_over_floor`` is the ratio of the medians;
+* **operators**: 1, 5, 10, 25, 50 threads, each with its own connection and runs,
+  flat out (no think time) for ``duration_s``: throughput, p50/p99, errors; then
+  the largest crew again through the floor (the machine's ceiling), and paced at
+  one load per operator every ``pace_s`` seconds;
+* **contention**: ``contention_operators`` threads on runs of one grower all
+  drawing on the same purchase line, so they queue on its row lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from sqlalchemy import Engine, insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from benchmarks.stats import Progress, latency, now, quiet, ratio
+from cidery import audit, press
+from cidery.db.engine import make_engine
+from cidery.models import AppleVariety, PressRun, Purchase, PurchaseItem, User, Vendor
+from cidery.models.enums import Unit, UserRole
+
+WEIGHT = Decimal("250")  # kg per load: a bin of apples
+LINE_KG = Decimal("9000000")
+LINES_PER_OPERATOR = 20
+# A run gets about ten loads (the L scale: 1M loads in 100k runs), so the benchmark
+# spreads each operator's loads over a pool of runs instead of piling hundreds on one.
+LOADS_PER_RUN = 10
+RUNS_PER_OPERATOR = 40
+JOIN_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    iterations: int = 500  # single operator, and again for the floor
+    warmup: int = 20
+    operator_counts: tuple[int, ...] = (1, 5, 10, 25, 50)
+    duration_s: float = 10.0  # per operator count, and for the contention run
+    contention_operators: int = 10
+    # The largest crew again, each operator adding one load every pace_s seconds
+    # (0: skipped) instead of flat out.
+    pace_s: float = 1.0
+
+
+@dataclass
+class Operator:
+    """One operator's in-progress runs and purchase lines; each load takes the next line,
+    and every LOADS_PER_RUN loads the next run, as a real operator moves on."""
+
+    runs: list[uuid.UUID]
+    lines: list[uuid.UUID]
+    done: int = 0
+
+    def next_load(self) -> tuple[uuid.UUID, uuid.UUID]:
+        run = self.runs[(self.done // LOADS_PER_RUN) % len(self.runs)]
+        line = self.lines[self.done % len(self.lines)]
+        self.done += 1
+        return run, line
+
+
+@dataclass
+class Stage:
+    actor: uuid.UUID
+    operators: list[Operator]
+    contended: list[Operator] = field(default_factory=list)
+
+
+def prepare(engine: Engine, operators: int, contended: int) -> Stage:
+    """An operator account, ``operators`` runs with their own lines, and ``contended`` runs
+    of one grower sharing one line."""
+    with Session(engine) as session, session.begin():
+        tag = uuid.uuid4().hex[:10]
+        actor = session.execute(
+            insert(User)
+            .values(
+                email=f"bench-{tag}@cidery.example",
+                name=f"Benchmark operator {tag}",
+                password_hash="x",
+                role=UserRole.OPERATOR,
+            )
+            .returning(User.id)
+        ).scalar_one()
+        vendors = list(
+            session.scalars(
+                select(Vendor.id)
+                .where(Vendor.is_active, Vendor.deleted_at.is_(None))
+                .order_by(Vendor.id)
+            )
+        )
+        variety = session.scalars(
+            select(AppleVariety.id).where(AppleVariety.deleted_at.is_(None)).limit(1)
+        ).first()
+        if not vendors or variety is None:
+            raise ValueError("the database has no active grower or no variety: generate first")
+
+        def lines(vendor_id: uuid.UUID, count: int) -> list[uuid.UUID]:
+            purchase = session.execute(
+                insert(Purchase)
+                .values(vendor_id=vendor_id, purchase_date=text("current_date"))
+                .returning(Purchase.id)
+            ).scalar_one()
+            return list(
+                session.execute(
+                    insert(PurchaseItem).returning(PurchaseItem.id),
+                    [
+                        {
+                            "purchase_id": purchase,
+                            "apple_variety_id": variety,
+                            "quantity": LINE_KG,
+                            "unit": Unit.KG,
+                            "quantity_kg": LINE_KG,
+                        }
+                        for _ in range(count)
+                    ],
+                ).scalars()
+            )
+
+        def runs(vendor_id: uuid.UUID) -> list[uuid.UUID]:
+            # Fixtures, inserted in bulk: not through start_run (no audit rows needed).
+            return list(
+                session.execute(
+                    insert(PressRun).returning(PressRun.id),
+                    [
+                        {"vendor_id": vendor_id, "created_by": actor, "updated_by": actor}
+                        for _ in range(RUNS_PER_OPERATOR)
+                    ],
+                ).scalars()
+            )
+
+        stage = Stage(actor, [])
+        for i in range(operators):
+            vendor = vendors[i % len(vendors)]
+            stage.operators.append(Operator(runs(vendor), lines(vendor, LINES_PER_OPERATOR)))
+        if contended:
+            shared = lines(vendors[0], 1)
+            for _ in range(contended):
+                stage.contended.append(Operator(runs(vendors[0]), shared))
+    return stage
+
+
+# --- through the service ----------------------------------------------------------------
+
+
+def service_load(factory: sessionmaker[Session], actor: uuid.UUID, operator: Operator) -> None:
+    """One API request: a session, ``add_load``, commit."""
+    with factory() as session, session.begin():
+        run_id, line_id = operator.next_load()
+        press.add_load(session, actor, run_id, line_id, WEIGHT, "kg")
+
+
+def _interleaved(
+    calls: list[Callable[[], None]], iterations: int, warmup: int
+) -> list[list[float]]:
+    """Each call ``iterations`` times, taking turns; their latencies, call by call."""
+    for _ in range(warmup):
+        for call in calls:
+            call()
+    samples: list[list[float]] = [[] for _ in calls]
+    for _ in range(iterations):
+        for call, kept in zip(calls, samples, strict=True):
+            t0 = now()
+            call()
+            kept.append(now() - t0)
+    return samples
+
+
+# A worker: set up inside its own thread (its connection), it yields the call to repeat.
+Worker = Callable[[int], AbstractContextManager[Callable[[], None]]]
+
+
+def service_worker(engine: Engine, actor: uuid.UUID, operators: list[Operator]) -> Worker:
+    factory = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def worker(i: int) -> Iterator[Callable[[], None]]:
+        with engine.connect():
+            pass  # a pooled connection is open before the start signal
+        yield lambda: service_load(factory, actor, operators[i])
+
+    return worker
+
+
+def floor_worker(url: str, actor: uuid.UUID, operators: list[Operator]) -> Worker:
+    @contextmanager
+    def worker(i: int) -> Iterator[Callable[[], None]]:
+        with psycopg.connect(url, row_factory=dict_row) as conn:
+            yield lambda: floor_load(conn, actor, operators[i])
+
+    return worker
+
+
+def concurrent(
+    worker: Worker, operators: int, duration_s: float, pace_s: float | None = None
+) -> dict[str, Any]:
+    """``operators`` threads, each with its own connection, adding loads for ``duration_s``:
+    flat out, or one every ``pace_s`` seconds (on schedule: a late call starts the next
+    at once). A failed call is counted by exception type, not timed."""
+    connected = threading.Barrier(operators + 1)
+    go = threading.Event()
+    samples: list[list[float]] = [[] for _ in range(operators)]
+    errors: list[Counter[str]] = [Counter() for _ in range(operators)]
+    window = [0.0, 0.0]  # start, end: set once every worker is connected
+    failures: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            with worker(i) as call:
+                connected.wait(timeout=JOIN_TIMEOUT)
+                go.wait(timeout=JOIN_TIMEOUT)
+                _loop(i, call)
+        except threading.BrokenBarrierError:
+            pass  # another worker failed to connect: reported by the main thread
+        except BaseException as exc:
+            failures.append(exc)
+            connected.abort()
+
+    def _loop(i: int, call: Callable[[], None]) -> None:
+        start, end = window
+        # Paced operators start spread over one interval, as people do.
+        due = start + (pace_s * i / operators if pace_s else 0.0)
+        while True:
+            if pace_s:
+                wait = due - now()
+                if wait > 0:
+                    time.sleep(wait)
+                due += pace_s
+            if now() >= end:
+                break
+            t0 = now()
+            try:
+                call()
+            except Exception as exc:  # counted, never fatal: the run goes on
+                errors[i][type(exc).__name__] += 1
+            else:
+                samples[i].append(now() - t0)
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(operators)]
+    for thread in threads:
+        thread.start()
+    try:
+        connected.wait(timeout=JOIN_TIMEOUT)
+    except threading.BrokenBarrierError:
+        go.set()
+        for thread in threads:
+            thread.join(timeout=JOIN_TIMEOUT)
+        if failures:
+            raise failures[0] from None
+        raise
+    started = now()
+    window[:] = [started, started + duration_s]
+    go.set()
+    for thread in threads:
+        thread.join(timeout=duration_s + JOIN_TIMEOUT)
+    elapsed = now() - started
+    if failures:
+        raise failures[0]
+    all_samples = [s for per in samples for s in per]
+    all_errors: Counter[str] = Counter()
+    for per_thread in errors:
+        all_errors.update(per_thread)
+    return {
+        "operators": operators,
+        "pace_s": pace_s,
+        "duration_s": round(elapsed, 3),
+        "loads": len(all_samples),
+        "throughput_per_s": round(len(all_samples) / elapsed, 1) if elapsed > 0 else None,
+        **latency(all_samples),
+        "errors": sum(all_errors.values()),
+        "errors_by_type": dict(all_errors),
+    }
+
+
+# --- the floor: the same statements by hand -------------------------------------------
+
+_LOCK_RUN = "SELECT * FROM press_runs WHERE id = %s AND deleted_at IS NULL FOR UPDATE"
+_LOCK_LINE = (
+    "SELECT pi.id, pi.apple_variety_id, pi.quantity_kg, p.vendor_id "
+    "FROM purchase_items pi JOIN purchases p ON p.id = pi.purchase_id "
+    "WHERE pi.id = %s AND pi.deleted_at IS NULL AND p.deleted_at IS NULL "
+    "FOR UPDATE OF pi"
+)
+_PRESSED = (
+    "SELECT coalesce(sum(l.weight_kg), 0) AS kg FROM press_run_loads l "
+    "JOIN press_runs r ON r.id = l.press_run_id "
+    "AND r.status <> 'cancelled' AND r.deleted_at IS NULL "
+    "WHERE l.purchase_item_id = %s AND l.deleted_at IS NULL"
+)
+_INSERT_LOAD = (
+    "INSERT INTO press_run_loads (press_run_id, purchase_item_id, apple_variety_id, "
+    "load_sequence, weight, weight_unit, weight_kg, created_by, updated_by) "
+    "VALUES (%(run)s, %(line)s, %(variety)s, "
+    "(SELECT coalesce(max(load_sequence), 0) + 1 FROM press_run_loads "
+    "WHERE press_run_id = %(run)s), %(weight)s, 'kg', %(weight)s, %(actor)s, %(actor)s) "
+    "RETURNING *"
+)
+_UPDATE_RUN = (
+    "UPDATE press_runs SET total_apple_weight_kg = total_apple_weight_kg + %(kg)s, "
+    "updated_by = %(actor)s WHERE id = %(run)s RETURNING *"
+)
+_AUDIT = (
+    "INSERT INTO audit_logs (table_name, record_id, operation, old_data, new_data, diff, "
+    "changed_by) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+def floor_load(conn: psycopg.Connection[dict[str, Any]], actor: uuid.UUID, op: Operator) -> None:
+    """``add_load``'s statements by hand, in one transaction; the same checks, in Python."""
+    run_id, line_id = op.next_load()
+    with conn.transaction():
+        run = conn.execute(_LOCK_RUN, (run_id,)).fetchone()
+        if run is None or run["status"] != "in_progress":
+            raise ValueError("run not open")
+        line = conn.execute(_LOCK_LINE, (line_id,)).fetchone()
+        if line is None or line["vendor_id"] != run["vendor_id"]:
+            raise ValueError("line not found or of another grower")
+        pressed = conn.execute(_PRESSED, (line_id,)).fetchone()
+        assert pressed is not None
+        if line["quantity_kg"] - pressed["kg"] < WEIGHT:
+            raise ValueError("not enough fruit")
+        values = {
+            "run": run_id,
+            "line": line_id,
+            "variety": line["apple_variety_id"],
+            "weight": WEIGHT,
+            "kg": WEIGHT,
+            "actor": actor,
+        }
+        load = conn.execute(_INSERT_LOAD, values).fetchone()
+        updated = conn.execute(_UPDATE_RUN, values).fetchone()
+        assert load is not None
+        assert updated is not None
+        old, new = audit.snapshot(run), audit.snapshot(updated)
+        diff = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v and k != "updated_at"}
+        # Both audit rows in one executemany (pipelined: one round trip), as the service does.
+        with conn.cursor() as cur:
+            cur.executemany(
+                _AUDIT,
+                [
+                    (
+                        "press_run_loads",
+                        load["id"],
+                        "insert",
+                        None,
+                        Jsonb(audit.snapshot(load)),
+                        None,
+                        actor,
+                    ),
+                    ("press_runs", run_id, "update", Jsonb(old), Jsonb(new), Jsonb(diff), actor),
+                ],
+            )
+
+
+def libpq_url(engine: Engine) -> str:
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+# --- all of it ------------------------------------------------------------------------------
+
+
+def run_writes(
+    url: str, options: WriteOptions | None = None, progress: Progress = quiet
+) -> dict[str, Any]:
+    """Every write scenario on the database at ``url`` (which must hold generated data)."""
+    options = options or WriteOptions()
+    most = max(options.operator_counts)
+    engine = make_engine(url, pool_size=most + 2, max_overflow=0, pool_timeout=JOIN_TIMEOUT)
+    try:
+        # Two operators more than the largest count: the single-operator and floor runs.
+        stage = prepare(engine, most + 2, options.contention_operators)
+        single_op, floor_op, *crew = stage.operators
+        factory = sessionmaker(engine, expire_on_commit=False)
+
+        # Interleaved, one service load then one floor load: both see the same machine.
+        with psycopg.connect(libpq_url(engine), row_factory=dict_row) as conn:
+            single, floor = _interleaved(
+                [
+                    lambda: service_load(factory, stage.actor, single_op),
+                    lambda: floor_load(conn, stage.actor, floor_op),
+                ],
+                options.iterations,
+                options.warmup,
+            )
+        result: dict[str, Any] = {"single": latency(single), "floor": latency(floor)}
+        progress(
+            f"write single operator: median {result['single']['median_ms']:.2f} ms, "
+            f"p99 {result['single']['p99_ms']:.2f} ms"
+        )
+        result["service_over_floor"] = ratio(
+            result["single"]["median_ms"], result["floor"]["median_ms"]
+        )
+        result["service_over_floor_p99"] = ratio(
+            result["single"]["p99_ms"], result["floor"]["p99_ms"]
+        )
+        progress(
+            f"write floor (raw psycopg): median {result['floor']['median_ms']:.2f} ms; "
+            f"service/floor {result['service_over_floor']}"
+        )
+
+        def report(label: str, measured: dict[str, Any]) -> None:
+            progress(
+                f"write {label}: {measured['throughput_per_s']} loads/s, "
+                f"p50 {measured['median_ms']:.2f} ms, p99 {measured['p99_ms']:.2f} ms, "
+                f"{measured['errors']} errors"
+            )
+
+        service = service_worker(engine, stage.actor, crew)
+        result["operators"] = []
+        for count in options.operator_counts:
+            measured = concurrent(service, count, options.duration_s)
+            result["operators"].append(measured)
+            report(f"{count} operators", measured)
+        # The floor's connections are its own: close the pool's first (max_connections).
+        engine.dispose()
+        floor_crew = floor_worker(libpq_url(engine), stage.actor, crew)
+        result["floor_operators"] = concurrent(floor_crew, most, options.duration_s)
+        report(f"{most} operators, floor", result["floor_operators"])
+        if options.pace_s:
+            result["paced"] = concurrent(service, most, options.duration_s, options.pace_s)
+            report(f"{most} operators, one load each per {options.pace_s:g} s", result["paced"])
+        if stage.contended:
+            contended = service_worker(engine, stage.actor, stage.contended)
+            result["contention"] = concurrent(contended, len(stage.contended), options.duration_s)
+            report(f"{len(stage.contended)} operators on one purchase line", result["contention"])
+        return result
+    finally:
+        engine.dispose()

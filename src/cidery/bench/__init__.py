@@ -1,1 +1,0 @@
-"""Season-scale data and the benchmarks measured on it (``cidery bench``, ``make bench``)."""

@@ -1,0 +1,2 @@
+"""Reaching PostgreSQL: engines and sessions (:mod:`.engine`), the embedded server
+(:mod:`.server`)."""

@@ -1,0 +1,36 @@
+"""JSON Schema of the API types, one file per type, for front-end type generators."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from cidery.errors import CideryError
+from cidery.press.schemas import EXPORTED
+
+
+def schema_of(model: type[BaseModel]) -> dict[str, object]:
+    # Inputs are validated; reads are what the API serialises.
+    if model.__name__.endswith(("Read", "Summary")):
+        return model.model_json_schema(mode="serialization")
+    return model.model_json_schema(mode="validation")
+
+
+def export(directory: Path) -> list[Path]:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CideryError(f"cannot create {directory}: {exc.strerror}") from exc
+    if not directory.is_dir():
+        raise CideryError(f"{directory} is not a directory")
+    written = []
+    for model in EXPORTED:
+        path = directory / f"{model.__name__}.schema.json"
+        try:
+            path.write_text(json.dumps(schema_of(model), indent=2, sort_keys=True) + "\n")
+        except OSError as exc:
+            raise CideryError(f"cannot write {path}: {exc.strerror}") from exc
+        written.append(path)
+    return written

@@ -1,0 +1,342 @@
+"""Read-only validation queries against the live database (``cidery db smoke``).
+
+Each check is a small function from a connection to ``(ok, detail)``, listed in
+:data:`CHECKS`; a new check is one more function and one more entry.
+
+:func:`run_check` runs every check in a savepoint of its own, made read-only
+with ``SET TRANSACTION READ ONLY`` and given short timeouts, and rolls the
+savepoint back afterwards. So a check can never write, a check that fails with
+a database error is reported as a failed check instead of aborting the run, and
+the caller's transaction continues exactly as it was: rolling back the savepoint
+also undoes the read-only mode and the timeouts. Because the savepoint sees the
+caller's transaction, a test can break data without committing and check it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from cidery.errors import CideryError
+from cidery.migrations import runner
+from cidery.models import Base
+from cidery.models.enums import Unit
+from cidery.units import CANONICAL_PLACES, exact_canonical, is_weight, to_canonical
+
+MIN_SERVER_VERSION_NUM = 140000
+# A smoke run must finish quickly even when a migration holds a lock it waits for.
+STATEMENT_TIMEOUT = "30s"
+LOCK_TIMEOUT = "5s"
+# How many offending rows a failed check names before summarising the rest.
+SHOWN = 5
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+CheckFunction = Callable[[Connection], tuple[bool, str]]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    function: CheckFunction
+
+
+def _listing(problems: Sequence[str]) -> str:
+    shown = "; ".join(problems[:SHOWN])
+    rest = len(problems) - SHOWN
+    return shown + (f"; and {rest} more" if rest > 0 else "")
+
+
+def _verdict(problems: Sequence[str], what: str, passed: str) -> tuple[bool, str]:
+    if problems:
+        return False, f"{len(problems)} {what}: {_listing(problems)}"
+    return True, passed
+
+
+# --- the checks ---------------------------------------------------------------------
+
+
+def server_version(connection: Connection) -> tuple[bool, str]:
+    number, version = connection.execute(
+        text("SELECT current_setting('server_version_num')::int, current_setting('server_version')")
+    ).one()
+    if number < MIN_SERVER_VERSION_NUM:
+        return False, f"PostgreSQL {version} is too old: cidery needs 14 or newer"
+    return True, f"PostgreSQL {version}"
+
+
+def migration_revision(connection: Connection) -> tuple[bool, str]:
+    expected = runner.head()
+    current = runner.current_revision(connection)
+    if current is None:
+        return False, f"no revision applied (code head {expected}): run `cidery db migrate`"
+    if current != expected:
+        return False, f"database at {current}, code head {expected}"
+    return True, f"at {current} (head)"
+
+
+def tables_exist(connection: Connection) -> tuple[bool, str]:
+    expected = sorted(Base.metadata.tables)
+    found = set(
+        connection.execute(
+            text(
+                "SELECT c.relname FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+                " AND c.relname = ANY(:names)"
+            ),
+            {"names": expected},
+        ).scalars()
+    )
+    missing = [name for name in expected if name not in found]
+    return _verdict(missing, "table(s) missing", f"all {len(expected)} tables present")
+
+
+def purchase_item_quantities(connection: Connection) -> tuple[bool, str]:
+    """The canonical kg (fruit) or L (juice) of every line agrees with what was entered.
+
+    The factors come from :mod:`cidery.units`, the one place they are defined,
+    and the comparison is exact: PostgreSQL's ``round`` rounds half away from
+    zero as :func:`cidery.units.to_canonical` does.
+    """
+    units = list(Unit)
+    rows = connection.execute(
+        text(
+            "SELECT pi.id, coalesce(p.invoice_number, p.id::text) AS invoice, v.name AS variety,"
+            " pi.quantity, pi.unit::text AS unit, pi.quantity_kg, pi.quantity_l, f.is_weight"
+            " FROM purchase_items pi"
+            " JOIN purchases p ON p.id = pi.purchase_id"
+            " JOIN apple_varieties v ON v.id = pi.apple_variety_id"
+            " LEFT JOIN unnest(CAST(:units AS text[]), CAST(:factors AS numeric[]),"
+            "   CAST(:weights AS boolean[])) AS f(unit, factor, is_weight)"
+            "   ON f.unit = pi.unit::text"
+            " WHERE f.unit IS NULL"
+            "  OR (f.is_weight"
+            "      AND pi.quantity_kg IS DISTINCT FROM round(pi.quantity * f.factor, :places))"
+            "  OR (NOT f.is_weight"
+            "      AND pi.quantity_l IS DISTINCT FROM round(pi.quantity * f.factor, :places))"
+            " ORDER BY p.purchase_date, p.id, pi.id"
+        ),
+        {
+            "units": [unit.value for unit in units],
+            "factors": [exact_canonical(Decimal(1), unit) for unit in units],
+            "weights": [is_weight(unit) for unit in units],
+            "places": CANONICAL_PLACES,
+        },
+    ).all()
+    problems = []
+    for row in rows:
+        line = f"{row.invoice} {row.variety} ({row.id})"
+        if row.is_weight is None:
+            problems.append(f"{line}: unit {row.unit!r} unknown to cidery.units")
+            continue
+        canonical, stored = ("kg", row.quantity_kg) if row.is_weight else ("L", row.quantity_l)
+        expected = to_canonical(row.quantity, Unit(row.unit))
+        problems.append(
+            f"{line}: {row.quantity} {row.unit} stored as {stored} {canonical}, expected {expected}"
+        )
+    total = connection.execute(text("SELECT count(*) FROM purchase_items")).scalar_one()
+    return _verdict(problems, "purchase item(s) disagree with their unit", f"{total} line(s) agree")
+
+
+def purchase_totals(connection: Connection) -> tuple[bool, str]:
+    """Each live purchase costs the sum of its live lines (a deleted line no longer counts)."""
+    rows = connection.execute(
+        text(
+            "SELECT p.id, p.invoice_number, p.total_cost,"
+            " coalesce(sum(pi.total_cost), 0) AS lines_total"
+            " FROM purchases p"
+            " LEFT JOIN purchase_items pi ON pi.purchase_id = p.id AND pi.deleted_at IS NULL"
+            " WHERE p.deleted_at IS NULL"
+            " GROUP BY p.id"
+            " HAVING p.total_cost IS DISTINCT FROM coalesce(sum(pi.total_cost), 0)"
+            " ORDER BY p.purchase_date, p.id"
+        )
+    ).all()
+    problems = [
+        f"{row.invoice_number or row.id}: total {row.total_cost}, lines sum to {row.lines_total}"
+        for row in rows
+    ]
+    total = connection.execute(
+        text("SELECT count(*) FROM purchases WHERE deleted_at IS NULL")
+    ).scalar_one()
+    return _verdict(
+        problems, "purchase total(s) differ from their lines", f"{total} purchase(s) agree"
+    )
+
+
+def vessel_capacity(connection: Connection) -> tuple[bool, str]:
+    rows = connection.execute(
+        text(
+            "SELECT name, capacity_l FROM vessels"
+            " WHERE capacity_l IS NULL OR capacity_l <= 0 ORDER BY name"
+        )
+    ).all()
+    problems = [f"{row.name}: {row.capacity_l} L" for row in rows]
+    total = connection.execute(text("SELECT count(*) FROM vessels")).scalar_one()
+    return _verdict(
+        problems, "vessel(s) without a positive capacity", f"{total} vessel(s) have a capacity"
+    )
+
+
+def foreign_key_indexes(connection: Connection) -> tuple[bool, str]:
+    """Every foreign key has an index led by its columns.
+
+    Without one, deleting or re-keying a referenced row scans the whole
+    referencing table under lock. A partial or invalid index does not serve
+    that lookup for every row, so only complete, valid indexes count; a unique
+    constraint's index does.
+    """
+    rows = connection.execute(
+        text(
+            "SELECT c.conrelid::regclass::text AS table_name, c.conname,"
+            " (SELECT string_agg(a.attname, ', ' ORDER BY k.ord)"
+            "  FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)"
+            "  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum"
+            " ) AS columns"
+            " FROM pg_constraint c"
+            " JOIN pg_namespace n ON n.oid = c.connamespace"
+            " WHERE c.contype = 'f' AND n.nspname = current_schema()"
+            " AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_index i"
+            "  WHERE i.indrelid = c.conrelid AND i.indpred IS NULL AND i.indisvalid"
+            "  AND i.indnkeyatts >= cardinality(c.conkey)"
+            # indkey as an array starts at 0; its first n entries, key columns
+            # rather than INCLUDE ones, must be the foreign key's n columns in any order.
+            "  AND (i.indkey::int2[])[0:cardinality(c.conkey) - 1] @> c.conkey"
+            " )"
+            " ORDER BY 1, 2"
+        )
+    ).all()
+    problems = [f"{row.table_name}({row.columns}) [{row.conname}]" for row in rows]
+    total = connection.execute(
+        text(
+            "SELECT count(*) FROM pg_constraint c"
+            " JOIN pg_namespace n ON n.oid = c.connamespace"
+            " WHERE c.contype = 'f' AND n.nspname = current_schema()"
+        )
+    ).scalar_one()
+    return _verdict(
+        problems, "foreign key(s) without an index", f"all {total} foreign keys indexed"
+    )
+
+
+def updated_at_triggers(connection: Connection) -> tuple[bool, str]:
+    """Every table with ``updated_at`` has an enabled BEFORE UPDATE row trigger on set_updated_at.
+
+    The tables come from the catalog rather than the models, so a table added by
+    hand without its trigger is caught too.
+    """
+    # tgtype bits: 1 = FOR EACH ROW, 2 = BEFORE, 16 = UPDATE.
+    rows = connection.execute(
+        text(
+            "SELECT c.relname FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " JOIN pg_attribute a ON a.attrelid = c.oid"
+            "  AND a.attname = 'updated_at' AND NOT a.attisdropped"
+            " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+            " AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+            "  WHERE t.tgrelid = c.oid AND p.proname = 'set_updated_at'"
+            "  AND NOT t.tgisinternal AND t.tgenabled <> 'D'"
+            "  AND t.tgtype::int & 19 = 19"
+            " )"
+            " ORDER BY 1"
+        )
+    ).scalars()
+    problems = list(rows)
+    total = connection.execute(
+        text(
+            "SELECT count(*) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " JOIN pg_attribute a ON a.attrelid = c.oid"
+            "  AND a.attname = 'updated_at' AND NOT a.attisdropped"
+            " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+        )
+    ).scalar_one()
+    return _verdict(
+        problems,
+        "table(s) with updated_at lack the set_updated_at trigger",
+        f"all {total} tables with updated_at have the trigger",
+    )
+
+
+def constraints_validated(connection: Connection) -> tuple[bool, str]:
+    """No constraint is left NOT VALID: existing rows were never checked against it."""
+    rows = connection.execute(
+        text(
+            "SELECT CASE WHEN c.conrelid <> 0 THEN c.conrelid::regclass::text"
+            "  ELSE c.contypid::regtype::text END AS owner, c.conname"
+            " FROM pg_constraint c"
+            " JOIN pg_namespace n ON n.oid = c.connamespace"
+            " WHERE NOT c.convalidated AND n.nspname = current_schema()"
+            " ORDER BY 1, 2"
+        )
+    ).all()
+    problems = [f"{row.owner}.{row.conname}" for row in rows]
+    return _verdict(problems, "constraint(s) NOT VALID", "all constraints validated")
+
+
+CHECKS: list[Check] = [
+    Check("server_version", server_version),
+    Check("migration_revision", migration_revision),
+    Check("tables_exist", tables_exist),
+    Check("purchase_item_quantities", purchase_item_quantities),
+    Check("purchase_totals", purchase_totals),
+    Check("vessel_capacity", vessel_capacity),
+    Check("foreign_key_indexes", foreign_key_indexes),
+    Check("updated_at_triggers", updated_at_triggers),
+    Check("constraints_validated", constraints_validated),
+]
+
+
+# --- running them -------------------------------------------------------------------
+
+
+def _describe_error(exc: Exception) -> str:
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    message = str(cause).strip().splitlines()
+    return f"error: {type(cause).__name__}: {message[0] if message else ''}"
+
+
+def run_check(connection: Connection, check: Check) -> CheckResult:
+    """One check in a read-only savepoint that is rolled back whatever happens."""
+    try:
+        savepoint = connection.begin_nested()
+    except SQLAlchemyError as exc:
+        return CheckResult(check.name, False, _describe_error(exc))
+    try:
+        connection.execute(text("SET TRANSACTION READ ONLY"))
+        connection.execute(
+            text(
+                "SELECT set_config('statement_timeout', :statement, true),"
+                " set_config('lock_timeout', :lock, true)"
+            ),
+            {"statement": STATEMENT_TIMEOUT, "lock": LOCK_TIMEOUT},
+        )
+        ok, detail = check.function(connection)
+    except (SQLAlchemyError, CideryError) as exc:
+        ok, detail = False, _describe_error(exc)
+    finally:
+        try:
+            if savepoint.is_active:
+                savepoint.rollback()
+        except SQLAlchemyError as exc:
+            # The connection is gone; the next check reports that on its own.
+            ok, detail = False, _describe_error(exc)
+    return CheckResult(check.name, ok, detail)
+
+
+def run(connection: Connection) -> list[CheckResult]:
+    """Every check, in order; begins a transaction on ``connection`` if none is open."""
+    return [run_check(connection, check) for check in CHECKS]

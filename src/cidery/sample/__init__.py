@@ -1,0 +1,1 @@
+"""A small sample cidery (``cidery db seed``): growers, purchases, vessels and press runs."""

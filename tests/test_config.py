@@ -1,0 +1,59 @@
+"""Configuration mistakes are named in one line before anything starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cidery.config import load_settings, normalise_url
+from cidery.db import server
+from cidery.errors import ConfigError, DatabaseUnavailable
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+        ("postgresql://u@h:5433/db", "postgresql+psycopg://u@h:5433/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+    ],
+)
+def test_urls_are_pinned_to_psycopg(url: str, expected: str) -> None:
+    assert normalise_url(url) == expected
+
+
+def test_a_foreign_url_is_refused() -> None:
+    with pytest.raises(ConfigError, match="must start with postgresql://"):
+        normalise_url("mysql://u@h/db")
+
+
+@pytest.mark.parametrize("value", ["abc", "5 parsecs", "-1s", ""])
+def test_a_bad_lock_timeout_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("CIDERY_LOCK_TIMEOUT", value)
+    if value == "":
+        assert load_settings().lock_timeout == "5s"  # empty means the default
+        return
+    with pytest.raises(ConfigError, match="CIDERY_LOCK_TIMEOUT"):
+        load_settings()
+
+
+def test_good_durations_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIDERY_LOCK_TIMEOUT", "500ms")
+    monkeypatch.setenv("CIDERY_STATEMENT_TIMEOUT", "2 min")
+    settings = load_settings()
+    assert (settings.lock_timeout, settings.statement_timeout) == ("500ms", "2min")
+
+
+def test_a_file_as_data_directory_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "not-a-dir"
+    path.write_text("x")
+    with pytest.raises(DatabaseUnavailable, match="is a file, not a directory"):
+        server.start(path)
+
+
+def test_a_non_empty_foreign_directory_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "notes.txt").write_text("mine")
+    with pytest.raises(DatabaseUnavailable, match="not a PostgreSQL data directory"):
+        server.start(tmp_path / "data")

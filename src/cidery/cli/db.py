@@ -19,6 +19,7 @@ from cidery.migrations import bookkeeping, runner
 from cidery.migrations.checks import drift, smoke
 from cidery.migrations.status import database_status
 from cidery.press.report import PressSummary, press_summary
+from cidery.press.rules import YIELD_BAND
 from cidery.sample import seed
 
 app = typer.Typer(
@@ -244,14 +245,14 @@ def print_press_summary(summary: PressSummary) -> None:
         )
     console.print(by_variety)
     if summary.outliers:
-        console.print(f"{len(summary.outliers)} run(s) with a yield outside 0.40-0.85 L/kg:")
+        console.print(f"{len(summary.outliers)} run(s) with a yield outside {YIELD_BAND}:")
         for run in summary.outliers:
             console.print(
                 f"  {run.start_time:%Y-%m-%d} {run.vendor_name}: {run.extraction_rate} L/kg "
                 f"({run.total_apple_weight_kg} kg, {run.total_juice_volume_l} L)"
             )
     else:
-        console.print("no run with a yield outside 0.40-0.85 L/kg")
+        console.print(f"no run with a yield outside {YIELD_BAND}")
 
 
 @app.command()

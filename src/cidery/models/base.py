@@ -13,7 +13,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, FetchedValue, MetaData, func, text
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Enum,
+    FetchedValue,
+    ForeignKey,
+    FromClause,
+    MetaData,
+    Table,
+    and_,
+    func,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION: dict[str, str] = {
@@ -83,6 +95,38 @@ class SoftDelete:
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+# --- live rows ---------------------------------------------------------------------------
+# A soft-deleted row is kept for the record but is gone for every workflow. The filter is
+# written here once, in the three forms the code needs: SQL text (index predicates, the
+# smoke checks' plain SQL), a Core/ORM criterion, and a criterion over several tables.
+
+_LIVE_SQL = "deleted_at IS NULL"
+
+
+def live_sql(alias: str | None = None) -> str:
+    """The live-row predicate as SQL text, optionally qualified: ``live_sql("r")``."""
+    return f"{alias}.{_LIVE_SQL}" if alias else _LIVE_SQL
+
+
+def live(*sources: type[SoftDelete] | Table | FromClause) -> ColumnElement[bool]:
+    """The live-row criterion of each mapped class or table, joined by AND."""
+    columns = [
+        source.deleted_at if isinstance(source, type) else source.c.deleted_at for source in sources
+    ]
+    return and_(*(column.is_(None) for column in columns))
+
+
+class Authored:
+    """Who created and last changed a row (``users``); null for system writes."""
+
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), index=True, sort_order=103
+    )
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id"), index=True, sort_order=104
+    )
 
 
 class Entity(UUIDPrimaryKey, Timestamps, SoftDelete):

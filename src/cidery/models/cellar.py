@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cidery.models.base import Base, Entity, nonnegative, pg_enum, positive
+from cidery.models.base import Base, Entity, live_sql, nonnegative, pg_enum, positive
 from cidery.models.enums import BatchStatus, VesselStatus, VesselType
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class Vessel(Entity, Base):
             "vessels_name_key",
             func.lower(text("name")),
             unique=True,
-            postgresql_where=text("deleted_at IS NULL"),
+            postgresql_where=text(live_sql()),
         ),
         Index("vessels_status_idx", "status"),
     )
@@ -91,7 +91,7 @@ class Batch(Entity, Base):
             "batches_batch_number_key",
             "batch_number",
             unique=True,
-            postgresql_where=text("deleted_at IS NULL"),
+            postgresql_where=text(live_sql()),
         ),
         Index("batches_status_idx", "status"),
     )

@@ -42,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cidery.models.base import Base, Entity, nonnegative, pg_enum, positive
+from cidery.models.base import Authored, Base, Entity, live_sql, nonnegative, pg_enum, positive
 from cidery.models.cellar import Vessel
 from cidery.models.enums import PressRunStatus, Unit
 from cidery.models.purchasing import AppleVariety, PurchaseItem, Vendor
@@ -51,17 +51,6 @@ from cidery.units import KG_PER_LB, L_PER_GALLON
 # A kilogram of apples holds well under a litre of juice; 1.2 L/kg leaves room
 # for measurement error and still refuses the 2.2x of a pound/kilogram mix-up.
 MAX_EXTRACTION_RATE = Decimal("1.2")
-
-
-class Authored:
-    """Who created and last changed a row (``users``); null for system writes."""
-
-    created_by: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id"), index=True, sort_order=103
-    )
-    updated_by: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id"), index=True, sort_order=104
-    )
 
 
 class PressRun(Entity, Authored, Base):
@@ -136,7 +125,7 @@ class PressRun(Entity, Authored, Base):
             "press_runs_status_idx",
             "status",
             text("start_time DESC"),
-            postgresql_where=text("deleted_at IS NULL"),
+            postgresql_where=text(live_sql()),
         ),
         # (a) for one vendor and (c) a vendor's runs in a date range by status;
         # not partial, so it also serves the foreign-key check when a vendor is deleted.

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cidery.models.base import Base, Entity, nonnegative, pg_enum, positive
+from cidery.models.base import Base, Entity, live_sql, nonnegative, pg_enum, positive
 from cidery.models.enums import Unit
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class Vendor(Entity, Base):
             "vendors_name_key",
             func.lower(text("name")),
             unique=True,
-            postgresql_where=text("deleted_at IS NULL"),
+            postgresql_where=text(live_sql()),
         ),
     )
 
@@ -73,7 +73,7 @@ class AppleVariety(Entity, Base):
             "apple_varieties_name_key",
             func.lower(text("name")),
             unique=True,
-            postgresql_where=text("deleted_at IS NULL"),
+            postgresql_where=text(live_sql()),
         ),
     )
 
@@ -101,7 +101,7 @@ class Purchase(Entity, Base):
             "vendor_id",
             "invoice_number",
             unique=True,
-            postgresql_where=text("deleted_at IS NULL AND invoice_number IS NOT NULL"),
+            postgresql_where=text(f"{live_sql()} AND invoice_number IS NOT NULL"),
         ),
     )
 

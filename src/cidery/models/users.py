@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, DateTime, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cidery.models.base import Base, Entity, pg_enum
+from cidery.models.base import Base, Entity, live_sql, pg_enum
 from cidery.models.enums import UserRole
 
 
@@ -31,6 +31,6 @@ class User(Entity, Base):
             "users_email_key",
             func.lower(text("email")),
             unique=True,
-            postgresql_where=text("deleted_at IS NULL"),
+            postgresql_where=text(live_sql()),
         ),
     )

@@ -76,6 +76,7 @@ from cidery.press.errors import (
     VesselTooSmall,
     VesselUnavailable,
 )
+from cidery.press.rules import MAX_PAGE, YIELD_BAND, YIELD_HIGH, YIELD_LOW
 from cidery.press.schemas import (
     AvailableFruit,
     CompletedRun,
@@ -89,12 +90,6 @@ from cidery.press.schemas import (
     RunPage,
     VarietyTotal,
 )
-
-# A normal run gives 0.40-0.85 L of juice per kg of fruit; outside that the
-# run is accepted but flagged (see yield_outliers).
-YIELD_LOW = Decimal("0.40")
-YIELD_HIGH = Decimal("0.85")
-MAX_PAGE = 200
 
 _runs = cast(Table, PressRun.__table__)
 _loads = cast(Table, PressRunLoad.__table__)
@@ -539,7 +534,7 @@ def complete_run(
     warnings = []
     if not YIELD_LOW <= rate <= YIELD_HIGH:
         warnings.append(
-            f"yield {rate} L/kg is outside the usual {YIELD_LOW}-{YIELD_HIGH} L/kg: "
+            f"yield {rate} L/kg is outside the usual {YIELD_BAND}: "
             "check the weights' units and the juice volume"
         )
     return CompletedRun(run=PressRunRead.model_validate(completed), warnings=warnings)

@@ -8,14 +8,14 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from cidery.errors import CideryError
-from cidery.press.schemas import EXPORTED
+from cidery.press.schemas import EXPORTED, InputModel
 
 
 def schema_of(model: type[BaseModel]) -> dict[str, object]:
-    # Inputs are validated; reads are what the API serialises.
-    if model.__name__.endswith(("Read", "Summary")):
-        return model.model_json_schema(mode="serialization")
-    return model.model_json_schema(mode="validation")
+    # Inputs are validated; everything else is what the API serialises.
+    if issubclass(model, InputModel):
+        return model.model_json_schema(mode="validation")
+    return model.model_json_schema(mode="serialization")
 
 
 def export(directory: Path) -> list[Path]:

@@ -26,7 +26,6 @@ KG_PER_BUSHEL = LB_PER_BUSHEL * KG_PER_LB
 L_PER_GALLON = Decimal("3.785411784")
 
 WEIGHT_UNITS = frozenset({Unit.KG, Unit.LB, Unit.BUSHEL})
-VOLUME_UNITS = frozenset({Unit.LITRE, Unit.GALLON})
 
 _FACTORS: dict[Unit, Decimal] = {
     Unit.KG: Decimal(1),
@@ -58,7 +57,3 @@ def from_canonical(value: Decimal, unit: Unit, places: int) -> Decimal:
 
 def is_weight(unit: Unit) -> bool:
     return unit in WEIGHT_UNITS
-
-
-def is_volume(unit: Unit) -> bool:
-    return unit in VOLUME_UNITS

@@ -1,5 +1,5 @@
-"""Helpers shared by the press-service tests: users, row counts, audit rows, refusals,
-and :class:`World`, a grower with fruit bought and shortcuts to the service."""
+"""Helpers shared by the press-service tests: row counts, audit rows, refusals, and
+:class:`World`, a grower with fruit bought and shortcuts to the service."""
 
 from __future__ import annotations
 
@@ -21,25 +21,13 @@ from cidery.models import (
     PressRun,
     PressRunLoad,
     PurchaseItem,
-    User,
     Vendor,
     Vessel,
 )
-from cidery.models.enums import UserRole, VesselStatus
-from cidery.press.errors import PressError
-from cidery.press.schemas import CompletedRun, PressRunLoadRead, PressRunRead
-from tests.press.conftest import Factory
-
-
-def new_user(session: Session, role: UserRole = UserRole.OPERATOR) -> uuid.UUID:
-    """A live user who can act in the service; its id."""
-    tag = uuid.uuid4().hex[:10]
-    user = User(
-        email=f"op-{tag}@cidery.example", name=f"Operator {tag}", password_hash="x", role=role
-    )
-    session.add(user)
-    session.flush()
-    return user.id
+from cidery.models.enums import VesselStatus
+from cidery.press.errors import InvalidInput, PressError
+from cidery.press.schemas import CompletedRun, PressRunDetail, PressRunLoadRead, PressRunRead
+from tests.factories import Factory
 
 
 @dataclass(frozen=True)
@@ -86,35 +74,54 @@ def refused(
     assert counts(session) == before, "a refused call left rows behind"
 
 
+def fields(error: PressError) -> list[str]:
+    """The fields an :class:`InvalidInput` names, in the order it lists them."""
+    assert isinstance(error, InvalidInput), f"{type(error).__name__}: {error}"
+    return [entry["field"] for entry in error.errors]
+
+
 def soft_delete_run(session: Session, run_id: uuid.UUID) -> None:
     session.execute(update(PressRun).where(PressRun.id == run_id).values(deleted_at=func.now()))
 
 
 @dataclass
 class World:
-    """One grower with 1000 kg of one variety bought, and shortcuts to the service."""
+    """One grower with 1000 kg of one variety bought, an operator, and shortcuts to the service.
+
+    The shortcuts hand the service mappings, as the API does, so a bad value reaches the
+    service's own validation (and its :class:`InvalidInput`) instead of failing in the test.
+    """
 
     session: Session
     make: Factory
-    actor: uuid.UUID
+    actor: press.Actor
     vendor: Vendor
     variety: AppleVariety
     item: PurchaseItem
 
     def start(self, vendor: Vendor | None = None, **kw: Any) -> PressRunRead:
-        return press.start_run(self.session, self.actor, (vendor or self.vendor).id, **kw)
+        return press.start_run(
+            self.session, self.actor, {"vendor_id": (vendor or self.vendor).id, **kw}
+        )
 
     def load(
         self,
         run: PressRunRead,
-        weight: Decimal | str = "100",
+        weight: Any = "100",
         unit: str = "kg",
         item: PurchaseItem | None = None,
         **kw: Any,
     ) -> PressRunLoadRead:
-        return press.add_load(
-            self.session, self.actor, run.id, (item or self.item).id, weight, unit, **kw
-        )
+        entry = {
+            "purchase_item_id": (item or self.item).id,
+            "weight": weight,
+            "weight_unit": unit,
+            **kw,
+        }
+        return press.add_load(self.session, self.actor, run.id, entry)
+
+    def void(self, load: PressRunLoadRead, reason: str) -> PressRunDetail:
+        return press.void_load(self.session, self.actor, load.id, {"reason": reason})
 
     def vessel(
         self, capacity_l: str = "5000", status: VesselStatus = VesselStatus.AVAILABLE
@@ -122,10 +129,19 @@ class World:
         return self.make.vessel(capacity_l=Decimal(capacity_l), status=status)
 
     def complete(
-        self, run: PressRunRead, litres: str = "65", vessel: Vessel | None = None, **kw: Any
+        self,
+        run: PressRunRead,
+        litres: Any = "65",
+        vessel: Vessel | None = None,
+        unit: str = "L",
+        **kw: Any,
     ) -> CompletedRun:
         vessel = vessel or self.vessel()
-        return press.complete_run(self.session, self.actor, run.id, litres, "L", vessel.id, **kw)
+        outcome = {"juice_volume": litres, "juice_volume_unit": unit, "vessel_id": vessel.id, **kw}
+        return press.complete_run(self.session, self.actor, run.id, outcome)
+
+    def cancel(self, run: PressRunRead, reason: str) -> PressRunRead:
+        return press.cancel_run(self.session, self.actor, run.id, {"reason": reason})
 
     def completed_run(self) -> tuple[PressRunRead, PressRunLoadRead]:
         run = self.start()
@@ -135,17 +151,19 @@ class World:
     def cancelled_run(self) -> tuple[PressRunRead, PressRunLoadRead]:
         run = self.start()
         load = self.load(run)
-        return press.cancel_run(self.session, self.actor, run.id, "press jammed"), load
+        return self.cancel(run, "press jammed"), load
+
+    def detail(self, run: PressRunRead) -> PressRunDetail:
+        return press.get_run(self.session, self.actor, run.id)
 
     def read(self, run: PressRunRead) -> PressRunRead:
-        return press.get_run(self.session, run.id).run
+        return self.detail(run).run
 
     def remaining(self, item: PurchaseItem | None = None) -> Decimal:
         """Remaining kg of a purchase line as the variety picker shows it (0 when not listed)."""
         item = item or self.item
-        rows = [
-            row for row in press.available_fruit(self.session) if row.purchase_item_id == item.id
-        ]
+        listed = press.available_fruit(self.session, self.actor)
+        rows = [row for row in listed if row.purchase_item_id == item.id]
         return rows[0].remaining_kg if rows else Decimal(0)
 
     def assert_usable(self) -> None:

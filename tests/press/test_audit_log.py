@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from cidery import press
 from cidery.db.engine import make_engine, session_factory
 from cidery.models import AuditLog
-from cidery.models.enums import AuditOperation
+from cidery.models.enums import AuditOperation, UserRole
 from cidery.press.errors import InsufficientFruit, InvalidTransition, NotFound, PressError
-from tests.press.conftest import Factory
-from tests.press.support import World, audit_rows, counts, new_user
+from cidery.press.schemas import VolumeUnit, WeightUnit
+from tests.factories import Factory, new_actor
+from tests.press.support import World, audit_rows, counts
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def w(session: Session, make: Factory) -> World:
     vendor = make.vendor()
     variety = make.variety()
     item = make.purchase_item(vendor=vendor, variety=variety, quantity=Decimal("1000"))
-    return World(session, make, new_user(session), vendor, variety, item)
+    return World(session, make, new_actor(session), vendor, variety, item)
 
 
 def _only(rows: list[AuditLog], **match: object) -> AuditLog:
@@ -47,14 +48,14 @@ def test_start_run_is_logged_as_an_insert(w: World) -> None:
     assert row.old_data is None
     assert row.diff is None
     assert row.reason is None
-    assert row.changed_by == w.actor
+    assert row.changed_by == w.actor.user_id
     assert row.new_data is not None
     assert row.new_data["id"] == str(run.id)
     assert row.new_data["vendor_id"] == str(w.vendor.id)
     assert row.new_data["status"] == "in_progress"
     assert row.new_data["total_apple_weight_kg"] == "0.000"
     assert row.new_data["notes"] == "first pressing"
-    assert row.new_data["created_by"] == str(w.actor)
+    assert row.new_data["created_by"] == str(w.actor.user_id)
     assert row.new_data["start_time"] == run.start_time.isoformat()
     # The snapshot is the whole row, one key per column.
     assert set(row.new_data) == set(type(run).model_fields)
@@ -66,7 +67,7 @@ def test_add_load_logs_the_load_and_the_run_total(w: World) -> None:
     [load_row] = audit_rows(w.session, load.id)
     assert load_row.table_name == "press_run_loads"
     assert load_row.operation is AuditOperation.INSERT
-    assert load_row.changed_by == w.actor
+    assert load_row.changed_by == w.actor.user_id
     assert load_row.new_data is not None
     assert load_row.new_data["weight"] == "100.000"
     assert load_row.new_data["weight_unit"] == "kg"
@@ -77,7 +78,7 @@ def test_add_load_logs_the_load_and_the_run_total(w: World) -> None:
 
     run_row = _only(audit_rows(w.session, run.id), operation=AuditOperation.UPDATE)
     assert run_row.table_name == "press_runs"
-    assert run_row.changed_by == w.actor
+    assert run_row.changed_by == w.actor.user_id
     assert run_row.diff == {"total_apple_weight_kg": ["0.000", "100.000"]}
     assert run_row.old_data is not None
     assert run_row.new_data is not None
@@ -85,13 +86,14 @@ def test_add_load_logs_the_load_and_the_run_total(w: World) -> None:
     assert run_row.new_data["total_apple_weight_kg"] == "100.000"
 
     # Another operator's load: the run's updated_by changes too, and says so.
-    colleague = new_user(w.session)
-    press.add_load(w.session, colleague, run.id, w.item.id, "50", "lb")
+    colleague = new_actor(w.session)
+    entry = {"purchase_item_id": w.item.id, "weight": "50", "weight_unit": "lb"}
+    press.add_load(w.session, colleague, run.id, entry)
     rows = audit_rows(w.session, run.id, table="press_runs")
-    second = _only(rows, changed_by=colleague)
+    second = _only(rows, changed_by=colleague.user_id)
     assert second.diff == {
         "total_apple_weight_kg": ["100.000", "122.680"],
-        "updated_by": [str(w.actor), str(colleague)],
+        "updated_by": [str(w.actor.user_id), str(colleague.user_id)],
     }
 
 
@@ -99,11 +101,11 @@ def test_void_load_is_logged_with_its_reason(w: World) -> None:
     run = w.start()
     w.load(run, "100")
     wrong = w.load(run, "50")
-    press.void_load(w.session, w.actor, wrong.id, "  bin weighed twice ")
+    w.void(wrong, "  bin weighed twice ")
     load_row = _only(audit_rows(w.session, wrong.id), operation=AuditOperation.UPDATE)
     assert load_row.table_name == "press_run_loads"
     assert load_row.reason == "bin weighed twice"
-    assert load_row.changed_by == w.actor
+    assert load_row.changed_by == w.actor.user_id
     assert load_row.diff is not None
     assert set(load_row.diff) == {"deleted_at"}
     assert load_row.diff["deleted_at"][0] is None
@@ -119,7 +121,7 @@ def test_complete_run_logs_the_run_and_the_vessel(w: World) -> None:
     vessel = w.vessel()
     done = w.complete(run, "65", vessel=vessel, worker_count=3)
     [run_row] = [row for row in audit_rows(w.session, run.id) if row.diff and "status" in row.diff]
-    assert run_row.changed_by == w.actor
+    assert run_row.changed_by == w.actor.user_id
     assert run_row.diff is not None
     assert run_row.diff["status"] == ["in_progress", "completed"]
     assert run_row.diff["vessel_id"] == [None, str(vessel.id)]
@@ -143,17 +145,17 @@ def test_complete_run_logs_the_run_and_the_vessel(w: World) -> None:
     [vessel_row] = audit_rows(w.session, vessel.id)
     assert vessel_row.table_name == "vessels"
     assert vessel_row.operation is AuditOperation.UPDATE
-    assert vessel_row.changed_by == w.actor
+    assert vessel_row.changed_by == w.actor.user_id
     assert vessel_row.diff == {"status": ["available", "in_use"]}
 
 
 def test_cancel_run_is_logged_with_its_reason(w: World) -> None:
     run = w.start()
     w.load(run, "100")
-    press.cancel_run(w.session, w.actor, run.id, "storm")
+    w.cancel(run, "storm")
     row = _only(audit_rows(w.session, run.id), reason="storm")
     assert row.operation is AuditOperation.UPDATE
-    assert row.changed_by == w.actor
+    assert row.changed_by == w.actor.user_id
     assert row.diff is not None
     assert set(row.diff) == {"status", "end_time", "notes"}
     assert row.diff["status"] == ["in_progress", "cancelled"]
@@ -164,23 +166,23 @@ def test_a_refused_call_leaves_no_audit_row(w: World) -> None:
     run = w.start()
     load = w.load(run, "900")
     before = counts(w.session)
+    ghost = press.Actor(user_id=uuid.uuid4(), role=UserRole.OPERATOR)
+    entry = {"purchase_item_id": w.item.id, "weight": "1", "weight_unit": "kg"}
+    outcome = {"juice_volume": "600", "juice_volume_unit": "L", "vessel_id": w.vessel().id}
     refusals: list[tuple[type[PressError], object]] = [
         (InsufficientFruit, lambda: w.load(run, "100.001")),
-        (NotFound, lambda: press.add_load(w.session, uuid.uuid4(), run.id, w.item.id, "1", "kg")),
-        (NotFound, lambda: press.void_load(w.session, uuid.uuid4(), load.id, "typo")),
-        (NotFound, lambda: press.cancel_run(w.session, uuid.uuid4(), run.id, "storm")),
-        (
-            NotFound,
-            lambda: press.complete_run(w.session, uuid.uuid4(), run.id, "600", "L", w.vessel().id),
-        ),
+        (NotFound, lambda: press.add_load(w.session, ghost, run.id, entry)),
+        (NotFound, lambda: press.void_load(w.session, ghost, load.id, {"reason": "typo"})),
+        (NotFound, lambda: press.cancel_run(w.session, ghost, run.id, {"reason": "storm"})),
+        (NotFound, lambda: press.complete_run(w.session, ghost, run.id, outcome)),
     ]
     for error, call in refusals:
         with pytest.raises(error):
             call()  # type: ignore[operator]
     assert counts(w.session).audit_logs == before.audit_logs
-    press.cancel_run(w.session, w.actor, run.id, "done for today")
+    w.cancel(run, "done for today")
     with pytest.raises(InvalidTransition):
-        press.cancel_run(w.session, w.actor, run.id, "again")
+        w.cancel(run, "again")
     assert counts(w.session).audit_logs == before.audit_logs + 1
 
 
@@ -190,7 +192,7 @@ def test_audit_rows_commit_and_roll_back_with_the_callers_transaction(clone_url:
     try:
         with sessions() as setup:
             make = Factory(setup)
-            actor = new_user(setup)
+            actor = new_actor(setup)
             vendor = make.vendor()
             item = make.purchase_item(vendor=vendor)
             vessel = make.vessel()
@@ -200,19 +202,28 @@ def test_audit_rows_commit_and_roll_back_with_the_callers_transaction(clone_url:
             with engine.connect() as other:
                 return other.execute(select(func.count()).select_from(AuditLog)).scalar_one()
 
+        # The typed inputs, as the API hands them over.
+        start = press.PressRunCreate(vendor_id=vendor.id)
+        entry = press.PressRunLoadCreate(
+            purchase_item_id=item.id, weight=Decimal("100"), weight_unit=WeightUnit.KG
+        )
+        outcome = press.PressRunComplete(
+            juice_volume=Decimal("70"), juice_volume_unit=VolumeUnit.LITRE, vessel_id=vessel.id
+        )
+
         # Rolled back: the run and its audit rows go together.
         with sessions() as session:
-            run = press.start_run(session, actor, vendor.id)
-            press.add_load(session, actor, run.id, item.id, "100", "kg")
+            run = press.start_run(session, actor, start)
+            press.add_load(session, actor, run.id, entry)
             assert logged() == 0, "audit rows visible before commit"
             session.rollback()
         assert logged() == 0
 
         # Committed: all of them, in one transaction with the change.
         with sessions() as session:
-            run = press.start_run(session, actor, vendor.id)
-            press.add_load(session, actor, run.id, item.id, "100", "kg")
-            press.complete_run(session, actor, run.id, "70", "L", vessel.id)
+            run = press.start_run(session, actor, start)
+            press.add_load(session, actor, run.id, entry)
+            press.complete_run(session, actor, run.id, outcome)
             assert logged() == 0
             session.commit()
         assert logged() == 5

@@ -31,8 +31,8 @@ from cidery.press.errors import (
     PressError,
     VesselUnavailable,
 )
-from tests.press.conftest import Factory
-from tests.press.support import new_user
+from cidery.press.schemas import CompletedRun, PressRunDetail, PressRunLoadRead, PressRunRead
+from tests.factories import Factory, new_actor
 
 THREADS = 20
 JOIN_TIMEOUT = 30.0
@@ -79,12 +79,28 @@ def race(engine: Engine, work: list[Callable[[Session], Any]]) -> list[Outcome]:
 @dataclass
 class Stage:
     engine: Engine
-    actor: uuid.UUID
+    actor: press.Actor
     vendor_id: uuid.UUID
     item_id: uuid.UUID  # 1000 kg bought
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
+
+    def start(self, session: Session) -> PressRunRead:
+        return press.start_run(session, self.actor, {"vendor_id": self.vendor_id})
+
+    def load(self, session: Session, run_id: uuid.UUID, kg: str) -> PressRunLoadRead:
+        entry = {"purchase_item_id": self.item_id, "weight": kg, "weight_unit": "kg"}
+        return press.add_load(session, self.actor, run_id, entry)
+
+    def complete(
+        self, session: Session, run_id: uuid.UUID, litres: str, vessel_id: uuid.UUID
+    ) -> CompletedRun:
+        outcome = {"juice_volume": litres, "juice_volume_unit": "L", "vessel_id": vessel_id}
+        return press.complete_run(session, self.actor, run_id, outcome)
+
+    def detail(self, session: Session, run_id: uuid.UUID) -> PressRunDetail:
+        return press.get_run(session, self.actor, run_id)
 
 
 @pytest.fixture
@@ -92,7 +108,7 @@ def stage(clone_url: str) -> Iterator[Stage]:
     engine = make_engine(clone_url, pool_size=THREADS + 4, max_overflow=0, pool_timeout=10)
     with Session(engine) as session, session.begin():
         make = Factory(session)
-        actor = new_user(session)
+        actor = new_actor(session)
         vendor = make.vendor()
         item = make.purchase_item(vendor=vendor, quantity=Decimal("1000"))
         ids = (actor, vendor.id, item.id)
@@ -125,10 +141,10 @@ def _live_loads(session: Session, run_ids: list[uuid.UUID]) -> list[PressRunLoad
 def test_twenty_loads_on_one_run_and_one_purchase_line(stage: Stage) -> None:
     """1000 kg bought, 20 loads of 70 kg at once: exactly 14 fit, numbered 1..14."""
     with stage.session() as s, s.begin():
-        run = press.start_run(s, stage.actor, stage.vendor_id)
+        run = stage.start(s)
 
     def add(session: Session) -> Any:
-        return press.add_load(session, stage.actor, run.id, stage.item_id, "70", "kg")
+        return stage.load(session, run.id, "70")
 
     outcomes = race(stage.engine, [add] * THREADS)
     failures = _failures(outcomes)
@@ -153,11 +169,11 @@ def test_twenty_loads_on_one_run_and_one_purchase_line(stage: Stage) -> None:
         assert [load.load_sequence for load in loads] == list(range(1, len(loads) + 1))
         assert sorted(load.id for load in loads) == sorted(v.id for v in successes)
         assert sorted(v.load_sequence for v in successes) == list(range(1, len(loads) + 1))
-        assert press.get_run(s, run.id).run.total_apple_weight_kg == total
+        assert stage.detail(s, run.id).run.total_apple_weight_kg == total
         # One audit row per committed load, one per run update, one for the start.
         logged = s.scalar(select(func.count()).select_from(AuditLog)) or 0
         assert logged == 1 + 2 * len(successes)
-        fruit = {row.purchase_item_id: row for row in press.available_fruit(s)}
+        fruit = {row.purchase_item_id: row for row in press.available_fruit(s, stage.actor)}
         left = Decimal("1000") - total
         assert (fruit[stage.item_id].remaining_kg if stage.item_id in fruit else 0) == left
 
@@ -165,11 +181,11 @@ def test_twenty_loads_on_one_run_and_one_purchase_line(stage: Stage) -> None:
 def test_twenty_runs_drawing_on_one_purchase_line(stage: Stage) -> None:
     """Twenty runs of the same grower, one load each, all from one line: the line's lock holds."""
     with stage.session() as s, s.begin():
-        runs = [press.start_run(s, stage.actor, stage.vendor_id) for _ in range(THREADS)]
+        runs = [stage.start(s) for _ in range(THREADS)]
 
     def adder(run_id: uuid.UUID) -> Callable[[Session], Any]:
         def add(session: Session) -> Any:
-            return press.add_load(session, stage.actor, run_id, stage.item_id, "70", "kg")
+            return stage.load(session, run_id, "70")
 
         return add
 
@@ -202,16 +218,16 @@ def test_twenty_runs_drawing_on_one_purchase_line(stage: Stage) -> None:
 def test_completing_a_run_while_loads_arrive(stage: Stage) -> None:
     """A load lands before the completion (and counts in it) or is refused: never after."""
     with stage.session() as s, s.begin():
-        run = press.start_run(s, stage.actor, stage.vendor_id)
-        press.add_load(s, stage.actor, run.id, stage.item_id, "100", "kg")
+        run = stage.start(s)
+        stage.load(s, run.id, "100")
         vessel = Factory(s).vessel(capacity_l=Decimal("5000"))
         vessel_id = vessel.id
 
     def add(session: Session) -> Any:
-        return press.add_load(session, stage.actor, run.id, stage.item_id, "10", "kg")
+        return stage.load(session, run.id, "10")
 
     def complete(session: Session) -> Any:
-        return press.complete_run(session, stage.actor, run.id, "70", "L", vessel_id)
+        return stage.complete(session, run.id, "70", vessel_id)
 
     work: list[Callable[[Session], Any]] = [add] * (THREADS - 1)
     work.insert(THREADS // 2, complete)
@@ -224,7 +240,7 @@ def test_completing_a_run_while_loads_arrive(stage: Stage) -> None:
     landed = [o.value for o in load_outcomes if o.error is None]
 
     with stage.session() as s:
-        final = press.get_run(s, run.id)
+        final = stage.detail(s, run.id)
         assert final.run.status is PressRunStatus.COMPLETED
         loads = _live_loads(s, [run.id])
         assert len(loads) == 1 + len(landed)
@@ -247,14 +263,14 @@ def test_completing_a_run_while_loads_arrive(stage: Stage) -> None:
 def test_twenty_runs_completing_into_one_vessel(stage: Stage) -> None:
     """The vessel's lock: one run gets the tank, the others are told it is in use."""
     with stage.session() as s, s.begin():
-        runs = [press.start_run(s, stage.actor, stage.vendor_id) for _ in range(THREADS)]
+        runs = [stage.start(s) for _ in range(THREADS)]
         for run in runs:
-            press.add_load(s, stage.actor, run.id, stage.item_id, "10", "kg")
+            stage.load(s, run.id, "10")
         vessel_id = Factory(s).vessel(capacity_l=Decimal("1000")).id
 
     def completer(run_id: uuid.UUID) -> Callable[[Session], Any]:
         def complete(session: Session) -> Any:
-            return press.complete_run(session, stage.actor, run_id, "7", "L", vessel_id)
+            return stage.complete(session, run_id, "7", vessel_id)
 
         return complete
 
@@ -275,19 +291,19 @@ def test_twenty_runs_completing_into_one_vessel(stage: Stage) -> None:
 def test_a_lock_timeout_is_a_retryable_conflict(stage: Stage) -> None:
     """A call that cannot get the run's lock in time fails cleanly, and can be retried."""
     with stage.session() as s, s.begin():
-        run = press.start_run(s, stage.actor, stage.vendor_id)
+        run = stage.start(s)
     with stage.session() as holder, stage.session() as waiter:
         holder.execute(select(PressRun).where(PressRun.id == run.id).with_for_update())
         waiter.execute(text("SET LOCAL lock_timeout = '100ms'"))
         with pytest.raises(Conflict) as info:
-            press.add_load(waiter, stage.actor, run.id, stage.item_id, "70", "kg")
+            stage.load(waiter, run.id, "70")
         assert info.value.code == "conflict"
         assert info.value.retryable is True
         assert "try again" in str(info.value)
         holder.commit()
         # The waiter's transaction survived the refusal: retry in it and commit.
-        load = press.add_load(waiter, stage.actor, run.id, stage.item_id, "70", "kg")
+        load = stage.load(waiter, run.id, "70")
         waiter.commit()
     assert load.load_sequence == 1
     with stage.session() as s:
-        assert press.get_run(s, run.id).total_weight_kg == Decimal("70.000")
+        assert stage.detail(s, run.id).total_weight_kg == Decimal("70.000")

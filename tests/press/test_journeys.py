@@ -22,18 +22,24 @@ from cidery import press
 from cidery.db.engine import make_engine, session_factory
 from cidery.models import PressRun, PressRunLoad, Vessel
 from cidery.models.enums import AuditOperation, PressRunStatus, Unit, VesselStatus
-from cidery.press import queries
 from cidery.press.errors import InsufficientFruit
+from cidery.press.schemas import (
+    AvailableFruit,
+    CompletedRun,
+    PressRunLoadRead,
+    PressRunRead,
+    PressRunSummary,
+)
 from cidery.sample.seed import seed
-from tests.press.conftest import Factory
-from tests.press.support import audit_rows, new_user
+from tests.factories import Factory, new_actor
+from tests.press.support import audit_rows
 
 
 @dataclass
 class Cidery:
     engine: Engine
     sessions: sessionmaker[Session]
-    operator: uuid.UUID
+    operator: press.Actor
     vendor_id: uuid.UUID
     lb_line: uuid.UUID  # 1000 lb of one variety (453.592 kg)
     kg_line: uuid.UUID  # 600 kg of another
@@ -43,6 +49,36 @@ class Cidery:
         """A new session, like one API request (the caller commits)."""
         return self.sessions()
 
+    def start(self, s: Session, **kw: object) -> PressRunRead:
+        return press.start_run(s, self.operator, {"vendor_id": self.vendor_id, **kw})
+
+    def load(
+        self, s: Session, run_id: uuid.UUID, line: uuid.UUID, weight: str, unit: str, **kw: object
+    ) -> PressRunLoadRead:
+        entry = {"purchase_item_id": line, "weight": weight, "weight_unit": unit, **kw}
+        return press.add_load(s, self.operator, run_id, entry)
+
+    def complete(
+        self, s: Session, run_id: uuid.UUID, juice: str, unit: str, **kw: object
+    ) -> CompletedRun:
+        outcome = {
+            "juice_volume": juice,
+            "juice_volume_unit": unit,
+            "vessel_id": self.vessel_id,
+            **kw,
+        }
+        return press.complete_run(s, self.operator, run_id, outcome)
+
+    def picker(self, s: Session) -> dict[uuid.UUID, AvailableFruit]:
+        """The variety picker for the journey's grower, by purchase line."""
+        rows = press.available_fruit(s, self.operator, {"vendor_id": self.vendor_id})
+        return {row.purchase_item_id: row for row in rows}
+
+    def open_runs(self, s: Session, **filters: object) -> list[PressRunSummary]:
+        """The runs a phone offers to resume."""
+        query = {"status": "in_progress", "limit": 200, **filters}
+        return press.list_runs(s, self.operator, query).items
+
 
 @pytest.fixture
 def cidery(clone_url: str) -> Iterator[Cidery]:
@@ -51,7 +87,7 @@ def cidery(clone_url: str) -> Iterator[Cidery]:
     with sessions.begin() as session:
         seed(session)
         make = Factory(session)
-        operator = new_user(session)
+        operator = new_actor(session)
         vendor = make.vendor(name="Journey Orchard")
         lb_line = make.purchase_item(
             vendor=vendor,
@@ -78,12 +114,10 @@ def test_journey_complete_run(cidery: Cidery) -> None:
     """Start, three loads from two purchase lines (lb and kg), complete into a free vessel."""
     c = cidery
     with c.request() as s, s.begin():
-        picker = {
-            row.purchase_item_id: row for row in press.available_fruit(s, vendor_id=c.vendor_id)
-        }
+        picker = c.picker(s)
         assert picker[c.lb_line].remaining_kg == Decimal("453.592")
         assert picker[c.kg_line].remaining_kg == Decimal("600.000")
-        run = press.start_run(s, c.operator, c.vendor_id, notes="Saturday pressing")
+        run = c.start(s, notes="Saturday pressing")
 
     loads = []
     for line, weight, unit in [
@@ -92,9 +126,7 @@ def test_journey_complete_run(cidery: Cidery) -> None:
         (c.lb_line, "300.5", "lb"),  # 136.305 kg
     ]:
         with c.request() as s, s.begin():
-            loads.append(
-                press.add_load(s, c.operator, run.id, line, weight, unit, brix=Decimal("14.2"))
-            )
+            loads.append(c.load(s, run.id, line, weight, unit, brix=Decimal("14.2")))
     assert [load.load_sequence for load in loads] == [1, 2, 3]
     assert [load.weight_kg for load in loads] == [
         Decimal("181.437"),
@@ -104,16 +136,7 @@ def test_journey_complete_run(cidery: Cidery) -> None:
     total_kg = Decimal("567.742")
 
     with c.request() as s, s.begin():
-        done = press.complete_run(
-            s,
-            c.operator,
-            run.id,
-            "100",
-            "gal",
-            c.vessel_id,
-            labor_hours=Decimal("4"),
-            worker_count=2,
-        )
+        done = c.complete(s, run.id, "100", "gal", labor_hours=Decimal("4"), worker_count=2)
     juice_l = Decimal("378.541")  # 100 US gal
     assert done.warnings == []
     completed = done.run
@@ -125,19 +148,17 @@ def test_journey_complete_run(cidery: Cidery) -> None:
     assert completed.end_time is not None
 
     with c.request() as s:
-        detail = press.get_run(s, run.id)
+        detail = press.get_run(s, c.operator, run.id)
         assert detail.run == completed
         assert detail.total_weight_kg == total_kg
         assert [load.id for load in detail.loads] == [load.id for load in loads]
         vessel = s.get(Vessel, c.vessel_id)
         assert vessel is not None
         assert vessel.status is VesselStatus.IN_USE
-        picker = {
-            row.purchase_item_id: row for row in press.available_fruit(s, vendor_id=c.vendor_id)
-        }
+        picker = c.picker(s)
         assert picker[c.lb_line].remaining_kg == Decimal("135.850")  # 453.592 - 317.742
         assert picker[c.kg_line].remaining_kg == Decimal("350.000")
-        assert run.id not in {r.id for r in press.yield_outliers(s)}
+        assert run.id not in {r.id for r in press.yield_outliers(s, c.operator)}
 
         # The audit trail, request by request: each update starts from the row the
         # previous one left, and the last one is the completion.
@@ -145,7 +166,7 @@ def test_journey_complete_run(cidery: Cidery) -> None:
         assert [row.operation for row in trail] == [AuditOperation.INSERT] + [
             AuditOperation.UPDATE
         ] * 4
-        assert all(row.changed_by == c.operator for row in trail)
+        assert all(row.changed_by == c.operator.user_id for row in trail)
         for previous, row in itertools.pairwise(trail):
             assert row.old_data == previous.new_data
         assert [row.diff["total_apple_weight_kg"][1] for row in trail[1:4] if row.diff] == [
@@ -167,26 +188,25 @@ def test_journey_interrupted_and_resumed_run(cidery: Cidery) -> None:
     c = cidery
     started = datetime.now(UTC) - timedelta(hours=1)
     with c.request() as s, s.begin():
-        run = press.start_run(s, c.operator, c.vendor_id, start_time=started)
-        press.add_load(s, c.operator, run.id, c.lb_line, "500", "lb")
-        press.add_load(s, c.operator, run.id, c.kg_line, "120.5", "kg")
+        run = c.start(s, start_time=started)
+        c.load(s, run.id, c.lb_line, "500", "lb")
+        c.load(s, run.id, c.kg_line, "120.5", "kg")
 
     # A load whose request never completed: the session dies before the commit.
     lost = c.request()
-    press.add_load(lost, c.operator, run.id, c.kg_line, "99", "kg")
+    c.load(lost, run.id, c.kg_line, "99", "kg")
     lost.close()
 
     with c.request() as s, s.begin():
         # The phone reconnects and looks for its open runs.
-        page = press.list_runs(s, status="in_progress", limit=10)
-        assert run.id in [item.id for item in page.items]
-        summary = next(item for item in page.items if item.id == run.id)
+        page = c.open_runs(s, limit=10)
+        assert run.id in [item.id for item in page]
+        summary = next(item for item in page if item.id == run.id)
         assert summary.load_count == 2
         assert summary.total_apple_weight_kg == Decimal("347.296")
-        assert run.id in [r.id for r in s.scalars(queries.runs_to_resume(c.vendor_id))]
-        assert run.id in [r.id for r in s.scalars(queries.runs_to_resume())]
+        assert [item.id for item in c.open_runs(s, vendor_id=c.vendor_id)] == [run.id]
 
-        detail = press.get_run(s, run.id)
+        detail = press.get_run(s, c.operator, run.id)
         assert [
             (load.load_sequence, load.weight, load.weight_unit.value) for load in detail.loads
         ] == [
@@ -204,10 +224,10 @@ def test_journey_interrupted_and_resumed_run(cidery: Cidery) -> None:
         assert running == [Decimal("226.796"), Decimal("347.296")]
 
     with c.request() as s, s.begin():
-        third = press.add_load(s, c.operator, run.id, c.kg_line, "150", "kg")
+        third = c.load(s, run.id, c.kg_line, "150", "kg")
         assert third.load_sequence == 3  # the lost load took no number
     with c.request() as s, s.begin():
-        done = press.complete_run(s, c.operator, run.id, "330", "L", c.vessel_id)
+        done = c.complete(s, run.id, "330", "L")
     assert done.run.status is PressRunStatus.COMPLETED
     assert done.run.total_apple_weight_kg == Decimal("497.296")
     assert done.run.extraction_rate == _rate(Decimal("330"), Decimal("497.296"))
@@ -215,67 +235,78 @@ def test_journey_interrupted_and_resumed_run(cidery: Cidery) -> None:
     assert done.run.end_time >= started
 
     with c.request() as s:
-        assert run.id not in [
-            item.id for item in press.list_runs(s, status="in_progress", limit=200).items
-        ]
-        assert run.id not in [r.id for r in s.scalars(queries.runs_to_resume())]
-        assert [load.load_sequence for load in press.get_run(s, run.id).loads] == [1, 2, 3]
+        assert run.id not in [item.id for item in c.open_runs(s)]
+        assert c.open_runs(s, vendor_id=c.vendor_id) == []
+        resumed = press.get_run(s, c.operator, run.id)
+        assert [load.load_sequence for load in resumed.loads] == [1, 2, 3]
 
 
 def test_journey_admin_reconciliation(cidery: Cidery) -> None:
     """Every kilogram bought is pressed (live loads of runs not cancelled) or still available."""
     c = cidery
     with c.request() as s, s.begin():
-        done = press.start_run(s, c.operator, c.vendor_id)
-        press.add_load(s, c.operator, done.id, c.lb_line, "300", "lb")
-        press.add_load(s, c.operator, done.id, c.kg_line, "200", "kg")
-        press.complete_run(s, c.operator, done.id, "150", "L", c.vessel_id)
+        done = c.start(s)
+        c.load(s, done.id, c.lb_line, "300", "lb")
+        c.load(s, done.id, c.kg_line, "200", "kg")
+        c.complete(s, done.id, "150", "L")
     with c.request() as s, s.begin():
-        cancelled = press.start_run(s, c.operator, c.vendor_id)
-        press.add_load(s, c.operator, cancelled.id, c.kg_line, "380", "kg")
+        cancelled = c.start(s)
+        c.load(s, cancelled.id, c.kg_line, "380", "kg")
     with c.request() as s, s.begin():
         # The cancelled run's fruit is still held: 600 - 200 - 380 = 20 kg left.
-        corrected = press.start_run(s, c.operator, c.vendor_id)
+        corrected = c.start(s)
         with pytest.raises(InsufficientFruit) as info:
-            press.add_load(s, c.operator, corrected.id, c.kg_line, "100", "kg")
+            c.load(s, corrected.id, c.kg_line, "100", "kg")
         assert info.value.remaining_kg == Decimal("20.000")
     with c.request() as s, s.begin():
-        press.cancel_run(s, c.operator, cancelled.id, "mill jammed")
+        press.cancel_run(s, c.operator, cancelled.id, {"reason": "mill jammed"})
     with c.request() as s, s.begin():
-        press.add_load(s, c.operator, corrected.id, c.kg_line, "100", "kg")
-        wrong = press.add_load(s, c.operator, corrected.id, c.lb_line, "300", "kg")
-        press.void_load(s, c.operator, wrong.id, "scale was in pounds")
-        press.add_load(s, c.operator, corrected.id, c.lb_line, "600", "lb")
+        c.load(s, corrected.id, c.kg_line, "100", "kg")
+        wrong = c.load(s, corrected.id, c.lb_line, "300", "kg")
+        press.void_load(s, c.operator, wrong.id, {"reason": "scale was in pounds"})
+        c.load(s, corrected.id, c.lb_line, "600", "lb")
     with c.request() as s, s.begin():
-        open_run = press.start_run(s, c.operator, c.vendor_id)
-        press.add_load(s, c.operator, open_run.id, c.kg_line, "55.5", "kg")
+        open_run = c.start(s)
+        c.load(s, open_run.id, c.kg_line, "55.5", "kg")
 
     with c.request() as s:
+        # Each line's pressed kilograms summed from the loads, beside the figure the
+        # triggers keep and whether its grower may still be pressed.
         lines = s.execute(
             text(
                 """
-                SELECT i.id, i.quantity_kg,
+                SELECT i.id, i.quantity_kg, i.pressed_kg AS kept, v.is_active,
                        COALESCE((
                            SELECT sum(l.weight_kg)
                            FROM press_run_loads l JOIN press_runs r ON r.id = l.press_run_id
                            WHERE l.purchase_item_id = i.id AND l.deleted_at IS NULL
                              AND r.deleted_at IS NULL AND r.status <> 'cancelled'
                        ), 0) AS pressed
-                FROM purchase_items i JOIN purchases p ON p.id = i.purchase_id
-                WHERE i.deleted_at IS NULL AND p.deleted_at IS NULL AND i.quantity_kg IS NOT NULL
+                FROM purchase_items i
+                JOIN purchases p ON p.id = i.purchase_id
+                JOIN vendors v ON v.id = p.vendor_id
+                WHERE i.deleted_at IS NULL AND p.deleted_at IS NULL AND v.deleted_at IS NULL
+                  AND i.quantity_kg IS NOT NULL
                 """
             )
         ).all()
-        available = {row.purchase_item_id: row for row in press.available_fruit(s)}
+        available = {row.purchase_item_id: row for row in press.available_fruit(s, c.operator)}
         assert len(lines) >= 2 + 10, "the sample cidery's purchase lines are there too"
+        retired = [line for line in lines if not line.is_active]
+        assert retired, "the sample cidery has purchase lines of a retired grower"
         for line in lines:
-            shown = available.get(line.id)
-            remaining = shown.remaining_kg if shown else Decimal(0)
             assert line.pressed <= line.quantity_kg, f"line {line.id} over-pressed"
+            assert line.kept == line.pressed, f"line {line.id}: pressed_kg drifted"
+            shown = available.get(line.id)
+            if not line.is_active:
+                # A retired grower's fruit is not offered: no run can be started for it.
+                assert shown is None, f"line {line.id} of an inactive grower offered"
+                continue
+            remaining = shown.remaining_kg if shown else Decimal(0)
             assert line.quantity_kg == line.pressed + remaining, f"line {line.id}"
             if shown:
                 assert shown.pressed_kg == line.pressed
-        assert set(available) <= {line.id for line in lines}
+        assert set(available) <= {line.id for line in lines if line.is_active}
         by_id = {line.id: line for line in lines}
         assert by_id[c.kg_line].pressed == Decimal("355.500")  # 200 + 100 + 55.5
         assert by_id[c.lb_line].pressed == Decimal("408.233")  # 300 lb + 600 lb

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from cidery.models import Base, PressRun, PressRunLoad, PurchaseItem, User
 from cidery.models.enums import PressRunStatus, Unit
-from tests.press.conftest import Factory
+from tests.factories import Factory
 
 PRESS_TABLES = ("press_runs", "press_run_loads")
 START = datetime(2026, 10, 2, 8, 0, tzinfo=UTC)

@@ -27,7 +27,7 @@ from cidery.press.schemas import (
     PressRunLoadRead,
     PressRunRead,
 )
-from tests.press.conftest import Factory
+from tests.factories import Factory
 
 START = datetime(2026, 10, 2, 8, 0, tzinfo=UTC)
 CLI = Path(sys.executable).parent / "cidery"

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from cidery import press
 from cidery.models import Purchase, PurchaseItem, Vendor
-from cidery.models.enums import PressRunStatus, Unit, VesselStatus
+from cidery.models.enums import PressRunStatus, Unit, UserRole, VesselStatus
+from cidery.press import report
 from cidery.press.errors import (
     ImplausibleYield,
     InsufficientFruit,
@@ -33,20 +34,26 @@ from cidery.press.errors import (
     VesselTooSmall,
     VesselUnavailable,
 )
+from cidery.press.rules import YIELD_HIGH
 from cidery.press.schemas import PressRunRead
-from tests.press.conftest import Factory
-from tests.press.support import Counts, World, counts, new_user, refused, soft_delete_run
+from tests.factories import Factory, new_actor
+from tests.press.support import Counts, World, counts, fields, refused, soft_delete_run
 
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def actor(session: Session) -> uuid.UUID:
-    return new_user(session)
+def _outcome(juice: str, unit: str, vessel_id: object) -> dict[str, object]:
+    """What complete_run is sent, the vessel given by id (or by something that is not one)."""
+    return {"juice_volume": juice, "juice_volume_unit": unit, "vessel_id": vessel_id}
 
 
 @pytest.fixture
-def w(session: Session, make: Factory, actor: uuid.UUID) -> World:
+def actor(session: Session) -> press.Actor:
+    return new_actor(session)
+
+
+@pytest.fixture
+def w(session: Session, make: Factory, actor: press.Actor) -> World:
     vendor = make.vendor()
     variety = make.variety()
     item = make.purchase_item(vendor=vendor, variety=variety, quantity=Decimal("1000"))
@@ -67,8 +74,8 @@ def test_start_run_opens_an_in_progress_run(w: World) -> None:
     assert run.vessel_id is None
     assert run.extraction_rate is None
     assert run.notes == "first of the season"
-    assert run.created_by == w.actor
-    assert run.updated_by == w.actor
+    assert run.created_by == w.actor.user_id
+    assert run.updated_by == w.actor.user_id
     assert counts(w.session) == Counts(
         before.press_runs + 1, before.press_run_loads, before.audit_logs + 1
     )
@@ -77,7 +84,7 @@ def test_start_run_opens_an_in_progress_run(w: World) -> None:
 def test_start_run_unknown_vendor(w: World) -> None:
     missing = uuid.uuid4()
     with refused(w.session, NotFound, "not_found", "vendor", str(missing)) as info:
-        press.start_run(w.session, w.actor, missing)
+        press.start_run(w.session, w.actor, {"vendor_id": missing})
     assert info.value.details == {"entity": "vendor", "id": str(missing)}
     w.assert_usable()
 
@@ -85,29 +92,29 @@ def test_start_run_unknown_vendor(w: World) -> None:
 def test_start_run_soft_deleted_vendor(w: World) -> None:
     gone = w.make.vendor(deleted_at=datetime.now(UTC))
     with refused(w.session, NotFound, "not_found", "vendor", str(gone.id), "deleted"):
-        press.start_run(w.session, w.actor, gone.id)
+        w.start(vendor=gone)
     w.assert_usable()
 
 
 def test_start_run_inactive_vendor(w: World) -> None:
     retired = w.make.vendor(name="Retired Orchard", is_active=False)
     with refused(w.session, VendorInactive, "vendor_inactive", "Retired Orchard", "inactive"):
-        press.start_run(w.session, w.actor, retired.id)
+        w.start(vendor=retired)
     w.assert_usable()
 
 
 @pytest.mark.parametrize("bad", ["not-a-uuid", "", "1234", "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz"])
 def test_start_run_malformed_vendor_id(w: World, bad: str) -> None:
     with refused(w.session, InvalidInput, "invalid_input", "vendor_id", "uuid") as info:
-        press.start_run(w.session, w.actor, bad)
-    assert info.value.details["field"] == "vendor_id"
+        press.start_run(w.session, w.actor, {"vendor_id": bad})
+    assert fields(info.value) == ["vendor_id"]
     w.assert_usable()
 
 
 def test_start_run_naive_start_time(w: World) -> None:
     with refused(w.session, InvalidInput, "invalid_input", "start_time", "timezone") as info:
-        press.start_run(w.session, w.actor, w.vendor.id, start_time=datetime(2026, 10, 5, 8))
-    assert info.value.details["field"] == "start_time"
+        w.start(start_time=datetime(2026, 10, 5, 8))
+    assert fields(info.value) == ["start_time"]
     w.assert_usable()
 
 
@@ -121,25 +128,27 @@ def test_start_run_notes_too_long(w: World) -> None:
 
 
 def test_unknown_actor_is_refused_by_every_mutation(w: World) -> None:
-    ghost = uuid.uuid4()
+    ghost = press.Actor(user_id=uuid.uuid4(), role=UserRole.OPERATOR)
     run = w.start()
     load = w.load(run)
     vessel = w.vessel()
+    entry = {"purchase_item_id": w.item.id, "weight": "10", "weight_unit": "kg"}
+    outcome = {"juice_volume": "65", "juice_volume_unit": "L", "vessel_id": vessel.id}
     calls = {
-        "start_run": lambda: press.start_run(w.session, ghost, w.vendor.id),
-        "add_load": lambda: press.add_load(w.session, ghost, run.id, w.item.id, "10", "kg"),
-        "void_load": lambda: press.void_load(w.session, ghost, load.id, "wrong bin"),
-        "complete_run": lambda: press.complete_run(w.session, ghost, run.id, "65", "L", vessel.id),
-        "cancel_run": lambda: press.cancel_run(w.session, ghost, run.id, "rain"),
+        "start_run": lambda: press.start_run(w.session, ghost, {"vendor_id": w.vendor.id}),
+        "add_load": lambda: press.add_load(w.session, ghost, run.id, entry),
+        "void_load": lambda: press.void_load(w.session, ghost, load.id, {"reason": "wrong bin"}),
+        "complete_run": lambda: press.complete_run(w.session, ghost, run.id, outcome),
+        "cancel_run": lambda: press.cancel_run(w.session, ghost, run.id, {"reason": "rain"}),
     }
     for name, call in calls.items():
-        with refused(w.session, NotFound, "not_found", "user", str(ghost)) as info:
+        with refused(w.session, NotFound, "not_found", "user", str(ghost.user_id)) as info:
             call()
-        assert info.value.details == {"entity": "user", "id": str(ghost)}, name
+        assert info.value.details == {"entity": "user", "id": str(ghost.user_id)}, name
     # Nothing moved: the run is open with its one load, the vessel still free.
     assert w.read(run).status is PressRunStatus.IN_PROGRESS
     assert w.read(run).total_apple_weight_kg == Decimal("100.000")
-    assert press.get_run(w.session, run.id).load_count == 1
+    assert w.detail(run).load_count == 1
     w.session.refresh(vessel)
     assert vessel.status is VesselStatus.AVAILABLE
     # And the real user can carry on in the same transaction.
@@ -147,8 +156,10 @@ def test_unknown_actor_is_refused_by_every_mutation(w: World) -> None:
 
 
 def test_system_writes_without_actor_are_allowed(w: World) -> None:
-    run = press.start_run(w.session, None, w.vendor.id)
-    load = press.add_load(w.session, None, run.id, w.item.id, "5", "kg")
+    system = press.Actor.system()
+    run = press.start_run(w.session, system, {"vendor_id": w.vendor.id})
+    entry = {"purchase_item_id": w.item.id, "weight": "5", "weight_unit": "kg"}
+    load = press.add_load(w.session, system, run.id, entry)
     assert run.created_by is None
     assert load.created_by is None
 
@@ -180,7 +191,7 @@ def test_add_load_bad_weight(w: World, weight: Any, why: str) -> None:
     run = w.start()
     with refused(w.session, InvalidInput, "invalid_input", "weight", why) as info:
         w.load(run, weight)
-    assert info.value.details["field"] == "weight"
+    assert fields(info.value) == ["weight"]
     assert w.load(run, "12.345").weight_kg == Decimal("12.345")
     w.assert_usable()
 
@@ -198,7 +209,7 @@ def test_add_load_unknown_unit(w: World, unit: str) -> None:
     run = w.start()
     with refused(w.session, InvalidInput, "invalid_input", "weight_unit") as info:
         w.load(run, "100", unit)
-    assert info.value.details["field"] == "weight_unit"
+    assert fields(info.value) == ["weight_unit"]
     assert w.load(run, "100", "lb").weight_kg == Decimal("45.359")
     w.assert_usable()
 
@@ -208,7 +219,7 @@ def test_add_load_weight_that_rounds_to_zero_kg(w: World) -> None:
     # 0.001 lb = 0.00045 kg: below the stored gram.
     with refused(w.session, InvalidInput, "invalid_input", "weight", "0.001 lb", "1 g") as info:
         w.load(run, "0.001", "lb")
-    assert info.value.details["field"] == "weight"
+    assert fields(info.value) == ["weight"]
     # 0.002 lb = 0.00091 kg rounds up to 1 g and is a load.
     assert w.load(run, "0.002", "lb").weight_kg == Decimal("0.001")
     w.assert_usable()
@@ -246,11 +257,12 @@ def test_add_load_bad_brix_ph_and_juice(w: World) -> None:
 
 def test_add_load_unknown_run(w: World) -> None:
     missing = uuid.uuid4()
+    entry = {"purchase_item_id": w.item.id, "weight": "10", "weight_unit": "kg"}
     with refused(w.session, NotFound, "not_found", "press run", str(missing)) as info:
-        press.add_load(w.session, w.actor, missing, w.item.id, "10", "kg")
+        press.add_load(w.session, w.actor, missing, entry)
     assert info.value.details["entity"] == "press run"
     with refused(w.session, InvalidInput, "invalid_input", "run_id"):
-        press.add_load(w.session, w.actor, "run-42", w.item.id, "10", "kg")
+        press.add_load(w.session, w.actor, "run-42", entry)
     w.assert_usable()
 
 
@@ -265,11 +277,12 @@ def test_add_load_soft_deleted_run(w: World) -> None:
 def test_add_load_unknown_purchase_item(w: World) -> None:
     run = w.start()
     missing = uuid.uuid4()
+    entry = {"weight": "10", "weight_unit": "kg"}
     with refused(w.session, NotFound, "not_found", "purchase line", str(missing)) as info:
-        press.add_load(w.session, w.actor, run.id, missing, "10", "kg")
+        press.add_load(w.session, w.actor, run.id, {**entry, "purchase_item_id": missing})
     assert info.value.details["entity"] == "purchase line"
     with refused(w.session, InvalidInput, "invalid_input", "purchase_item_id"):
-        press.add_load(w.session, w.actor, run.id, "line-7", "10", "kg")
+        press.add_load(w.session, w.actor, run.id, {**entry, "purchase_item_id": "line-7"})
     assert w.load(run, "10").load_sequence == 1
     w.assert_usable()
 
@@ -364,12 +377,12 @@ def test_remaining_excludes_cancelled_runs_and_voided_loads(w: World) -> None:
     cancelled = w.start()
     w.load(cancelled, "400")
     assert w.remaining() == Decimal("300.000")
-    press.cancel_run(w.session, w.actor, cancelled.id, "press broke down")
+    w.cancel(cancelled, "press broke down")
     assert w.remaining() == Decimal("700.000")
 
     voided = w.load(kept, "500")
     assert w.remaining() == Decimal("200.000")
-    press.void_load(w.session, w.actor, voided.id, "weighed on the wrong scale")
+    w.void(voided, "weighed on the wrong scale")
     assert w.remaining() == Decimal("700.000")
 
     # The returned fruit can really be pressed again, exactly up to what is left.
@@ -394,8 +407,7 @@ def test_load_sequence_is_assigned_and_never_reused(w: World) -> None:
     first, second, third = (w.load(run, weight) for weight in ("100", "110", "120"))
     assert [first.load_sequence, second.load_sequence, third.load_sequence] == [1, 2, 3]
 
-    press.void_load(w.session, w.actor, second.id, "double-counted bin")
-    detail = press.get_run(w.session, run.id)
+    detail = w.void(second, "double-counted bin")
     assert [(load.id, load.load_sequence) for load in detail.loads] == [
         (first.id, 1),
         (third.id, 3),
@@ -403,10 +415,10 @@ def test_load_sequence_is_assigned_and_never_reused(w: World) -> None:
     assert w.load(run, "130").load_sequence == 4
 
     # Voiding the newest load does not free its number either.
-    fourth = press.get_run(w.session, run.id).loads[-1]
-    press.void_load(w.session, w.actor, fourth.id, "typo")
+    fourth = w.detail(run).loads[-1]
+    w.void(fourth, "typo")
     assert w.load(run, "140").load_sequence == 5
-    assert [load.load_sequence for load in press.get_run(w.session, run.id).loads] == [1, 3, 5]
+    assert [load.load_sequence for load in w.detail(run).loads] == [1, 3, 5]
 
 
 def test_load_sequence_is_per_run(w: World) -> None:
@@ -420,10 +432,10 @@ def test_run_total_is_the_sum_of_live_loads(w: World) -> None:
     run = w.start()
     loads = [w.load(run, "100"), w.load(run, "100", "lb"), w.load(run, "0.5")]
     assert w.read(run).total_apple_weight_kg == Decimal("145.859")
-    press.void_load(w.session, w.actor, loads[1].id, "wrong unit")
+    assert w.void(loads[1], "wrong unit").run.total_apple_weight_kg == Decimal("100.500")
     assert w.read(run).total_apple_weight_kg == Decimal("100.500")
     w.load(run, "100", "kg")
-    detail = press.get_run(w.session, run.id)
+    detail = w.detail(run)
     assert detail.run.total_apple_weight_kg == Decimal("200.500")
     assert detail.total_weight_kg == Decimal("200.500")
     assert sum(load.weight_kg for load in detail.loads) == Decimal("200.500")
@@ -439,7 +451,7 @@ def test_complete_run_without_loads(w: World) -> None:
         w.complete(run, vessel=vessel)
     # A run whose only load was voided has no loads either.
     load = w.load(run)
-    press.void_load(w.session, w.actor, load.id, "wrong grower's bin")
+    w.void(load, "wrong grower's bin")
     with refused(w.session, NoLoads, "no_loads"):
         w.complete(run, vessel=vessel)
     w.session.refresh(vessel)
@@ -453,14 +465,14 @@ def test_complete_run_unknown_or_deleted_vessel(w: World) -> None:
     w.load(run)
     missing = uuid.uuid4()
     with refused(w.session, NotFound, "not_found", "vessel", str(missing)):
-        press.complete_run(w.session, w.actor, run.id, "65", "L", missing)
+        press.complete_run(w.session, w.actor, run.id, _outcome("65", "L", missing))
     gone = w.make.vessel(deleted_at=datetime.now(UTC))
     with refused(w.session, NotFound, "not_found", "vessel", str(gone.id)):
         w.complete(run, vessel=gone)
     with refused(w.session, InvalidInput, "invalid_input", "vessel_id"):
-        press.complete_run(w.session, w.actor, run.id, "65", "L", "tank-3")
+        press.complete_run(w.session, w.actor, run.id, _outcome("65", "L", "tank-3"))
     with refused(w.session, NotFound, "not_found", "press run"):
-        press.complete_run(w.session, w.actor, uuid.uuid4(), "65", "L", w.vessel().id)
+        press.complete_run(w.session, w.actor, uuid.uuid4(), _outcome("65", "L", w.vessel().id))
     assert w.read(run).status is PressRunStatus.IN_PROGRESS
     w.assert_usable()
 
@@ -492,7 +504,7 @@ def test_complete_run_into_a_vessel_too_small(w: World) -> None:
     assert info.value.details == {"capacity_l": "50.000", "juice_l": "60.000"}
     # 14 US gal = 52.996 L: too much for 50 L too.
     with refused(w.session, VesselTooSmall, "vessel_too_small", "52.996"):
-        press.complete_run(w.session, w.actor, run.id, "14", "gal", small.id)
+        w.complete(run, "14", vessel=small, unit="gal")
     w.session.refresh(small)
     assert small.status is VesselStatus.AVAILABLE
     # Filled to the brim is fine.
@@ -505,7 +517,7 @@ def test_complete_run_end_before_start(w: World) -> None:
     w.load(run)
     with refused(w.session, InvalidInput, "invalid_input", "end_time", "before") as info:
         w.complete(run, end_time=T0 - timedelta(minutes=1))
-    assert info.value.details["field"] == "end_time"
+    assert fields(info.value) == ["end_time"]
     with refused(w.session, InvalidInput, "invalid_input", "end_time", "timezone"):
         w.complete(run, end_time=datetime(2026, 10, 5, 12))
     done = w.complete(run, end_time=T0)
@@ -531,8 +543,8 @@ def test_complete_run_bad_juice_volume(w: World, juice: str, unit: str, field: s
     w.load(run)
     vessel = w.vessel()
     with refused(w.session, InvalidInput, "invalid_input", field) as info:
-        press.complete_run(w.session, w.actor, run.id, juice, unit, vessel.id)
-    assert info.value.details["field"] == field
+        w.complete(run, juice, vessel=vessel, unit=unit)
+    assert fields(info.value) == [field]
     assert w.complete(run, vessel=vessel).run.status is PressRunStatus.COMPLETED
 
 
@@ -561,7 +573,7 @@ def test_complete_run_impossible_yield_pounds_entered_for_kilograms(w: World) ->
     w.session.refresh(vessel)
     assert vessel.status is VesselStatus.AVAILABLE
     # The operator corrects the load and the run completes at a normal 0.70 L/kg.
-    press.void_load(w.session, w.actor, mistaken.id, "pounds entered for kilograms")
+    w.void(mistaken, "pounds entered for kilograms")
     w.load(run, "500", "kg")
     done = w.complete(run, "350", vessel=vessel)
     assert done.run.extraction_rate == Decimal("0.7000")
@@ -605,7 +617,7 @@ def test_complete_run_unusual_yield_warns_and_is_listed(
     done = w.complete(run, litres)
     assert done.run.status is PressRunStatus.COMPLETED
     assert done.run.extraction_rate == Decimal(rate)
-    outliers = {summary.id: summary for summary in press.yield_outliers(w.session)}
+    outliers = {summary.id: summary for summary in press.yield_outliers(w.session, w.actor)}
     if warned:
         assert len(done.warnings) == 1
         assert rate in done.warnings[0]
@@ -624,12 +636,13 @@ def test_yield_outliers_ignores_open_and_cancelled_runs(w: World) -> None:
     open_run = w.start()
     w.load(open_run, "100")
     cancelled, _ = w.cancelled_run()
-    ids = [summary.id for summary in press.yield_outliers(w.session)]
+    ids = [summary.id for summary in press.yield_outliers(w.session, w.actor)]
     assert low.id in ids
     assert open_run.id not in ids
     assert cancelled.id not in ids
     # Thresholds are parameters: with a 0.25 floor the 0.30 run is normal.
-    assert low.id not in [s.id for s in press.yield_outliers(w.session, low=Decimal("0.25"))]
+    band = {"low": Decimal("0.25"), "high": YIELD_HIGH}
+    assert low.id not in [s.id for s in press.yield_outliers(w.session, w.actor, band)]
 
 
 def test_complete_run_sets_outcome_and_fills_the_vessel(w: World) -> None:
@@ -639,13 +652,11 @@ def test_complete_run_sets_outcome_and_fills_the_vessel(w: World) -> None:
     w.load(run, "300", "lb", item=second_item)
     vessel = w.vessel(capacity_l="1000")
     end = T0 + timedelta(hours=3)
-    done = press.complete_run(
-        w.session,
-        w.actor,
-        run.id,
+    done = w.complete(
+        run,
         "50",
-        "gal",
-        vessel.id,
+        vessel=vessel,
+        unit="gal",
         labor_hours=Decimal("3"),
         worker_count=2,
         notes="good clean juice",
@@ -665,7 +676,7 @@ def test_complete_run_sets_outcome_and_fills_the_vessel(w: World) -> None:
     assert completed.extraction_rate == Decimal("0.5632")
     assert done.warnings == []
     assert completed.notes == "windfalls\ngood clean juice"
-    assert completed.updated_by == w.actor
+    assert completed.updated_by == w.actor.user_id
     w.session.refresh(vessel)
     assert vessel.status is VesselStatus.IN_USE
     assert w.read(run) == completed
@@ -694,10 +705,10 @@ def test_cancel_run_needs_a_reason(w: World, reason: str) -> None:
     run = w.start()
     w.load(run)
     with refused(w.session, InvalidInput, "invalid_input", "reason") as info:
-        press.cancel_run(w.session, w.actor, run.id, reason)
-    assert info.value.details["field"] == "reason"
+        w.cancel(run, reason)
+    assert fields(info.value) == ["reason"]
     with refused(w.session, InvalidInput, "invalid_input", "reason"):
-        press.cancel_run(w.session, w.actor, run.id, "x" * 4001)
+        w.cancel(run, "x" * 4001)
     assert w.read(run).status is PressRunStatus.IN_PROGRESS
     w.assert_usable()
 
@@ -706,7 +717,7 @@ def test_cancel_run_returns_its_fruit(w: World) -> None:
     run = w.start(start_time=T0, notes="late start")
     w.load(run, "250")
     assert w.remaining() == Decimal("750.000")
-    cancelled = press.cancel_run(w.session, w.actor, run.id, "  rain stopped the press  ")
+    cancelled = w.cancel(run, "  rain stopped the press  ")
     assert cancelled.status is PressRunStatus.CANCELLED
     assert cancelled.end_time is not None
     assert cancelled.end_time >= T0
@@ -718,22 +729,24 @@ def test_void_load_needs_a_reason_and_a_known_load(w: World) -> None:
     run = w.start()
     load = w.load(run)
     with refused(w.session, InvalidInput, "invalid_input", "reason"):
-        press.void_load(w.session, w.actor, load.id, " ")
+        w.void(load, " ")
     missing = uuid.uuid4()
     with refused(w.session, NotFound, "not_found", "load", str(missing)):
-        press.void_load(w.session, w.actor, missing, "typo")
+        press.void_load(w.session, w.actor, missing, {"reason": "typo"})
     with refused(w.session, InvalidInput, "invalid_input", "load_id"):
-        press.void_load(w.session, w.actor, "load-1", "typo")
-    press.void_load(w.session, w.actor, load.id, "typo")
-    assert press.get_run(w.session, run.id).load_count == 0
+        press.void_load(w.session, w.actor, "load-1", {"reason": "typo"})
+    # The run is returned as it now is, as get_run shows it.
+    detail = w.void(load, "typo")
+    assert detail.load_count == 0
+    assert detail == w.detail(run)
 
 
 def test_void_load_twice(w: World) -> None:
     run = w.start()
     load = w.load(run)
-    press.void_load(w.session, w.actor, load.id, "wrong bin")
+    w.void(load, "wrong bin")
     with refused(w.session, InvalidTransition, "invalid_transition", str(load.id), "voided"):
-        press.void_load(w.session, w.actor, load.id, "wrong bin again")
+        w.void(load, "wrong bin again")
     assert w.read(run).total_apple_weight_kg == Decimal("0.000")
     w.assert_usable()
 
@@ -745,9 +758,9 @@ def test_finished_run_refuses_every_change(w: World, state: str, action: str) ->
     vessel = w.vessel()
     calls = {
         "add_load": lambda: w.load(run, "10"),
-        "void_load": lambda: press.void_load(w.session, w.actor, load.id, "late correction"),
+        "void_load": lambda: w.void(load, "late correction"),
         "complete_run": lambda: w.complete(run, vessel=vessel),
-        "cancel_run": lambda: press.cancel_run(w.session, w.actor, run.id, "changed my mind"),
+        "cancel_run": lambda: w.cancel(run, "changed my mind"),
     }
     before = w.read(run)
     with refused(w.session, InvalidTransition, "invalid_transition", state, str(run.id)) as info:
@@ -755,7 +768,7 @@ def test_finished_run_refuses_every_change(w: World, state: str, action: str) ->
     assert info.value.details == {"status": state}
     after = w.read(run)
     assert after == before
-    assert press.get_run(w.session, run.id).load_count == 1
+    assert w.detail(run).load_count == 1
     w.session.refresh(vessel)
     assert vessel.status is VesselStatus.AVAILABLE
     w.assert_usable()
@@ -772,8 +785,8 @@ def test_get_run_shows_live_loads_in_order_with_totals(w: World) -> None:
     w.load(run, "50", item=second)
     dropped = w.load(run, "70")
     w.load(run, "30", item=second)
-    press.void_load(w.session, w.actor, dropped.id, "spilled")
-    detail = press.get_run(w.session, run.id)
+    w.void(dropped, "spilled")
+    detail = w.detail(run)
     assert [load.load_sequence for load in detail.loads] == [1, 2, 4]
     assert detail.load_count == 3
     assert detail.total_weight_kg == Decimal("180.000")
@@ -782,19 +795,19 @@ def test_get_run_shows_live_loads_in_order_with_totals(w: World) -> None:
         ("Dabinett test", 2, Decimal("80.000")),
     }
     with pytest.raises(NotFound):
-        press.get_run(w.session, uuid.uuid4())
+        press.get_run(w.session, w.actor, uuid.uuid4())
     with pytest.raises(InvalidInput):
-        press.get_run(w.session, "nope")
+        press.get_run(w.session, w.actor, "nope")
 
 
 # --- list_runs --------------------------------------------------------------------------------
 
 
-def _pages(session: Session, limit: int, **filters: Any) -> list[list[uuid.UUID]]:
+def _pages(w: World, limit: int, **filters: Any) -> list[list[uuid.UUID]]:
     pages: list[list[uuid.UUID]] = []
     cursor: str | None = None
     while True:
-        page = press.list_runs(session, limit=limit, after=cursor, **filters)
+        page = press.list_runs(w.session, w.actor, {"limit": limit, "after": cursor, **filters})
         pages.append([item.id for item in page.items])
         assert len(page.items) <= limit
         cursor = page.next_cursor
@@ -817,25 +830,23 @@ def test_list_runs_pages_through_every_run_once_in_a_stable_order(
         run.id for run in sorted(seven_runs, key=lambda r: (r.start_time, r.id), reverse=True)
     ]
     for limit in (1, 2, 3, 6, 7, 8, 200):
-        pages = _pages(w.session, limit, vendor_id=w.vendor.id)
+        pages = _pages(w, limit, vendor_id=w.vendor.id)
         assert [run_id for page in pages for run_id in page] == expected, limit
         assert all(len(page) == limit for page in pages[:-1])
-    assert [len(page) for page in _pages(w.session, 3, vendor_id=w.vendor.id)] == [3, 3, 1]
+    assert [len(page) for page in _pages(w, 3, vendor_id=w.vendor.id)] == [3, 3, 1]
     # A page boundary between the two runs started together splits them correctly.
     tied = {seven_runs[2].id, seven_runs[3].id}
-    pages = _pages(w.session, 4, vendor_id=w.vendor.id)
+    pages = _pages(w, 4, vendor_id=w.vendor.id)
     assert pages[0][-1] in tied
     assert pages[1][0] in tied
     # The same query again gives the same pages.
-    assert _pages(w.session, 3, vendor_id=w.vendor.id) == _pages(
-        w.session, 3, vendor_id=w.vendor.id
-    )
+    assert _pages(w, 3, vendor_id=w.vendor.id) == _pages(w, 3, vendor_id=w.vendor.id)
 
 
 def test_list_runs_summaries(w: World, seven_runs: list[PressRunRead]) -> None:
     w.load(seven_runs[0], "100")
     w.load(seven_runs[0], "20", "lb")
-    page = press.list_runs(w.session, vendor_id=w.vendor.id, limit=10)
+    page = press.list_runs(w.session, w.actor, {"vendor_id": w.vendor.id, "limit": 10})
     summary = next(item for item in page.items if item.id == seven_runs[0].id)
     assert summary.vendor_name == w.vendor.name
     assert summary.load_count == 2
@@ -847,10 +858,10 @@ def test_list_runs_filters(w: World, seven_runs: list[PressRunRead]) -> None:
     other_run = w.start(vendor=other_vendor, start_time=T0 + timedelta(hours=4))
     w.load(seven_runs[1], "100")
     w.complete(seven_runs[1])
-    press.cancel_run(w.session, w.actor, seven_runs[5].id, "no staff")
+    w.cancel(seven_runs[5], "no staff")
 
     def ids(**filters: Any) -> list[uuid.UUID]:
-        return [run_id for page in _pages(w.session, 2, **filters) for run_id in page]
+        return [run_id for page in _pages(w, 2, **filters) for run_id in page]
 
     mine = {run.id for run in seven_runs}
     assert set(ids(vendor_id=w.vendor.id)) == mine
@@ -890,35 +901,36 @@ def test_list_runs_filters(w: World, seven_runs: list[PressRunRead]) -> None:
 )
 def test_list_runs_bad_cursor(w: World, seven_runs: list[PressRunRead], cursor: str) -> None:
     with pytest.raises(InvalidInput) as info:
-        press.list_runs(w.session, after=cursor)
+        press.list_runs(w.session, w.actor, {"after": cursor})
     assert info.value.code == "invalid_input"
-    assert info.value.details["field"] == "after"
+    assert fields(info.value) == ["after"]
     assert "cursor" in str(info.value)
     # The session can still read.
-    assert len(press.list_runs(w.session, vendor_id=w.vendor.id, limit=10).items) == 7
+    page = press.list_runs(w.session, w.actor, {"vendor_id": w.vendor.id, "limit": 10})
+    assert len(page.items) == 7
 
 
 @pytest.mark.parametrize("limit", [0, -1, 201, 500, True])
 def test_list_runs_bad_limit(w: World, limit: int) -> None:
     with pytest.raises(InvalidInput) as info:
-        press.list_runs(w.session, limit=limit)
+        press.list_runs(w.session, w.actor, {"limit": limit})
     assert info.value.code == "invalid_input"
     assert "limit" in str(info.value)
-    assert info.value.details["field"] == "limit"
+    assert fields(info.value) == ["limit"]
 
 
 @pytest.mark.parametrize("field", ["since", "until"])
 def test_list_runs_refuses_a_naive_datetime(w: World, field: str) -> None:
-    with pytest.raises(InvalidInput, match="time zone") as info:
-        press.list_runs(w.session, **{field: datetime(2026, 10, 1)})
-    assert info.value.details["field"] == field
+    with pytest.raises(InvalidInput, match="timezone") as info:
+        press.list_runs(w.session, w.actor, {field: datetime(2026, 10, 1)})
+    assert fields(info.value) == [field]
 
 
 def test_list_runs_bad_status_and_vendor(w: World) -> None:
     with pytest.raises(InvalidInput, match="status"):
-        press.list_runs(w.session, status="finished")
+        press.list_runs(w.session, w.actor, {"status": "finished"})
     with pytest.raises(InvalidInput, match="vendor_id"):
-        press.list_runs(w.session, vendor_id="acme")
+        press.list_runs(w.session, w.actor, {"vendor_id": "acme"})
 
 
 # --- available_fruit ---------------------------------------------------------------------------
@@ -944,7 +956,7 @@ def test_available_fruit_lists_lines_with_fruit_left(w: World) -> None:
     def listed(**filters: Any) -> dict[uuid.UUID, tuple[Decimal, Decimal, str]]:
         return {
             row.purchase_item_id: (row.pressed_kg, row.remaining_kg, row.variety_name)
-            for row in press.available_fruit(w.session, **filters)
+            for row in press.available_fruit(w.session, w.actor, filters)
         }
 
     mine = listed(vendor_id=w.vendor.id)
@@ -960,24 +972,47 @@ def test_available_fruit_lists_lines_with_fruit_left(w: World) -> None:
         theirs.id: (Decimal("0"), Decimal("40.000"), w.variety.name),
     }
     assert listed(vendor_id=other_vendor.id, variety_id=other_variety.id) == {}
-    row = next(r for r in press.available_fruit(w.session) if r.purchase_item_id == w.item.id)
+    listed_all = press.available_fruit(w.session, w.actor)
+    row = next(r for r in listed_all if r.purchase_item_id == w.item.id)
     assert (row.vendor_id, row.vendor_name, row.quantity_kg) == (
         w.vendor.id,
         w.vendor.name,
         Decimal("1000.000"),
     )
     with pytest.raises(InvalidInput, match="variety_id"):
-        press.available_fruit(w.session, variety_id="gala")
+        press.available_fruit(w.session, w.actor, {"variety_id": "gala"})
+
+
+def test_available_fruit_leaves_out_inactive_growers(w: World) -> None:
+    """A grower no run can be started for offers no fruit, whatever its lines hold."""
+    retired = w.make.vendor(name="Retired Orchard", is_active=False)
+    theirs = w.make.purchase_item(vendor=retired, variety=w.variety, quantity=Decimal("300"))
+    listed = {row.purchase_item_id for row in press.available_fruit(w.session, w.actor)}
+    assert theirs.id not in listed
+    assert w.item.id in listed
+    assert press.available_fruit(w.session, w.actor, {"vendor_id": retired.id}) == []
+    assert theirs.id not in {
+        row.purchase_item_id
+        for row in press.available_fruit(w.session, w.actor, {"variety_id": w.variety.id})
+    }
+    # The same rule as start_run's.
+    with refused(w.session, VendorInactive, "vendor_inactive", "Retired Orchard"):
+        w.start(vendor=retired)
+    # Reactivated, the grower's line is offered again, with all its fruit.
+    retired.is_active = True
+    w.session.flush()
+    assert w.remaining(theirs) == Decimal("300.000")
 
 
 def test_reading_functions_do_not_write(w: World) -> None:
     run = w.start()
     w.load(run)
     before = counts(w.session)
-    press.get_run(w.session, run.id)
-    press.list_runs(w.session)
-    press.available_fruit(w.session)
-    press.yield_outliers(w.session)
+    press.get_run(w.session, w.actor, run.id)
+    press.list_runs(w.session, w.actor)
+    press.available_fruit(w.session, w.actor)
+    press.yield_outliers(w.session, w.actor)
+    report.press_summary(w.session, w.actor)
     assert counts(w.session) == before
 
 

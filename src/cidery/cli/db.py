@@ -18,6 +18,7 @@ from cidery.errors import CideryError
 from cidery.migrations import bookkeeping, runner
 from cidery.migrations.checks import drift, smoke
 from cidery.migrations.status import database_status
+from cidery.press.access import Actor
 from cidery.press.report import PressSummary, press_summary
 from cidery.press.rules import YIELD_BAND
 from cidery.sample import seed
@@ -220,7 +221,7 @@ def print_status(runtime: Runtime) -> None:
     console.print(tables)
     if "press_runs" in {table.name for table in current.tables}:
         with session_factory(runtime.engine)() as session:
-            print_press_summary(press_summary(session))
+            print_press_summary(press_summary(session, Actor.system()))
 
 
 def print_press_summary(summary: PressSummary) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -24,9 +23,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from cidery.models.base import Base, Entity, live_sql, nonnegative, pg_enum, positive
 from cidery.models.enums import BatchStatus, VesselStatus, VesselType
 
-if TYPE_CHECKING:
-    from cidery.models.pressing import PressRun
-
 
 class Vessel(Entity, Base):
     __tablename__ = "vessels"
@@ -41,7 +37,6 @@ class Vessel(Entity, Base):
     notes: Mapped[str | None] = mapped_column(Text)
 
     batches: Mapped[list[Batch]] = relationship(back_populates="vessel", lazy="raise")
-    press_runs: Mapped[list[PressRun]] = relationship(back_populates="vessel", lazy="raise")
 
     __table_args__ = (
         CheckConstraint(positive("capacity_l"), name="capacity_l_positive"),

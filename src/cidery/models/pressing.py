@@ -80,8 +80,8 @@ class PressRun(Entity, Authored, Base):
     worker_count: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str | None] = mapped_column(Text)
 
-    vendor: Mapped[Vendor] = relationship(back_populates="press_runs", lazy="raise")
-    vessel: Mapped[Vessel | None] = relationship(back_populates="press_runs", lazy="raise")
+    vendor: Mapped[Vendor] = relationship(lazy="raise")
+    vessel: Mapped[Vessel | None] = relationship(lazy="raise")
     loads: Mapped[list[PressRunLoad]] = relationship(
         back_populates="press_run",
         lazy="raise",
@@ -130,6 +130,21 @@ class PressRun(Entity, Authored, Base):
         # (a) for one vendor and (c) a vendor's runs in a date range by status;
         # not partial, so it also serves the foreign-key check when a vendor is deleted.
         Index("press_runs_vendor_id_idx", "vendor_id", "status", "start_time"),
+        # Every live run newest first, ties by id: list_runs without a filter, and its
+        # keyset cursor (start_time, id).
+        Index(
+            "press_runs_start_time_idx",
+            text("start_time DESC"),
+            text("id DESC"),
+            postgresql_where=text(live_sql()),
+        ),
+        # Completed runs by yield: the outliers (below or above the usual band) are a
+        # few percent of the runs, found by two range scans of this index.
+        Index(
+            "press_runs_extraction_rate_idx",
+            "extraction_rate",
+            postgresql_where=text(f"status = 'completed' AND {live_sql()}"),
+        ),
         # (e) runs by destination vessel, newest first.
         Index("press_runs_vessel_id_idx", "vessel_id", "start_time"),
     )
@@ -155,14 +170,11 @@ class PressRunLoad(Entity, Authored, Base):
 
     press_run: Mapped[PressRun] = relationship(back_populates="loads", lazy="raise")
     purchase_item: Mapped[PurchaseItem] = relationship(
-        back_populates="press_run_loads",
         lazy="raise",
         primaryjoin="PressRunLoad.purchase_item_id == PurchaseItem.id",
         foreign_keys=[purchase_item_id],
     )
-    apple_variety: Mapped[AppleVariety] = relationship(
-        back_populates="press_run_loads", lazy="raise"
-    )
+    apple_variety: Mapped[AppleVariety] = relationship(lazy="raise")
 
     __table_args__ = (
         # The load's variety is by construction its purchase line's variety.

@@ -1,22 +1,42 @@
-"""Pressing: the press-run workflow service and the mobile app's named queries.
+"""Pressing: the press-run workflow service.
 
-``from cidery import press`` then ``press.start_run(session, user_id, vendor_id)``;
-errors are in :mod:`cidery.press.errors`.
+``from cidery import press`` then, inside the caller's transaction,
+``press.start_run(session, actor, press.PressRunCreate(vendor_id=...))``. Every
+function takes the session, an :class:`Actor` (user id and role; permissions in
+:mod:`cidery.press.access`) and a typed input from :mod:`cidery.press.schemas`
+(or a mapping validated into it). Errors are in :mod:`cidery.press.errors`;
+the statements the service runs, in :mod:`cidery.press.queries`.
 """
 
-from cidery.press.service import (
-    add_load,
-    available_fruit,
-    cancel_run,
-    complete_run,
-    get_run,
-    list_runs,
-    start_run,
-    void_load,
-    yield_outliers,
+from cidery.press.access import Action, Actor
+from cidery.press.commands import add_load, cancel_run, complete_run, start_run, void_load
+from cidery.press.reads import available_fruit, get_run, list_runs, yield_outliers
+from cidery.press.schemas import (
+    FruitFilter,
+    LoadVoid,
+    PressRunCancel,
+    PressRunComplete,
+    PressRunCreate,
+    PressRunLoadCreate,
+    RunFilter,
+    VolumeUnit,
+    WeightUnit,
+    YieldBand,
 )
 
 __all__ = [
+    "Action",
+    "Actor",
+    "FruitFilter",
+    "LoadVoid",
+    "PressRunCancel",
+    "PressRunComplete",
+    "PressRunCreate",
+    "PressRunLoadCreate",
+    "RunFilter",
+    "VolumeUnit",
+    "WeightUnit",
+    "YieldBand",
     "add_load",
     "available_fruit",
     "cancel_run",

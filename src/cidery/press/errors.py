@@ -1,8 +1,9 @@
 """One exception per workflow rule, each with a stable machine-readable ``code``.
 
-The API layer maps ``code`` to its responses; ``str(error)`` is the message
-for a person. Every error is raised before anything is written, or after the
-service's savepoint is rolled back: the caller's transaction stays usable.
+The API layer maps ``code`` to its responses and the CLI to its exit status;
+``str(error)`` is the message for a person. Every error is raised before
+anything is written, or after the service's savepoint is rolled back: the
+caller's transaction stays usable.
 """
 
 from __future__ import annotations
@@ -27,9 +28,30 @@ class PressError(CideryError):
 
 
 class InvalidInput(PressError):
-    """A value that can never be right: negative weight, unknown unit, NaN, …"""
+    """Values that can never be right: negative weight, unknown unit, NaN, …
+
+    ``errors`` lists every problem found, each as ``{"field": …, "message": …}``;
+    the message names them all.
+    """
 
     code = "invalid_input"
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+        self.errors = errors
+
+    @classmethod
+    def of(cls, field: str, message: str) -> InvalidInput:
+        return cls([{"field": field, "message": message}])
+
+
+class Forbidden(PressError):
+    """The actor's role does not allow the action."""
+
+    code = "forbidden"
+
+    def __init__(self, role: str, action: str) -> None:
+        super().__init__(f"a {role} may not {action}", role=role, action=action)
 
 
 class NotFound(PressError):
@@ -97,3 +119,20 @@ class Conflict(PressError):
 
     code = "conflict"
     retryable = True
+
+
+class ConstraintViolation(PressError):
+    """The database refused a change no rule above foresaw; ``constraint`` names why."""
+
+    code = "constraint_violation"
+
+
+class DatabaseFailure(PressError):
+    """The database failed the call for a reason of its own (connection lost, out of
+    space); ``retryable`` when trying again may help."""
+
+    code = "database_failure"
+
+    def __init__(self, message: str, *, retryable: bool, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.retryable = retryable

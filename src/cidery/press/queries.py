@@ -1,193 +1,400 @@
-"""The press-run query patterns of the mobile app, declared once.
+"""Every read of the press workflow, declared once.
 
-Each pattern is a function returning a SQLAlchemy ``Select``; the service
-layer runs them, the EXPLAIN tests prove which index serves each, and the
-benchmarks time them. ``PATTERNS`` names them with the index that serves them
-(docs/migrations.md explains each choice).
+The service (:mod:`cidery.press.commands`, :mod:`cidery.press.reads`), the press
+summary and the benchmarks run these statements and no others; the plan tests
+EXPLAIN exactly these statements on a season of data and assert the index that
+serves each (:data:`PATTERNS`). Statements without arguments other than values
+are built once, with bind parameters; those whose shape depends on a filter are
+functions returning the ``Select``.
+
+Fruit pressed from a purchase line is ``purchase_items.pressed_kg``, kept by the
+database's triggers (revision 0003): the remaining fruit of a line is a read of
+one row. :data:`PRESSED_BY_LINE` recomputes it from the loads, for the smoke
+check that the triggers kept it right.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BindParameter, Select, and_, func, select, true
+from sqlalchemy import Select, Table, bindparam, func, or_, select, true, tuple_
 
 from cidery.models import AppleVariety, PressRun, PressRunLoad, Purchase, PurchaseItem, Vendor
+from cidery.models.base import live
+from cidery.models.cellar import Vessel
 from cidery.models.enums import PressRunStatus
+from cidery.press.rules import YIELD_HIGH, YIELD_LOW
 
-_live_run = PressRun.deleted_at.is_(None)
-_live_load = PressRunLoad.deleted_at.is_(None)
+runs = cast(Table, PressRun.__table__)
+loads = cast(Table, PressRunLoad.__table__)
+items = cast(Table, PurchaseItem.__table__)
+vendors = cast(Table, Vendor.__table__)
+vessels = cast(Table, Vessel.__table__)
 
+# --- one row by id ------------------------------------------------------------------------
 
-def runs_to_resume(vendor_id: uuid.UUID | None = None, limit: int = 50) -> Select[Any]:
-    """(a) In-progress runs, newest first, optionally for one vendor."""
-    query = (
-        select(PressRun)
-        .where(PressRun.status == PressRunStatus.IN_PROGRESS, _live_run)
-        .order_by(PressRun.start_time.desc(), PressRun.id.desc())
-        .limit(limit)
+RUN = select(runs).where(runs.c.id == bindparam("run_id"), live(runs))
+"""A live run (get_run)."""
+
+LOCK_RUN = RUN.with_for_update()
+"""A live run, locked: the first statement of every change to a run or its loads."""
+
+VENDOR = select(vendors).where(vendors.c.id == bindparam("vendor_id"), live(vendors))
+
+LOCK_VESSEL = (
+    select(vessels).where(vessels.c.id == bindparam("vessel_id"), live(vessels)).with_for_update()
+)
+
+LOAD_RUN = select(loads.c.press_run_id).where(loads.c.id == bindparam("load_id"))
+"""The run a load (voided or not) belongs to: void_load locks that run first."""
+
+LOCK_LOAD = select(loads).where(loads.c.id == bindparam("load_id"), live(loads)).with_for_update()
+
+LOCK_LINE = (
+    select(
+        items.c.id,
+        items.c.apple_variety_id,
+        items.c.quantity_kg,
+        items.c.pressed_kg,
+        Purchase.vendor_id,
     )
-    if vendor_id is not None:
-        query = query.where(PressRun.vendor_id == vendor_id)
-    return query
+    .join(Purchase, Purchase.id == items.c.purchase_id)
+    .where(items.c.id == bindparam("item_id"), live(items, Purchase))
+    .with_for_update(of=items)
+)
+"""A live purchase line with its fruit figures, locked while a load draws on it."""
+
+# --- a run's loads ------------------------------------------------------------------------
+
+RUN_LOADS = (
+    select(loads)
+    .where(loads.c.press_run_id == bindparam("run_id"), live(loads))
+    .order_by(loads.c.load_sequence)
+)
+"""A run's live loads in sequence order (get_run, the resume screen)."""
+
+RUN_LOAD_TOTALS = select(
+    func.count().label("load_count"),
+    func.coalesce(func.sum(loads.c.weight_kg), 0).label("weight_kg"),
+).where(loads.c.press_run_id == bindparam("run_id"), live(loads))
+"""How many live loads a run has and what they weigh (complete_run)."""
+
+VARIETY_NAMES = select(AppleVariety.id, AppleVariety.name).where(
+    AppleVariety.id.in_(bindparam("variety_ids", expanding=True))
+)
+
+# --- lists --------------------------------------------------------------------------------
 
 
-def run_loads(run_id: uuid.UUID, include_voided: bool = False) -> Select[Any]:
-    """(b) One run's loads in sequence order (the run itself is read by primary key)."""
-    query = (
-        select(PressRunLoad)
-        .where(PressRunLoad.press_run_id == run_id)
-        .order_by(PressRunLoad.load_sequence)
-    )
-    return query if include_voided else query.where(_live_load)
-
-
-def vendor_runs(
-    vendor_id: uuid.UUID,
-    since: datetime,
-    until: datetime,
-    statuses: Sequence[PressRunStatus] = tuple(PressRunStatus),
-) -> Select[Any]:
-    """(c) A vendor's runs started in ``[since, until)``, in the given statuses, newest first."""
-    return (
-        select(PressRun)
-        .where(
-            PressRun.vendor_id == vendor_id,
-            PressRun.status.in_(list(statuses)),
-            PressRun.start_time >= since,
-            PressRun.start_time < until,
-            _live_run,
-        )
-        .order_by(PressRun.start_time.desc(), PressRun.id.desc())
-    )
-
-
-def pressed_weight(
-    purchase_item_ids: Sequence[uuid.UUID] | BindParameter[Any],
-) -> Select[uuid.UUID, Decimal]:
-    """(d) Kilograms already pressed per purchase line: live loads of live, uncancelled runs.
-
-    ``purchase_item_ids`` may be an expanding ``bindparam`` instead of a list, so the
-    service can build the statement once and bind the ids per call.
-    """
-    ids = (
-        purchase_item_ids
-        if isinstance(purchase_item_ids, BindParameter)
-        else list(purchase_item_ids)
+def _summaries() -> Select[Any]:
+    load_count = (
+        select(func.count()).where(loads.c.press_run_id == runs.c.id, live(loads)).scalar_subquery()
     )
     return (
         select(
-            PressRunLoad.purchase_item_id,
-            func.coalesce(func.sum(PressRunLoad.weight_kg), 0).label("pressed_kg"),
+            runs.c.id,
+            runs.c.vendor_id,
+            vendors.c.name.label("vendor_name"),
+            runs.c.vessel_id,
+            runs.c.status,
+            runs.c.start_time,
+            runs.c.end_time,
+            load_count.label("load_count"),
+            runs.c.total_apple_weight_kg,
+            runs.c.total_juice_volume_l,
+            runs.c.extraction_rate,
         )
-        .join(
-            PressRun,
-            and_(
-                PressRun.id == PressRunLoad.press_run_id,
-                PressRun.status != PressRunStatus.CANCELLED,
-                _live_run,
-            ),
-        )
-        .where(PressRunLoad.purchase_item_id.in_(ids), _live_load)
-        .group_by(PressRunLoad.purchase_item_id)
+        .join(vendors, vendors.c.id == runs.c.vendor_id)
+        .where(live(runs))
     )
 
 
-def runs_by_vessel(vessel_id: uuid.UUID, limit: int = 50) -> Select[Any]:
-    """(e) Runs whose juice went (or goes) into one vessel, newest first."""
+_NEWEST_FIRST = (runs.c.start_time.desc(), runs.c.id.desc())
+
+
+def run_list(
+    *,
+    limit: int,
+    status: PressRunStatus | None = None,
+    vendor_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> Select[Any]:
+    """Runs newest first (start time, then id: a stable keyset order), one page and one
+    more row, so the caller knows whether another page follows."""
+    query = _summaries()
+    if status is not None:
+        query = query.where(runs.c.status == status)
+    if vendor_id is not None:
+        query = query.where(runs.c.vendor_id == vendor_id)
+    if since is not None:
+        query = query.where(runs.c.start_time >= since)
+    if until is not None:
+        query = query.where(runs.c.start_time < until)
+    if after is not None:
+        query = query.where(tuple_(runs.c.start_time, runs.c.id) < tuple_(*after))
+    return query.order_by(*_NEWEST_FIRST).limit(limit + 1)
+
+
+def yield_outliers(low: Decimal, high: Decimal) -> Select[Any]:
+    """Completed runs whose yield is outside ``[low, high]`` L/kg, newest first."""
     return (
-        select(PressRun)
-        .where(PressRun.vessel_id == vessel_id, _live_run)
-        .order_by(PressRun.start_time.desc())
-        .limit(limit)
+        _summaries()
+        .where(
+            runs.c.status == PressRunStatus.COMPLETED,
+            or_(runs.c.extraction_rate < low, runs.c.extraction_rate > high),
+        )
+        .order_by(*_NEWEST_FIRST)
     )
 
 
 def available_fruit(
     vendor_id: uuid.UUID | None = None, variety_id: uuid.UUID | None = None
-) -> Select[*tuple[Any, ...]]:
-    """Purchase lines with fruit left: bought kg minus (d) per line, for the variety picker.
+) -> Select[Any]:
+    """Purchase lines with fruit left, of active growers, for the variety picker.
 
-    The pressed sum is a ``LATERAL`` subquery, computed once per line: as a scalar
-    subquery it appeared three times (pressed, remaining, and the filter on remaining)
-    and PostgreSQL evaluated it three times per line.
+    Exactly the lines :func:`cidery.press.start_run` and ``add_load`` accept: the
+    line, its purchase and its grower live, the grower active, bought by weight.
     """
-    pressed = (
-        select(func.coalesce(func.sum(PressRunLoad.weight_kg), 0).label("kg"))
-        .join(
-            PressRun,
-            and_(
-                PressRun.id == PressRunLoad.press_run_id,
-                PressRun.status != PressRunStatus.CANCELLED,
-                _live_run,
-            ),
-        )
-        .where(PressRunLoad.purchase_item_id == PurchaseItem.id, _live_load)
-        .lateral("pressed")
-    )
-    remaining = PurchaseItem.quantity_kg - pressed.c.kg
+    remaining = items.c.quantity_kg - items.c.pressed_kg
     query = (
         select(
-            PurchaseItem.id.label("purchase_item_id"),
+            items.c.id.label("purchase_item_id"),
             Purchase.id.label("purchase_id"),
             Purchase.vendor_id,
             Vendor.name.label("vendor_name"),
-            PurchaseItem.apple_variety_id,
+            items.c.apple_variety_id,
             AppleVariety.name.label("variety_name"),
-            PurchaseItem.harvest_date,
-            PurchaseItem.quantity_kg,
-            pressed.c.kg.label("pressed_kg"),
+            Purchase.purchase_date,
+            items.c.harvest_date,
+            items.c.quantity_kg,
+            items.c.pressed_kg,
             remaining.label("remaining_kg"),
         )
-        .select_from(PurchaseItem)
-        .join(Purchase, Purchase.id == PurchaseItem.purchase_id)
+        .select_from(items)
+        .join(Purchase, Purchase.id == items.c.purchase_id)
         .join(Vendor, Vendor.id == Purchase.vendor_id)
-        .join(AppleVariety, AppleVariety.id == PurchaseItem.apple_variety_id)
-        .join(pressed, true())
-        .where(
-            PurchaseItem.deleted_at.is_(None),
-            Purchase.deleted_at.is_(None),
-            Vendor.deleted_at.is_(None),
-            PurchaseItem.quantity_kg.is_not(None),
-            remaining > 0,
-        )
-        .order_by(Vendor.name, AppleVariety.name, PurchaseItem.harvest_date, PurchaseItem.id)
+        .join(AppleVariety, AppleVariety.id == items.c.apple_variety_id)
+        .where(live(items, Purchase, Vendor), Vendor.is_active, remaining > 0)
+        .order_by(Vendor.name, AppleVariety.name, items.c.harvest_date, items.c.id)
     )
     if vendor_id is not None:
         query = query.where(Purchase.vendor_id == vendor_id)
     if variety_id is not None:
-        query = query.where(PurchaseItem.apple_variety_id == variety_id)
+        query = query.where(items.c.apple_variety_id == variety_id)
     return query
+
+
+# --- the press summary --------------------------------------------------------------------
+
+_LOAD_COUNT = (
+    select(func.count().label("loads"))
+    .where(loads.c.press_run_id == runs.c.id, live(loads))
+    .lateral("load_count")
+)
+
+RUNS_BY_STATUS = (
+    select(
+        runs.c.status,
+        func.count().label("runs"),
+        func.coalesce(func.sum(_LOAD_COUNT.c.loads), 0).label("loads"),
+        func.coalesce(func.sum(runs.c.total_apple_weight_kg), 0).label("kg"),
+        func.coalesce(func.sum(runs.c.total_juice_volume_l), 0).label("litres"),
+    )
+    .select_from(runs)
+    .join(_LOAD_COUNT, true())
+    .where(live(runs))
+    .group_by(runs.c.status)
+    .order_by(runs.c.status)
+)
+"""Runs, loads, kilograms and litres per status."""
+
+# A run's juice is measured for the whole run, not per load: each variety is credited
+# with the run's juice in proportion to the weight it contributed.
+YIELD_BY_VARIETY = (
+    select(
+        AppleVariety.name.label("variety"),
+        func.sum(loads.c.weight_kg).label("kg"),
+        func.round(
+            func.sum(
+                runs.c.total_juice_volume_l * loads.c.weight_kg / runs.c.total_apple_weight_kg
+            ),
+            3,
+        ).label("litres"),
+    )
+    .select_from(loads)
+    .join(runs, runs.c.id == loads.c.press_run_id)
+    .join(AppleVariety, AppleVariety.id == loads.c.apple_variety_id)
+    .where(
+        runs.c.status == PressRunStatus.COMPLETED,
+        live(runs, loads),
+        runs.c.total_apple_weight_kg > 0,
+    )
+    .group_by(AppleVariety.name)
+    .order_by(AppleVariety.name)
+)
+"""Kilograms pressed and litres credited per variety, over completed runs."""
+
+# --- the triggers' figure, recomputed -----------------------------------------------------
+
+PRESSED_BY_LINE = (
+    select(
+        loads.c.purchase_item_id,
+        func.sum(loads.c.weight_kg).label("pressed_kg"),
+    )
+    .join(runs, runs.c.id == loads.c.press_run_id)
+    .where(live(loads, runs), runs.c.status != PressRunStatus.CANCELLED)
+    .group_by(loads.c.purchase_item_id)
+)
+"""Kilograms drawn per purchase line, summed from the loads: what ``pressed_kg`` must
+hold (the smoke checks compare them)."""
+
+
+# --- what the plan tests prove ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Pattern:
+    """A statement the app runs, and the index that must serve it at scale.
+
+    ``build`` receives ``fixed`` and the sample values named in ``arguments`` as
+    keyword arguments and returns the statement; the values named in
+    ``parameters`` are bound to its bind parameters. ``index`` None means reading
+    the whole table is the right plan (a summary over every run); ``equivalent``
+    names other indexes that serve it as well, between which the planner may pick.
+    """
+
     key: str
     description: str
-    index: str
-    build: Callable[..., Select[*tuple[Any, ...]]]
+    index: str | None
+    build: Callable[..., Select[Any]]
+    arguments: tuple[str, ...] = ()
+    equivalent: tuple[str, ...] = ()
+    parameters: tuple[str, ...] = ()
+    fixed: dict[str, Any] = field(default_factory=dict)
+
+    def statement(self, samples: Mapping[str, Any]) -> Select[Any]:
+        """The statement as the app runs it, with values taken from ``samples``."""
+        missing = [n for n in (*self.arguments, *self.parameters) if n not in samples]
+        if missing:
+            raise KeyError(f"pattern {self.key} needs sample values for {', '.join(missing)}")
+        built = self.build(**self.fixed, **{name: samples[name] for name in self.arguments})
+        return built.params({name: samples[name] for name in self.parameters})
+
+
+def _constant(statement: Select[Any]) -> Callable[..., Select[Any]]:
+    return lambda: statement
 
 
 PATTERNS: tuple[Pattern, ...] = (
-    Pattern("a", "runs to resume (all vendors)", "press_runs_status_idx", runs_to_resume),
     Pattern(
-        "a-vendor", "runs to resume for one vendor", "press_runs_vendor_id_idx", runs_to_resume
+        "run", "a run by id (resume)", "press_runs_pkey", _constant(RUN), parameters=("run_id",)
     ),
-    Pattern("b", "one run's loads in sequence", "press_run_loads_press_run_id_idx", run_loads),
-    Pattern("c", "a vendor's runs in a date range", "press_runs_vendor_id_idx", vendor_runs),
     Pattern(
-        "d", "kg pressed per purchase line", "press_run_loads_purchase_item_id_idx", pressed_weight
+        "run-loads",
+        "one run's loads in sequence",
+        "press_run_loads_press_run_id_idx",
+        _constant(RUN_LOADS),
+        parameters=("run_id",),
     ),
-    Pattern("e", "runs by destination vessel", "press_runs_vessel_id_idx", runs_by_vessel),
     Pattern(
-        "fruit",
-        "purchase lines with fruit left for one vendor",
-        "press_run_loads_purchase_item_id_idx",
+        "run-load-totals",
+        "one run's load count and weight",
+        "press_run_loads_press_run_id_idx",
+        _constant(RUN_LOAD_TOTALS),
+        parameters=("run_id",),
+    ),
+    Pattern(
+        "lock-line",
+        "a purchase line to draw on, locked",
+        "purchase_items_pkey",
+        _constant(LOCK_LINE),
+        parameters=("item_id",),
+        # Unique on (id, apple_variety_id): as selective as the primary key.
+        equivalent=("purchase_items_id_apple_variety_id_key",),
+    ),
+    Pattern(
+        "runs",
+        "the newest runs, no filter",
+        "press_runs_start_time_idx",
+        run_list,
+        fixed={"limit": 50},
+    ),
+    Pattern(
+        "runs-after",
+        "the next page of runs (keyset cursor)",
+        "press_runs_start_time_idx",
+        run_list,
+        arguments=("after",),
+        fixed={"limit": 50},
+    ),
+    Pattern(
+        "runs-since",
+        "runs started in a date range",
+        "press_runs_start_time_idx",
+        run_list,
+        arguments=("since", "until"),
+        fixed={"limit": 50},
+    ),
+    Pattern(
+        "runs-in-progress",
+        "runs to resume",
+        "press_runs_status_idx",
+        run_list,
+        fixed={"limit": 50, "status": PressRunStatus.IN_PROGRESS},
+    ),
+    Pattern(
+        "runs-completed",
+        "recently completed runs",
+        # Most runs are completed: walking all runs newest first finds a page at once.
+        "press_runs_start_time_idx",
+        run_list,
+        fixed={"limit": 50, "status": PressRunStatus.COMPLETED},
+        equivalent=("press_runs_status_idx",),
+    ),
+    Pattern(
+        "runs-vendor",
+        "one grower's runs",
+        "press_runs_vendor_id_idx",
+        run_list,
+        arguments=("vendor_id",),
+        fixed={"limit": 50},
+    ),
+    Pattern(
+        "runs-vendor-status",
+        "one grower's runs in one status",
+        "press_runs_vendor_id_idx",
+        run_list,
+        arguments=("vendor_id",),
+        fixed={"limit": 50, "status": PressRunStatus.IN_PROGRESS},
+    ),
+    Pattern(
+        "fruit-vendor",
+        "purchase lines with fruit left for one grower",
+        "purchases_vendor_id_idx",
         available_fruit,
+        arguments=("vendor_id",),
     ),
+    Pattern(
+        "fruit-variety",
+        "purchase lines with fruit left of one variety",
+        "purchase_items_apple_variety_id_idx",
+        available_fruit,
+        arguments=("variety_id",),
+    ),
+    Pattern(
+        "outliers",
+        "completed runs with an unusual yield",
+        "press_runs_extraction_rate_idx",
+        yield_outliers,
+        fixed={"low": YIELD_LOW, "high": YIELD_HIGH},
+    ),
+    Pattern("by-status", "runs per status", None, _constant(RUNS_BY_STATUS)),
+    Pattern("by-variety", "yield per variety", None, _constant(YIELD_BY_VARIETY)),
 )

@@ -16,3 +16,6 @@ YIELD_BAND = f"{YIELD_LOW}-{YIELD_HIGH} L/kg"
 
 # The most runs one page of list_runs returns.
 MAX_PAGE = 200
+
+# The largest amount a numeric(10,3) column holds: a run's total kilograms or litres.
+MAX_AMOUNT = Decimal("9999999.999")

@@ -1,21 +1,35 @@
-"""Types for the press-run API: what the app sends (``*Create``, ``*Complete``) and reads.
+"""Types for the press-run API: what the app sends (``*Create``, ``*Complete``, filters) and reads.
 
 Amounts are ``Decimal`` end to end (JSON: a number or a numeric string), never
 float, so an entered 12.345 stays 12.345. The value and unit as entered travel
 with the canonical kilograms or litres computed by :mod:`cidery.units`.
+
+The input types refuse what PostgreSQL cannot store, so nothing a client sends
+reaches the database only to fail there: a NUL character in text, a time outside
+years 1-9999 once in UTC, more digits than the column holds, a boolean where a
+count belongs.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from cidery.models.enums import PressRunStatus, Unit
+from cidery.press.rules import MAX_PAGE
 from cidery.units import to_canonical
 
 
@@ -33,30 +47,67 @@ class VolumeUnit(enum.StrEnum):
     GALLON = "gal"
 
 
+def _storable_text(value: str) -> str:
+    # PostgreSQL's text cannot hold U+0000; psycopg refuses the whole statement.
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+def _storable_time(value: datetime) -> datetime:
+    # timestamptz holds years 1-9999 in UTC; an aware time near either end can
+    # leave that range once converted (0001-01-01T00:00+05:00 is year 0 in UTC).
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must be between years 1 and 9999 in UTC") from None
+    return value
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # Python's True is the integer 1: a count must be a number, not a checkbox.
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true/false")
+    return value
+
+
 Amount = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3, allow_inf_nan=False)]
-Brix = Annotated[Decimal, Field(ge=0, le=40, max_digits=4, decimal_places=2)]
-PH = Annotated[Decimal, Field(ge=0, le=14, max_digits=3, decimal_places=2)]
-Hours = Annotated[Decimal, Field(ge=0, max_digits=6, decimal_places=2)]
-Notes = Annotated[str, Field(max_length=4000)]
+Brix = Annotated[Decimal, Field(ge=0, le=40, max_digits=4, decimal_places=2, allow_inf_nan=False)]
+PH = Annotated[Decimal, Field(ge=0, le=14, max_digits=3, decimal_places=2, allow_inf_nan=False)]
+Hours = Annotated[Decimal, Field(ge=0, max_digits=6, decimal_places=2, allow_inf_nan=False)]
+Notes = Annotated[str, Field(max_length=4000), AfterValidator(_storable_text)]
+Reason = Annotated[
+    str,
+    Field(min_length=1, max_length=4000),
+    AfterValidator(_storable_text),
+]
+Moment = Annotated[AwareDatetime, AfterValidator(_storable_time)]
+WorkerCount = Annotated[int, BeforeValidator(_not_a_boolean), Field(gt=0, le=1000)]
+PageSize = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1, le=MAX_PAGE)]
+Rate = Annotated[Decimal, Field(ge=0, le=10, max_digits=6, decimal_places=4, allow_inf_nan=False)]
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class InputModel(BaseModel):
+    """What a client sends: validated, unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-class _Read(BaseModel):
+class ReadModel(BaseModel):
+    """What the service returns, read from rows."""
+
     model_config = ConfigDict(from_attributes=True, frozen=True)
 
 
-class PressRunCreate(_Input):
+class PressRunCreate(InputModel):
     """Start a run for one grower's fruit."""
 
     vendor_id: uuid.UUID
-    start_time: AwareDatetime | None = None
+    start_time: Moment | None = None
     notes: Notes | None = None
 
 
-class PressRunLoadCreate(_Input):
+class PressRunLoadCreate(InputModel):
     """One load weighed and pressed, drawn on one purchase line."""
 
     purchase_item_id: uuid.UUID
@@ -66,30 +117,75 @@ class PressRunLoadCreate(_Input):
     brix: Brix | None = None
     ph: PH | None = None
     notes: Notes | None = None
-    pressed_at: AwareDatetime | None = None
+    pressed_at: Moment | None = None
 
     @property
     def weight_kg(self) -> Decimal:
         return to_canonical(self.weight, Unit(self.weight_unit.value))
 
 
-class PressRunComplete(_Input):
+class PressRunComplete(InputModel):
     """Finish a run: the juice it gave and the vessel it went into."""
 
     juice_volume: Amount
     juice_volume_unit: VolumeUnit
     vessel_id: uuid.UUID
     labor_hours: Hours | None = None
-    worker_count: Annotated[int, Field(gt=0, le=1000)] | None = None
+    worker_count: WorkerCount | None = None
     notes: Notes | None = None
-    end_time: AwareDatetime | None = None
+    end_time: Moment | None = None
 
     @property
     def juice_volume_l(self) -> Decimal:
         return to_canonical(self.juice_volume, Unit(self.juice_volume_unit.value))
 
 
-class PressRunLoadRead(_Read):
+class PressRunCancel(InputModel):
+    """Abandon a run; the reason goes into the run's notes and the audit log."""
+
+    reason: Reason
+
+
+class LoadVoid(InputModel):
+    """Take back a load; the reason goes into the audit log."""
+
+    reason: Reason
+
+
+class RunFilter(InputModel):
+    """Which runs :func:`cidery.press.list_runs` returns, a page at a time, newest first."""
+
+    status: PressRunStatus | None = None
+    vendor_id: uuid.UUID | None = None
+    since: Moment | None = Field(default=None, description="Runs started at or after.")
+    until: Moment | None = Field(default=None, description="Runs started before.")
+    limit: PageSize = 50
+    after: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None, description="The next_cursor of the previous page."
+    )
+
+
+class FruitFilter(InputModel):
+    """Whose fruit :func:`cidery.press.available_fruit` offers."""
+
+    vendor_id: uuid.UUID | None = None
+    variety_id: uuid.UUID | None = None
+
+
+class YieldBand(InputModel):
+    """The usual yield in L/kg; completed runs outside it are outliers."""
+
+    low: Rate
+    high: Rate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) is above high ({self.high})")
+        return self
+
+
+class PressRunLoadRead(ReadModel):
     """A load as stored; one field per column of ``press_run_loads``."""
 
     id: uuid.UUID
@@ -112,7 +208,7 @@ class PressRunLoadRead(_Read):
     updated_by: uuid.UUID | None
 
 
-class PressRunRead(_Read):
+class PressRunRead(ReadModel):
     """A run as stored; one field per column of ``press_runs``."""
 
     id: uuid.UUID
@@ -138,7 +234,7 @@ class PressRunRead(_Read):
     updated_by: uuid.UUID | None
 
 
-class PressRunSummary(_Read):
+class PressRunSummary(ReadModel):
     """A run in a list: its totals and how many loads it has."""
 
     id: uuid.UUID
@@ -154,7 +250,7 @@ class PressRunSummary(_Read):
     extraction_rate: Decimal | None
 
 
-class AvailableFruit(_Read):
+class AvailableFruit(ReadModel):
     """A purchase line with fruit left to press, for the variety picker."""
 
     purchase_item_id: uuid.UUID
@@ -163,20 +259,21 @@ class AvailableFruit(_Read):
     vendor_name: str
     apple_variety_id: uuid.UUID
     variety_name: str
+    purchase_date: date
     harvest_date: date | None
     quantity_kg: Decimal
     pressed_kg: Decimal
     remaining_kg: Decimal
 
 
-class VarietyTotal(_Read):
+class VarietyTotal(ReadModel):
     apple_variety_id: uuid.UUID
     variety_name: str
     load_count: int
     weight_kg: Decimal
 
 
-class PressRunDetail(_Read):
+class PressRunDetail(ReadModel):
     """A run to resume: the run, its live loads in order, and running totals."""
 
     run: PressRunRead
@@ -186,14 +283,14 @@ class PressRunDetail(_Read):
     varieties: list[VarietyTotal]
 
 
-class CompletedRun(_Read):
+class CompletedRun(ReadModel):
     """A completed run, with warnings the operator should look at (an unusual yield)."""
 
     run: PressRunRead
     warnings: list[str]
 
 
-class RunPage(_Read):
+class RunPage(ReadModel):
     """One page of runs; pass ``next_cursor`` as ``after`` for the next page."""
 
     items: list[PressRunSummary]
@@ -204,6 +301,11 @@ EXPORTED: tuple[type[BaseModel], ...] = (
     PressRunCreate,
     PressRunLoadCreate,
     PressRunComplete,
+    PressRunCancel,
+    LoadVoid,
+    RunFilter,
+    FruitFilter,
+    YieldBand,
     PressRunRead,
     PressRunLoadRead,
     PressRunSummary,

@@ -53,7 +53,7 @@ from cidery.models import (
     Vendor,
     Vessel,
 )
-from cidery.models.base import Entity
+from cidery.models.base import Entity, live
 from cidery.models.enums import (
     BatchStatus,
     PressRunStatus,
@@ -524,7 +524,7 @@ def _live_by_key(
     session: Session, model: type[LiveRow], column: InstrumentedAttribute[str]
 ) -> dict[str, LiveRow]:
     """Live rows by their natural key, lower-cased as the unique indexes compare it."""
-    rows = session.scalars(select(model).where(model.deleted_at.is_(None)))
+    rows = session.scalars(select(model).where(live(model)))
     return {str(getattr(row, column.key)).lower(): row for row in rows}
 
 
@@ -606,7 +606,7 @@ def seed_purchases(session: Session) -> dict[str, int]:
         (vendor_id, invoice)
         for vendor_id, invoice in session.execute(
             select(Purchase.vendor_id, Purchase.invoice_number).where(
-                Purchase.deleted_at.is_(None), Purchase.invoice_number.is_not(None)
+                live(Purchase), Purchase.invoice_number.is_not(None)
             )
         )
     }
@@ -655,16 +655,14 @@ def seed_vessels(session: Session) -> dict[str, int]:
 
 def _recording_user_id(session: Session) -> uuid.UUID | None:
     return session.scalar(
-        select(User.id).where(
-            func.lower(User.email) == RECORDING_USER_EMAIL, User.deleted_at.is_(None)
-        )
+        select(User.id).where(func.lower(User.email) == RECORDING_USER_EMAIL, live(User))
     )
 
 
 def seed_batches(session: Session) -> dict[str, int]:
     vessels = _live_by_key(session, Vessel, Vessel.name)
     # Batch numbers are unique as typed (the index is not on lower()), so no folding.
-    existing = set(session.scalars(select(Batch.batch_number).where(Batch.deleted_at.is_(None))))
+    existing = set(session.scalars(select(Batch.batch_number).where(live(Batch))))
     recorder = _recording_user_id(session)
     batches = measurements = 0
     for data in BATCHES:
@@ -712,14 +710,13 @@ def seed_packages(session: Session) -> dict[str, int]:
     same batch, on the same day, in the same bottle size.
     """
     batches = {
-        batch.batch_number: batch
-        for batch in session.scalars(select(Batch).where(Batch.deleted_at.is_(None)))
+        batch.batch_number: batch for batch in session.scalars(select(Batch).where(live(Batch)))
     }
     existing = {
         (batch_id, package_date, bottle_size_ml)
         for batch_id, package_date, bottle_size_ml in session.execute(
             select(Package.batch_id, Package.package_date, Package.bottle_size_ml).where(
-                Package.deleted_at.is_(None)
+                live(Package)
             )
         )
     }
@@ -770,9 +767,7 @@ def seed_press_runs(session: Session) -> dict[str, int]:
     # A run has no natural key of its own; the sample runs are told apart by
     # grower and start time, which no two of them share.
     existing = set(
-        session.execute(
-            select(PressRun.vendor_id, PressRun.start_time).where(PressRun.deleted_at.is_(None))
-        ).all()
+        session.execute(select(PressRun.vendor_id, PressRun.start_time).where(live(PressRun))).all()
     )
     lines = {
         (invoice, variety.lower()): item
@@ -780,7 +775,7 @@ def seed_press_runs(session: Session) -> dict[str, int]:
             select(Purchase.invoice_number, AppleVariety.name, PurchaseItem)
             .join(PurchaseItem.purchase)
             .join(PurchaseItem.apple_variety)
-            .where(PurchaseItem.deleted_at.is_(None), Purchase.deleted_at.is_(None))
+            .where(live(PurchaseItem, Purchase))
         ).all()
     }
     recorder = _recording_user_id(session)

@@ -99,7 +99,12 @@ def outside_transaction() -> Iterator[None]:
 
 
 def create_index_concurrently(
-    name: str, table: str, columns: Sequence[str], *, unique: bool = False
+    name: str,
+    table: str,
+    columns: Sequence[str],
+    *,
+    unique: bool = False,
+    where: str | None = None,
 ) -> None:
     """Build an index without blocking writers; safe to re-run after a failure.
 
@@ -117,7 +122,11 @@ def create_index_concurrently(
         "$$"
     )
     kind = "UNIQUE INDEX" if unique else "INDEX"
-    op.execute(f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {name} ON {table} ({', '.join(columns)})")
+    predicate = f" WHERE {where}" if where else ""
+    op.execute(
+        f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {name} ON {table} ({', '.join(columns)})"
+        f"{predicate}"
+    )
 
 
 # --- exceptions to the migration linters ------------------------------------------------

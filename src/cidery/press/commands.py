@@ -1,0 +1,428 @@
+"""Changing press runs: start, add a load, void a load, complete, cancel.
+
+Every function takes a SQLAlchemy session, the acting
+:class:`~cidery.press.access.Actor` and a typed input (a model, or a mapping
+validated into one), checks the actor's permission, and never commits: the
+caller owns the transaction, so several calls compose into one and a test can
+roll everything back. Each call's writes run inside a savepoint, so a refused
+call leaves the caller's transaction exactly as it was, and each change writes
+its audit rows in the same transaction.
+
+Rules hold under concurrency, at every isolation level, because the database
+serialises what matters:
+
+* the run's row is locked (``FOR UPDATE``) by every change to the run or its
+  loads, so load numbers are assigned one at a time and a run cannot be
+  completed while a load is being added;
+* the purchase line's row is locked while its remaining fruit is read and a
+  load drawn on it; drawing updates that row (``pressed_kg``, kept by the
+  database's triggers), so under REPEATABLE READ or SERIALIZABLE a second
+  transaction that waited for the line fails to serialise instead of reading
+  an old figure, and a CHECK refuses an over-allocation whatever happens;
+* the destination vessel's row is locked when a run is completed into it.
+
+Locks are always taken in that order (run, purchase line, vessel), so two
+calls cannot deadlock each other. A lock or serialisation failure surfaces as
+:class:`~cidery.press.errors.Conflict` (retryable), never as a raw database error.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.orm import Session
+
+from cidery import audit
+from cidery.models.enums import AuditOperation, PressRunStatus, Unit, VesselStatus
+from cidery.models.pressing import MAX_EXTRACTION_RATE
+from cidery.press import queries
+from cidery.press.access import Action, require
+from cidery.press.errors import (
+    ImplausibleYield,
+    InsufficientFruit,
+    InvalidInput,
+    InvalidTransition,
+    NoLoads,
+    NotFound,
+    VendorInactive,
+    VendorMismatch,
+    VesselTooSmall,
+    VesselUnavailable,
+)
+from cidery.press.inputs import Id, identifier, parse
+from cidery.press.reads import run_detail
+from cidery.press.rules import MAX_AMOUNT, YIELD_BAND, YIELD_HIGH, YIELD_LOW
+from cidery.press.schemas import (
+    CompletedRun,
+    LoadVoid,
+    PressRunCancel,
+    PressRunComplete,
+    PressRunCreate,
+    PressRunDetail,
+    PressRunLoadCreate,
+    PressRunLoadRead,
+    PressRunRead,
+)
+from cidery.press.translate import writing
+
+log = logging.getLogger(__name__)
+
+runs, loads = queries.runs, queries.loads
+
+# add_load's writes, built once: it is the hot path (every load of every operator).
+_NEXT_SEQUENCE = (
+    select(func.coalesce(func.max(loads.c.load_sequence), 0) + 1)
+    .where(loads.c.press_run_id == bindparam("sequence_run_id"))
+    .scalar_subquery()
+)
+_INSERT_LOAD = insert(loads).values(load_sequence=_NEXT_SEQUENCE).returning(loads)
+_ADD_TO_RUN = (
+    update(runs)
+    .where(runs.c.id == bindparam("target_run_id"))
+    .values(
+        total_apple_weight_kg=runs.c.total_apple_weight_kg + bindparam("added_kg"),
+        updated_by=bindparam("actor_id"),
+    )
+    .returning(runs)
+)
+
+
+# --- plumbing -----------------------------------------------------------------------------
+
+
+def _lock_run(conn: Connection, run_id: uuid.UUID, action: str) -> RowMapping:
+    """The run's row, locked; it must exist and be in progress."""
+    run = conn.execute(queries.LOCK_RUN, {"run_id": run_id}).mappings().first()
+    if run is None:
+        raise NotFound("press run", run_id)
+    if run["status"] != PressRunStatus.IN_PROGRESS:
+        raise InvalidTransition(
+            f"cannot {action} press run {run['id']}: it is {run['status'].value}",
+            status=run["status"].value,
+        )
+    return run
+
+
+def _update(
+    conn: Connection,
+    table: Table,
+    old: RowMapping,
+    actor_id: uuid.UUID | None,
+    reason: str | None,
+    **values: Any,
+) -> tuple[RowMapping, dict[str, Any]]:
+    """UPDATE the row ``old`` (by id); return the new row and its audit entry.
+
+    The caller writes the entries of one call together (:func:`cidery.audit.write`).
+    """
+    if "updated_by" in table.c:
+        values.setdefault("updated_by", actor_id)
+    statement = update(table).where(table.c.id == old["id"]).values(values).returning(table)
+    new = conn.execute(statement).mappings().one()
+    entry = audit.entry(
+        table=table.name,
+        record_id=old["id"],
+        operation=AuditOperation.UPDATE,
+        actor=actor_id,
+        old=old,
+        new=new,
+        reason=reason,
+    )
+    return new, entry
+
+
+def _append_note(existing: str | None, note: str | None) -> str | None:
+    if not note:
+        return existing
+    return f"{existing}\n{note}" if existing else note
+
+
+def _within_column(field: str, amount: Decimal, what: str) -> None:
+    if amount > MAX_AMOUNT:
+        raise InvalidInput.of(
+            field, f"{what} would be {amount}, more than {MAX_AMOUNT} can be kept"
+        )
+
+
+# --- starting and loading -----------------------------------------------------------------
+
+
+def start_run(session: Session, actor: object, data: PressRunCreate | object) -> PressRunRead:
+    """Open a run for one grower's fruit; the grower must exist and be active."""
+    who = require(actor, Action.START)
+    wanted = parse(PressRunCreate, data)
+    with writing(session, who.user_id):
+        conn = session.connection()
+        vendor = conn.execute(queries.VENDOR, {"vendor_id": wanted.vendor_id}).mappings().first()
+        if vendor is None:
+            raise NotFound("vendor", wanted.vendor_id)
+        if not vendor["is_active"]:
+            raise VendorInactive(
+                f"vendor {vendor['name']!r} is inactive: reactivate it before pressing its fruit"
+            )
+        values: dict[str, Any] = {
+            "vendor_id": wanted.vendor_id,
+            "notes": wanted.notes,
+            "created_by": who.user_id,
+            "updated_by": who.user_id,
+        }
+        if wanted.start_time is not None:
+            values["start_time"] = wanted.start_time
+        run = conn.execute(insert(runs).values(values).returning(runs)).mappings().one()
+        audit.record(
+            session,
+            table="press_runs",
+            record_id=run["id"],
+            operation=AuditOperation.INSERT,
+            actor=who.user_id,
+            new=run,
+        )
+    log.info("press run %s started for vendor %s", run["id"], wanted.vendor_id)
+    return PressRunRead.model_validate(run)
+
+
+def _draw(conn: Connection, run: RowMapping, wanted: PressRunLoadCreate) -> Any:
+    """The purchase line the load draws on, locked, once it is known to have the fruit."""
+    line = conn.execute(queries.LOCK_LINE, {"item_id": wanted.purchase_item_id}).first()
+    if line is None:
+        raise NotFound("purchase line", wanted.purchase_item_id)
+    if line.vendor_id != run["vendor_id"]:
+        raise VendorMismatch(
+            f"purchase line {line.id} was bought from another grower than this run's",
+            purchase_item_id=str(line.id),
+        )
+    if line.quantity_kg is None:
+        raise InvalidInput.of(
+            "purchase_item_id",
+            f"purchase line {line.id} was bought by volume, not by weight: it has no fruit",
+        )
+    remaining = line.quantity_kg - line.pressed_kg
+    if wanted.weight_kg > remaining:
+        raise InsufficientFruit(line.id, wanted.weight_kg, remaining)
+    return line
+
+
+def add_load(
+    session: Session, actor: object, run_id: Id, data: PressRunLoadCreate | object
+) -> PressRunLoadRead:
+    """Record one load, drawn on one purchase line of the run's grower; saved at once.
+
+    The purchase line must have the fruit: its ``quantity_kg`` minus what live loads
+    of runs neither cancelled nor deleted have drawn on it (``pressed_kg``).
+    """
+    who = require(actor, Action.ADD_LOAD)
+    run_uuid = identifier(run_id, "run_id")
+    wanted = parse(PressRunLoadCreate, data)
+    weight_kg = wanted.weight_kg
+    if weight_kg <= 0:
+        raise InvalidInput.of(
+            "weight", f"{wanted.weight} {wanted.weight_unit.value} is less than 1 g"
+        )
+    with writing(session, who.user_id):
+        # The statements are built once and run on the session's connection: the hot
+        # path only binds values. writing()'s savepoint has flushed the session.
+        conn = session.connection()
+        run = _lock_run(conn, run_uuid, "add a load to")
+        _within_column("weight", run["total_apple_weight_kg"] + weight_kg, "the run's total kg")
+        line = _draw(conn, run, wanted)
+        values: dict[str, Any] = {
+            "press_run_id": run_uuid,
+            "sequence_run_id": run_uuid,
+            "purchase_item_id": line.id,
+            "apple_variety_id": line.apple_variety_id,
+            "weight": wanted.weight,
+            "weight_unit": Unit(wanted.weight_unit.value),
+            "weight_kg": weight_kg,
+            "juice_volume_l": wanted.juice_volume_l,
+            "brix": wanted.brix,
+            "ph": wanted.ph,
+            "notes": wanted.notes,
+            "created_by": who.user_id,
+            "updated_by": who.user_id,
+        }
+        if wanted.pressed_at is not None:
+            values["pressed_at"] = wanted.pressed_at
+        load = conn.execute(_INSERT_LOAD, values).mappings().one()
+        totals = {"target_run_id": run_uuid, "added_kg": weight_kg, "actor_id": who.user_id}
+        updated = conn.execute(_ADD_TO_RUN, totals).mappings().one()
+        audit.write(
+            session,
+            audit.entry(
+                table="press_run_loads",
+                record_id=load["id"],
+                operation=AuditOperation.INSERT,
+                actor=who.user_id,
+                new=load,
+            ),
+            audit.entry(
+                table="press_runs",
+                record_id=run_uuid,
+                operation=AuditOperation.UPDATE,
+                actor=who.user_id,
+                old=run,
+                new=updated,
+            ),
+        )
+    log.info("load %s of %s kg added to press run %s", load["load_sequence"], weight_kg, run_uuid)
+    return PressRunLoadRead.model_validate(load)
+
+
+def void_load(
+    session: Session, actor: object, load_id: Id, data: LoadVoid | object
+) -> PressRunDetail:
+    """Take back a load of an in-progress run (soft delete); its fruit becomes available
+    again. Returns the run as it now is.
+
+    The other loads keep their numbers; the voided one's number is not reused.
+    """
+    who = require(actor, Action.VOID_LOAD)
+    load_uuid = identifier(load_id, "load_id")
+    wanted = parse(LoadVoid, data)
+    with writing(session, who.user_id):
+        conn = session.connection()
+        found = conn.execute(queries.LOAD_RUN, {"load_id": load_uuid}).first()
+        if found is None:
+            raise NotFound("load", load_uuid)
+        run = _lock_run(conn, found.press_run_id, "void a load of")
+        load = conn.execute(queries.LOCK_LOAD, {"load_id": load_uuid}).mappings().first()
+        if load is None:
+            raise InvalidTransition(f"load {load_uuid} is already voided")
+        _, voided = _update(conn, loads, load, who.user_id, wanted.reason, deleted_at=func.now())
+        _, changed = _update(
+            conn,
+            runs,
+            run,
+            who.user_id,
+            wanted.reason,
+            total_apple_weight_kg=runs.c.total_apple_weight_kg - load["weight_kg"],
+        )
+        audit.write(session, voided, changed)
+        detail = run_detail(session, run["id"])
+    log.info("load %s of press run %s voided", load["load_sequence"], run["id"])
+    return detail
+
+
+# --- finishing ----------------------------------------------------------------------------
+
+
+def _vessel_for(conn: Connection, vessel_id: uuid.UUID, juice_l: Decimal) -> RowMapping:
+    """The destination vessel, locked; it must be available and hold the juice."""
+    vessel = conn.execute(queries.LOCK_VESSEL, {"vessel_id": vessel_id}).mappings().first()
+    if vessel is None:
+        raise NotFound("vessel", vessel_id)
+    if vessel["status"] != VesselStatus.AVAILABLE:
+        raise VesselUnavailable(
+            f"vessel {vessel['name']!r} is {vessel['status'].value}, not available",
+            vessel_id=str(vessel["id"]),
+            status=vessel["status"].value,
+        )
+    if juice_l > vessel["capacity_l"]:
+        raise VesselTooSmall(
+            f"vessel {vessel['name']!r} holds {vessel['capacity_l']} L; the run gave {juice_l} L",
+            capacity_l=str(vessel["capacity_l"]),
+            juice_l=str(juice_l),
+        )
+    return vessel
+
+
+def _yield(juice_l: Decimal, total_kg: Decimal) -> Decimal:
+    """The run's L/kg, refused when more juice than fruit can give."""
+    # Rounded as the generated column rounds (half away from zero), so the limit and
+    # the warning judge the rate the database will store.
+    rate = (juice_l / total_kg).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    if rate > MAX_EXTRACTION_RATE:
+        raise ImplausibleYield(
+            f"{juice_l} L from {total_kg} kg is {rate} L/kg, more juice than fruit can "
+            "give: were pounds entered as kilograms?",
+            extraction_rate=str(rate),
+        )
+    return rate
+
+
+def complete_run(
+    session: Session, actor: object, run_id: Id, data: PressRunComplete | object
+) -> CompletedRun:
+    """Finish a run into an available vessel that can hold its juice.
+
+    A yield outside the usual band is accepted with a warning; one above
+    1.2 L/kg is refused as impossible (pounds entered as kilograms).
+    """
+    who = require(actor, Action.COMPLETE)
+    run_uuid = identifier(run_id, "run_id")
+    wanted = parse(PressRunComplete, data)
+    juice_l = wanted.juice_volume_l
+    _within_column("juice_volume", juice_l, "the juice in litres")
+    with writing(session, who.user_id):
+        conn = session.connection()
+        run = _lock_run(conn, run_uuid, "complete")
+        if wanted.end_time is not None and wanted.end_time < run["start_time"]:
+            raise InvalidInput.of(
+                "end_time",
+                f"{wanted.end_time.isoformat()} is before the run started "
+                f"({run['start_time'].isoformat()})",
+            )
+        count, total_kg = conn.execute(queries.RUN_LOAD_TOTALS, {"run_id": run_uuid}).one()
+        if count == 0:
+            raise NoLoads(f"press run {run_uuid} has no loads: add one or cancel the run")
+        vessel = _vessel_for(conn, wanted.vessel_id, juice_l)
+        rate = _yield(juice_l, total_kg)
+        values: dict[str, Any] = {
+            "status": PressRunStatus.COMPLETED,
+            # now() is when the transaction began: not before a start recorded later in it.
+            "end_time": (
+                wanted.end_time
+                if wanted.end_time is not None
+                else func.greatest(func.now(), runs.c.start_time)
+            ),
+            "vessel_id": wanted.vessel_id,
+            "total_apple_weight_kg": total_kg,
+            "juice_volume": wanted.juice_volume,
+            "juice_volume_unit": Unit(wanted.juice_volume_unit.value),
+            "total_juice_volume_l": juice_l,
+            "labor_hours": wanted.labor_hours,
+            "worker_count": wanted.worker_count,
+            "notes": _append_note(run["notes"], wanted.notes),
+        }
+        completed, run_entry = _update(conn, runs, run, who.user_id, None, **values)
+        _, vessel_entry = _update(
+            conn, queries.vessels, vessel, who.user_id, None, status=VesselStatus.IN_USE
+        )
+        audit.write(session, run_entry, vessel_entry)
+    warnings = []
+    if not YIELD_LOW <= rate <= YIELD_HIGH:
+        warnings.append(
+            f"yield {rate} L/kg is outside the usual {YIELD_BAND}: "
+            "check the weights' units and the juice volume"
+        )
+    log.info("press run %s completed: %s L into vessel %s", run_uuid, juice_l, vessel["id"])
+    return CompletedRun(run=PressRunRead.model_validate(completed), warnings=warnings)
+
+
+def cancel_run(
+    session: Session, actor: object, run_id: Id, data: PressRunCancel | object
+) -> PressRunRead:
+    """Abandon an in-progress run; the fruit of its loads becomes available again."""
+    who = require(actor, Action.CANCEL)
+    run_uuid = identifier(run_id, "run_id")
+    wanted = parse(PressRunCancel, data)
+    with writing(session, who.user_id):
+        conn = session.connection()
+        run = _lock_run(conn, run_uuid, "cancel")
+        cancelled, entry = _update(
+            conn,
+            runs,
+            run,
+            who.user_id,
+            wanted.reason,
+            status=PressRunStatus.CANCELLED,
+            end_time=func.greatest(func.now(), runs.c.start_time),
+            notes=_append_note(run["notes"], f"Cancelled: {wanted.reason}"),
+        )
+        audit.write(session, entry)
+    log.info("press run %s cancelled", run_uuid)
+    return PressRunRead.model_validate(cancelled)

@@ -25,7 +25,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, MetaData, text
 
 from cidery.db.engine import make_engine
-from cidery.migrations import bookkeeping, runner
+from cidery.migrations import bookkeeping, runner, scripts
 from cidery.migrations.authoring import enum_values
 from cidery.migrations.authoring.enum_values import EnumValuesOp
 from cidery.migrations.checks import catalog, drift
@@ -323,14 +323,14 @@ def test_generate_writes_the_enum_label_into_the_revision(
     """Through env.py, as `cidery db generate` runs it (on a copy of the migrations)."""
     location = tmp_path / "migrations"
     shutil.copytree(
-        runner.MIGRATIONS_DIR, location, ignore=shutil.ignore_patterns("__pycache__", "sql")
+        scripts.MIGRATIONS_DIR, location, ignore=shutil.ignore_patterns("__pycache__", "sql")
     )
     status = Base.metadata.tables["press_runs"].c.status
     monkeypatch.setattr(
         status, "type", sa.Enum(*PRESS_RUN_STATUS, "paused", name="press_run_status")
     )
     with clone_engine.connect() as conn:
-        config = runner.make_config(connection=conn, script_location=location)
+        config = scripts.make_config(connection=conn, script_location=location)
         command.revision(config, message="pause press runs", autogenerate=True, rev_id="0099")
     (written,) = (location / "versions").glob("0099_*.py")
     source = written.read_text()

@@ -4,7 +4,7 @@
   exactly once; a runner that cannot get the migration lock in ``--wait``
   seconds gives up with one ``error:`` line naming the holder, and changes nothing.
 * A revision that cannot take its locks within ``lock_timeout`` stops with
-  :class:`~cidery.migrations.runner.LockTimeout` naming the blocking session, and leaves
+  :class:`~cidery.migrations.errors.LockTimeout` naming the blocking session, and leaves
   the database at the revision before (only what the revision's autocommit step
   built can remain, and running again is safe); ``retries`` gets through once
   the blocker is gone.
@@ -40,13 +40,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from cidery.db.engine import make_engine
-from cidery.migrations import runner
+from cidery.migrations import errors, runner, scripts
 from cidery.migrations.checks.catalog import is_empty, schema_snapshot, snapshot_differences
 from cidery.models import Base
 from cidery.sample.seed import seed
 
 CIDERY = Path(sys.executable).parent / "cidery"
-REVISIONS = [script.revision for script in runner.revisions_in_order()]
+REVISIONS = [script.revision for script in scripts.revisions_in_order()]
 HEAD = REVISIONS[-1]
 # 0002 builds this index CONCURRENTLY in an autocommit step before its transaction.
 CONCURRENT_INDEX_0002 = "purchase_items_id_apple_variety_id_key"
@@ -77,7 +77,7 @@ def _snapshot(engine: Engine) -> dict[str, Any]:
 
 def _revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return runner.current_revision(conn)
+        return scripts.current_revision(conn)
 
 
 def _assert_same(expected: dict[str, Any], actual: dict[str, Any]) -> None:
@@ -283,9 +283,9 @@ def test_a_revision_blocked_by_a_writer_times_out_then_retries_through(
     holder_pid = holder.info.backend_pid  # its transaction stays open
 
     started = time.monotonic()
-    with pytest.raises(runner.LockTimeout) as raised:
+    with pytest.raises(errors.LockTimeout) as raised:
         runner.upgrade(
-            empty_engine, "head", runner.Timeouts(lock_timeout="200ms", statement_timeout="1min")
+            empty_engine, "head", scripts.Timeouts(lock_timeout="200ms", statement_timeout="1min")
         )
     assert time.monotonic() - started < 30, "gave up at lock_timeout, well under 30 s"
     message = str(raised.value)
@@ -312,7 +312,7 @@ def test_a_revision_blocked_by_a_writer_times_out_then_retries_through(
     runner.upgrade(
         empty_engine,
         "head",
-        runner.Timeouts(lock_timeout="200ms", statement_timeout="1min"),
+        scripts.Timeouts(lock_timeout="200ms", statement_timeout="1min"),
         retries=3,
         on_retry=release_blocker,
     )
@@ -336,8 +336,8 @@ def _scripts_copy(tmp_path: Path, revision_source: str) -> tuple[Path, str, str]
     returns the directory, the new revision id and its parent.
     """
     location = tmp_path / "migrations"
-    shutil.copytree(runner.MIGRATIONS_DIR, location, ignore=shutil.ignore_patterns("__pycache__"))
-    parent, revision = runner.head(), runner.next_revision_id()
+    shutil.copytree(scripts.MIGRATIONS_DIR, location, ignore=shutil.ignore_patterns("__pycache__"))
+    parent, revision = scripts.head(), scripts.next_revision_id()
     header = (
         f'"""probe revision\n\nRevision ID: {revision}\nRevises: {parent}\n"""\n\n'
         "import sqlalchemy as sa\n"
@@ -437,7 +437,7 @@ def _statement_positions(sql: str, patterns: list[str]) -> list[int]:
 def test_offline_sql_of_an_autocommit_step_commits_around_it(tmp_path: Path) -> None:
     location, revision, parent = _scripts_copy(tmp_path, CONCURRENT_THEN_TRANSACTIONAL)
     buffer = io.StringIO()
-    config = runner.make_config(
+    config = scripts.make_config(
         script_location=location, output=buffer, url="postgresql+psycopg://"
     )
     command.upgrade(config, f"{parent}:{revision}", sql=True)
@@ -553,8 +553,8 @@ def test_a_failed_concurrent_build_is_rebuilt_on_the_next_run(
 
 
 def test_offline_sql_sets_timeouts_around_the_autocommit_step_of_0002() -> None:
-    sql = runner.offline_sql(
-        "0001:0002", runner.Timeouts(lock_timeout="1234ms", statement_timeout="7min")
+    sql = scripts.offline_sql(
+        "0001:0002", scripts.Timeouts(lock_timeout="1234ms", statement_timeout="7min")
     )
     assert sql.lstrip().startswith("BEGIN;")
     section = sql.split("-- Running upgrade 0001 -> 0002", 1)[1]

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from cidery.config import Settings, load_settings
 from cidery.db.engine import check_connection, make_engine, resolve_url
-from cidery.migrations.runner import Timeouts
+from cidery.migrations.scripts import Timeouts
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Alembic environment: runs each revision in its own transaction.
 
 The connection (online) or the URL (offline) is handed in by
-:mod:`cidery.migrations.runner` through ``config.attributes``; this module never reads
+:func:`cidery.migrations.scripts.make_config` through ``config.attributes``; this module never reads
 settings itself, so every entry point shares one way of choosing a database.
 
 Each applied revision records the checksum of its file

@@ -1,15 +1,13 @@
-"""Alembic driven from Python: the engine behind every ``cidery db`` migration command.
+"""Applying revisions to a live database: the engine behind ``cidery db migrate|rollback|reset``.
 
-Revision ids are four-digit sequence numbers (``0001``, ``0002`` …) and files
-are named ``<rev>_<slug>.py``, so the history reads in order on disk. Beside
-each revision lives its reviewed SQL (``sql/<rev>_<slug>.upgrade.sql`` and
-``.downgrade.sql``), produced by Alembic's offline mode.
+One runner at a time (:func:`migration_lock`), each revision bounded by its
+timeouts, a lock timeout retried with backoff, and the rows that rollbacks
+archived listed. What the revisions are, in which order, and their SQL is
+:mod:`cidery.migrations.scripts`.
 """
 
 from __future__ import annotations
 
-import io
-import re
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -20,101 +18,26 @@ from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
-from alembic.script import Script, ScriptDirectory
-from alembic.util.exc import CommandError
 from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
-from cidery.config import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT
-from cidery.errors import CideryError, RevisionError
+from cidery.errors import RevisionError
 from cidery.migrations import bookkeeping
 from cidery.migrations.authoring.archive import ARCHIVE_PREFIX
+from cidery.migrations.errors import LockTimeout, MigrationLocked
+from cidery.migrations.scripts import (
+    MIGRATIONS_DIR,
+    Timeouts,
+    alembic_errors,
+    current_revision,
+    make_config,
+    resolve,
+    revisions_in_order,
+    script_directory,
+)
 from cidery.models import Base
-
-MIGRATIONS_DIR = Path(__file__).parent
-SQL_DIR = MIGRATIONS_DIR / "sql"
-_REV_ID = re.compile(r"^\d{4}$")
-
-
-class MigrationLocked(CideryError):
-    code = "migration_locked"
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    lock_timeout: str = DEFAULT_LOCK_TIMEOUT
-    statement_timeout: str = DEFAULT_STATEMENT_TIMEOUT
-
-
-def make_config(
-    *,
-    connection: Connection | None = None,
-    url: str | None = None,
-    timeouts: Timeouts | None = None,
-    output: io.StringIO | None = None,
-    script_location: Path = MIGRATIONS_DIR,
-    allow_data_loss: bool = False,
-) -> Config:
-    cfg = Config(output_buffer=output)
-    cfg.set_main_option("script_location", str(script_location))
-    cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
-    cfg.set_main_option("truncate_slug_length", "40")
-    timeouts = timeouts or Timeouts()
-    cfg.attributes["lock_timeout"] = timeouts.lock_timeout
-    cfg.attributes["statement_timeout"] = timeouts.statement_timeout
-    # Read by cidery.migrations.authoring.archive: drop rows instead of archiving them.
-    cfg.attributes["allow_data_loss"] = allow_data_loss
-    if connection is not None:
-        cfg.attributes["connection"] = connection
-    if url is not None:
-        cfg.attributes["url"] = url
-    return cfg
-
-
-def script_directory(script_location: Path = MIGRATIONS_DIR) -> ScriptDirectory:
-    return ScriptDirectory.from_config(make_config(script_location=script_location))
-
-
-def revisions_in_order(scripts: ScriptDirectory | None = None) -> list[Script]:
-    """Every revision from the first to the head."""
-    scripts = scripts or script_directory()
-    return list(reversed(list(scripts.walk_revisions("base", "heads"))))
-
-
-def head() -> str:
-    heads = script_directory().get_heads()
-    if len(heads) != 1:
-        raise RevisionError(f"expected one head revision, found {len(heads)}: {', '.join(heads)}")
-    return heads[0]
-
-
-def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
-
-
-def resolve(target: str, script_location: Path = MIGRATIONS_DIR) -> str:
-    """Validate a revision argument (an id, ``head``, ``base`` or a relative ``-1``)."""
-    if target in ("head", "heads", "base") or re.fullmatch(r"[+-]\d+", target):
-        return target
-    try:
-        script = script_directory(script_location).get_revision(target)
-    except CommandError as exc:
-        raise RevisionError(f"unknown revision {target!r}") from exc
-    if script is None:
-        raise RevisionError(f"unknown revision {target!r}")
-    return script.revision
-
-
-@contextmanager
-def _alembic_errors() -> Iterator[None]:
-    try:
-        yield
-    except CommandError as exc:
-        raise RevisionError(str(exc).strip().splitlines()[0]) from exc
-
 
 # One runner at a time: every migrate and rollback holds this session-level
 # advisory lock from before it reads the current revision until it is done.
@@ -164,12 +87,6 @@ def migration_lock(connection: Connection, wait: float = DEFAULT_LOCK_WAIT) -> I
         connection.commit()
 
 
-class LockTimeout(CideryError):
-    """A revision could not take its locks within ``lock_timeout``; nothing was changed."""
-
-    code = "lock_timeout"
-
-
 RetryNotice = Callable[[int, float, str], None]
 
 
@@ -215,7 +132,7 @@ def _run_once(
     engine: Engine, action: str, target: str, options: RunOptions, starts: list[str | None]
 ) -> str | None:
     """One attempt; appends the revision found under the lock to ``starts``, returns the end."""
-    with engine.connect() as conn, migration_lock(conn, options.wait), _alembic_errors():
+    with engine.connect() as conn, migration_lock(conn, options.wait), alembic_errors():
         starts.append(current_revision(conn))
         conn.commit()
         if action == "downgrade" and current_revision(conn) is None:
@@ -370,93 +287,6 @@ def archived_rows(connection: Connection) -> list[tuple[str, int]]:
         (name, connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one())
         for name in names
     ]
-
-
-def pending(connection: Connection) -> list[Script]:
-    """Revisions the database has not applied yet, oldest first."""
-    current = current_revision(connection)
-    scripts = revisions_in_order()
-    if current is None:
-        return scripts
-    ids = [s.revision for s in scripts]
-    if current not in ids:
-        raise RevisionError(f"the database is at revision {current!r}, which this code lacks")
-    return scripts[ids.index(current) + 1 :]
-
-
-def offline_sql(range_: str, timeouts: Timeouts | None = None) -> str:
-    """The SQL for ``FROM:TO`` (either may be ``base`` or ``head``), as a DBA would apply it."""
-    if ":" not in range_:
-        raise RevisionError(f"expected FROM:TO, e.g. 0001:0002 or 0002:0001, got {range_!r}")
-    start, end = (part.strip() or "base" for part in range_.split(":", 1))
-    start, end = resolve(start), resolve(end)
-    order = ["base", *(s.revision for s in revisions_in_order())]
-    position = {rev: i for i, rev in enumerate(order)}
-    position["head"] = position["heads"] = len(order) - 1
-    if start not in position or end not in position:
-        raise RevisionError("relative revisions are not allowed in an SQL range")
-    buffer = io.StringIO()
-    cfg = make_config(output=buffer, timeouts=timeouts, url="postgresql+psycopg://")
-    with _alembic_errors():
-        if position[end] > position[start]:
-            command.upgrade(cfg, f"{start}:{end}" if start != "base" else end, sql=True)
-        elif position[end] < position[start]:
-            command.downgrade(cfg, f"{start}:{end}", sql=True)
-        else:
-            raise RevisionError(f"{range_!r} is an empty range")
-    return buffer.getvalue()
-
-
-def sql_file_paths(script: Script) -> tuple[Path, Path]:
-    stem = Path(script.path).stem
-    return SQL_DIR / f"{stem}.upgrade.sql", SQL_DIR / f"{stem}.downgrade.sql"
-
-
-def expected_sql(script: Script) -> tuple[str, str]:
-    """The committed SQL a revision should have, generated with the default timeouts."""
-    parent = script.down_revision
-    if isinstance(parent, tuple):
-        raise RevisionError(f"revision {script.revision} has several parents")
-    start = parent or "base"
-    return (
-        offline_sql(f"{start}:{script.revision}"),
-        offline_sql(f"{script.revision}:{start}"),
-    )
-
-
-def write_sql_files(script: Script) -> tuple[Path, Path]:
-    up_path, down_path = sql_file_paths(script)
-    up, down = expected_sql(script)
-    SQL_DIR.mkdir(exist_ok=True)
-    up_path.write_text(up)
-    down_path.write_text(down)
-    return up_path, down_path
-
-
-def next_revision_id() -> str:
-    ids = [int(s.revision) for s in revisions_in_order() if _REV_ID.match(s.revision)]
-    return f"{max(ids, default=0) + 1:04d}"
-
-
-def generate(engine: Engine, message: str) -> Script:
-    """Autogenerate the next revision from the models and write its SQL files."""
-    if not message.strip():
-        raise RevisionError("a revision needs a message, e.g. -m 'add press runs'")
-    with engine.connect() as conn:
-        behind = pending(conn)
-        if behind:
-            raise RevisionError(
-                f"the database is not at head ({len(behind)} pending); run `cidery db migrate`"
-            )
-        cfg = make_config(connection=conn)
-        with _alembic_errors():
-            result = command.revision(
-                cfg, message=message, autogenerate=True, rev_id=next_revision_id()
-            )
-    if not isinstance(result, Script):
-        raise RevisionError("autogenerate produced no single revision")
-    write_sql_files(result)
-    return result
 
 
 def differences(connection: Connection) -> list[str]:

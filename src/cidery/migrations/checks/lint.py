@@ -40,18 +40,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-IGNORE_PREFIX = "cidery-ignore"
-
-FOREIGN_KEY_INDEX = "require-foreign-key-index"
-CONCURRENT_INDEX = "require-concurrent-index-on-existing-table"
-NOT_NULL_BACKFILL = "require-not-null-default-or-backfill"
-
-# The rules a statement may be excused from, with what each asks.
-RULES: dict[str, str] = {
-    FOREIGN_KEY_INDEX: "every foreign key has an index leading with its columns",
-    CONCURRENT_INDEX: "an index on a table the revision does not create is built CONCURRENTLY",
-    NOT_NULL_BACKFILL: "a NOT NULL column on an existing table has a DEFAULT or a backfill",
-}
+from cidery.migrations.authoring.rules import (
+    CONCURRENT_INDEX,
+    FOREIGN_KEY_INDEX,
+    IGNORE_PREFIX,
+    NOT_NULL_BACKFILL,
+    RULES,
+)
+from cidery.migrations.scripts import revisions_in_order, sql_file_paths
 
 # What the exception comments themselves are held to; these cannot be excused.
 EXCEPTION_REASON = "require-exception-reason"
@@ -887,11 +883,10 @@ def lint_history(revisions: Iterable[RevisionSql]) -> list[Finding]:
 
 def lint_revisions() -> list[Finding]:
     """Check the committed SQL files of every revision (``migrations/sql``), oldest first."""
-    from cidery.migrations import runner  # the revisions; kept out of the import of this module
 
     def committed() -> Iterable[RevisionSql]:
-        for script in runner.revisions_in_order():
-            up, down = runner.sql_file_paths(script)
+        for script in revisions_in_order():
+            up, down = sql_file_paths(script)
             yield RevisionSql(
                 script.revision,
                 _read_text(up),

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, MetaData, text
 
 from cidery.db.engine import make_engine
-from cidery.migrations import bookkeeping, runner, scripts
-from cidery.migrations.authoring import enum_values
+from cidery.migrations import bookkeeping, comparison, scripts
 from cidery.migrations.authoring.enum_values import EnumValuesOp
 from cidery.migrations.checks import catalog, drift
 from cidery.models import Base
@@ -147,7 +145,7 @@ def test_autogenerate_misses_what_drift_adds(connection: Connection) -> None:
     for change in ("changed CHECK", "index without its predicate", "index without its INCLUDE"):
         for statement in CHANGES[change][0]:
             connection.execute(text(statement))
-    found = [line for line in runner.differences(connection) if bookkeeping.TABLE not in line]
+    found = [line for line in comparison.differences(connection) if bookkeeping.TABLE not in line]
     assert found == []
     assert len(drift.differences(connection)) == 3
 
@@ -244,19 +242,8 @@ def _models_with_status(values: tuple[str, ...]) -> MetaData:
 
 
 def _autogenerate(connection: Connection, metadata: MetaData) -> Any:
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "compare_type": True,
-            "compare_server_default": True,
-            "include_name": bookkeeping.include_name,
-            "autogenerate_plugins": ["alembic.autogenerate.*", enum_values.PLUGIN],
-            "target_metadata": metadata,
-        },
-    )
-    with warnings.catch_warnings():
-        # Alembic cannot compare generated columns and says so; not a difference.
-        warnings.filterwarnings("ignore", message="Computed default on")
+    context = MigrationContext.configure(connection, opts=comparison.autogenerate_options(metadata))
+    with comparison.computed_columns_unwarned():
         return produce_migrations(context, metadata)
 
 

@@ -17,7 +17,7 @@ from alembic.script import Script
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
-from cidery.migrations import runner, scripts
+from cidery.migrations import comparison, runner, scripts
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
@@ -90,7 +90,7 @@ def test_each_revision_downgrades_to_its_parent(script: Script, empty_url: str) 
 
 def test_models_and_migrations_agree(connection: Connection) -> None:
     assert scripts.current_revision(connection) == scripts.head()
-    differences = runner.differences(connection)
+    differences = comparison.differences(connection)
     assert differences == [], (
         "the models and the migrated schema differ; write a revision "
         "(cidery db generate -m '...') or fix the models:\n" + "\n".join(differences)

@@ -9,22 +9,17 @@ archived listed. What the revisions are, in which order, and their SQL is
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
 from cidery.errors import RevisionError
-from cidery.migrations import bookkeeping
 from cidery.migrations.authoring.archive import ARCHIVE_PREFIX
 from cidery.migrations.errors import LockTimeout, MigrationLocked
 from cidery.migrations.scripts import (
@@ -37,7 +32,6 @@ from cidery.migrations.scripts import (
     revisions_in_order,
     script_directory,
 )
-from cidery.models import Base
 
 # One runner at a time: every migrate and rollback holds this session-level
 # advisory lock from before it reads the current revision until it is done.
@@ -287,36 +281,3 @@ def archived_rows(connection: Connection) -> list[tuple[str, int]]:
         (name, connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one())
         for name in names
     ]
-
-
-def differences(connection: Connection) -> list[str]:
-    """Every difference between the live schema and the models, one line each."""
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "compare_type": True,
-            "compare_server_default": True,
-            "include_name": bookkeeping.include_name,
-        },
-    )
-    with warnings.catch_warnings():
-        # Alembic cannot compare generated-column expressions (PostgreSQL
-        # rewrites them) and says so on every run; it is not a difference.
-        warnings.filterwarnings("ignore", message="Computed default on")
-        found = compare_metadata(context, Base.metadata)
-    return [_describe(diff) for diff in found]
-
-
-def _describe(diff: Any) -> str:
-    if isinstance(diff, list):  # column modifications come grouped
-        return "; ".join(_describe(d) for d in diff)
-    kind, *rest = diff
-    if kind.startswith("modify_"):
-        _schema, table, column, _info, old, new = rest
-        return (
-            f"{kind.removeprefix('modify_')} of {table}.{column}: database {old!r}, models {new!r}"
-        )
-    obj = rest[-1] if kind.endswith("column") else rest[0]
-    where = f"{rest[1]}." if kind.endswith("column") else ""
-    name = getattr(obj, "name", obj)
-    return f"{kind.replace('_', ' ')}: {where}{name}"

@@ -2,7 +2,7 @@
 
 :func:`differences` reports, one readable line each:
 
-1. what Alembic's autogenerate compares (:func:`cidery.migrations.runner.differences`):
+1. what Alembic's autogenerate compares (:func:`cidery.migrations.comparison.differences`):
    tables, columns, types, nullability, server defaults, the presence of
    indexes, unique constraints and foreign keys;
 2. what it misses (and 1. again, more precisely), found by building the
@@ -51,7 +51,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import ProgrammingError
 
-from cidery.migrations import runner
+from cidery.migrations import comparison
 from cidery.migrations.authoring.enum_values import labels
 from cidery.migrations.checks import catalog
 from cidery.migrations.errors import DriftCheckFailed
@@ -69,7 +69,7 @@ def differences(connection: Connection) -> list[str]:
     found = model_differences(connection)
     covered = set(catalog.IGNORED_TABLES).union(*(subjects for subjects, _line in found))
     from_alembic = [
-        line for line in runner.differences(connection) if not _mentions(line) & covered
+        line for line in comparison.differences(connection) if not _mentions(line) & covered
     ]
     return [*(line for _subjects, line in found), *from_alembic]
 

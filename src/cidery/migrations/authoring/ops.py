@@ -60,10 +60,6 @@ def create_updated_at_trigger(table: str) -> None:
     )
 
 
-def drop_updated_at_trigger(table: str) -> None:
-    op.execute(f"DROP TRIGGER {updated_at_trigger_name(table)} ON {table}")
-
-
 def create_enum(name: str, values: tuple[str, ...]) -> None:
     """Create an enum type explicitly, once, even when several tables use it."""
     labels = ", ".join("'" + value.replace("'", "''") + "'" for value in values)

@@ -456,7 +456,7 @@ def _read(statement: Statement, number: int, state: _Revision) -> None:
         elif reader.is_word("unique", "index"):
             _create_index(reader, statement, number, state)
     elif reader.accept("alter", "table"):
-        _alter_table(reader, statement, number, state)
+        _alter_table(reader, number, state)
     elif reader.accept("drop", "table"):
         reader.accept("if", "exists")
         for part in _split_commas(reader.rest()):
@@ -630,7 +630,7 @@ def _create_index(reader: _Reader, statement: Statement, number: int, state: _Re
         )
 
 
-def _alter_table(reader: _Reader, statement: Statement, number: int, state: _Revision) -> None:
+def _alter_table(reader: _Reader, number: int, state: _Revision) -> None:
     reader.accept("if", "exists")
     reader.accept("only")
     table = reader.name()

@@ -285,7 +285,9 @@ def test_a_revision_blocked_by_a_writer_times_out_then_retries_through(
     started = time.monotonic()
     with pytest.raises(errors.LockTimeout) as raised:
         runner.upgrade(
-            empty_engine, "head", scripts.Timeouts(lock_timeout="200ms", statement_timeout="1min")
+            empty_engine,
+            "head",
+            timeouts=scripts.Timeouts(lock_timeout="200ms", statement_timeout="1min"),
         )
     assert time.monotonic() - started < 30, "gave up at lock_timeout, well under 30 s"
     message = str(raised.value)
@@ -312,7 +314,7 @@ def test_a_revision_blocked_by_a_writer_times_out_then_retries_through(
     runner.upgrade(
         empty_engine,
         "head",
-        scripts.Timeouts(lock_timeout="200ms", statement_timeout="1min"),
+        timeouts=scripts.Timeouts(lock_timeout="200ms", statement_timeout="1min"),
         retries=3,
         on_retry=release_blocker,
     )

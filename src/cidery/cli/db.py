@@ -140,7 +140,12 @@ def apply_migrations(
     # Counted under the migration lock: a runner that waited for another reports 0.
     applied = len(
         runner.upgrade(
-            runtime.engine, target, runtime.timeouts, wait, retries=retries, on_retry=_notify_retry
+            runtime.engine,
+            target,
+            timeouts=runtime.timeouts,
+            wait=wait,
+            retries=retries,
+            on_retry=_notify_retry,
         )
     )
     with runtime.engine.connect() as conn:
@@ -177,9 +182,9 @@ def rollback(
     runner.downgrade(
         runtime.engine,
         revision,
-        runtime.timeouts,
-        allow_data_loss,
-        wait,
+        timeouts=runtime.timeouts,
+        allow_data_loss=allow_data_loss,
+        wait=wait,
         retries=retries,
         on_retry=_notify_retry,
     )
@@ -384,7 +389,7 @@ def reset(
             f"refusing to reset {describe_url(runtime.url)}: it is not the embedded "
             "development database; pass --yes if you mean it"
         )
-    runner.rebuild(runtime.engine, runtime.timeouts)
+    runner.rebuild(runtime.engine, timeouts=runtime.timeouts)
     console.print(f"database rebuilt at revision {scripts.head()}")
 
 

@@ -28,6 +28,9 @@ class Runtime:
 
     @property
     def timeouts(self) -> Timeouts:
-        return Timeouts(self.settings.lock_timeout, self.settings.statement_timeout)
+        return Timeouts(
+            lock_timeout=self.settings.lock_timeout,
+            statement_timeout=self.settings.statement_timeout,
+        )
 
     server_version: str = ""

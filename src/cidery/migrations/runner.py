@@ -84,7 +84,7 @@ def migration_lock(connection: Connection, wait: float = DEFAULT_LOCK_WAIT) -> I
 RetryNotice = Callable[[int, float, str], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunOptions:
     timeouts: Timeouts | None = None
     allow_data_loss: bool = False
@@ -212,45 +212,58 @@ def _run(engine: Engine, action: str, target: str, options: RunOptions) -> list[
 def upgrade(
     engine: Engine,
     target: str = "head",
+    *,
     timeouts: Timeouts | None = None,
     wait: float = DEFAULT_LOCK_WAIT,
-    *,
     retries: int = 0,
     on_retry: RetryNotice | None = None,
     script_location: Path = MIGRATIONS_DIR,
 ) -> list[str]:
     """Apply revisions up to ``target``; returns those this call applied, oldest first."""
-    options = RunOptions(timeouts, False, wait, retries, on_retry, script_location)
+    options = RunOptions(
+        timeouts=timeouts,
+        wait=wait,
+        retries=retries,
+        on_retry=on_retry,
+        script_location=script_location,
+    )
     return _run(engine, "upgrade", resolve(target, script_location), options)
 
 
 def downgrade(
     engine: Engine,
     target: str = "-1",
+    *,
     timeouts: Timeouts | None = None,
     allow_data_loss: bool = False,
     wait: float = DEFAULT_LOCK_WAIT,
-    *,
     retries: int = 0,
     on_retry: RetryNotice | None = None,
     script_location: Path = MIGRATIONS_DIR,
 ) -> list[str]:
     """Undo revisions; tables a downgrade drops keep their rows in an archive schema
     unless ``allow_data_loss`` is set."""
-    options = RunOptions(timeouts, allow_data_loss, wait, retries, on_retry, script_location)
+    options = RunOptions(
+        timeouts=timeouts,
+        allow_data_loss=allow_data_loss,
+        wait=wait,
+        retries=retries,
+        on_retry=on_retry,
+        script_location=script_location,
+    )
     return _run(engine, "downgrade", resolve(target, script_location), options)
 
 
-def rebuild(engine: Engine, timeouts: Timeouts | None = None) -> None:
+def rebuild(engine: Engine, *, timeouts: Timeouts | None = None) -> None:
     """Drop every cidery object, archived rows included, and migrate from empty."""
     with engine.connect() as conn:
         at_base = current_revision(conn) is None
     if not at_base:
-        downgrade(engine, "base", timeouts, allow_data_loss=True)
+        downgrade(engine, "base", timeouts=timeouts, allow_data_loss=True)
     with engine.begin() as conn:
         for schema in archive_schemas(conn):
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    upgrade(engine, "head", timeouts)
+    upgrade(engine, "head", timeouts=timeouts)
 
 
 # LIKE pattern of the archive schemas (cidery.migrations.authoring.archive), "_" taken literally.

@@ -33,7 +33,7 @@ SQL_DIR = MIGRATIONS_DIR / "sql"
 _REV_ID = re.compile(r"^\d{4}$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Timeouts:
     lock_timeout: str = DEFAULT_LOCK_TIMEOUT
     statement_timeout: str = DEFAULT_STATEMENT_TIMEOUT

@@ -20,6 +20,7 @@ clock; the only time assertions are generous upper bounds.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import shutil
@@ -257,6 +258,25 @@ def test_a_runner_that_cannot_get_the_lock_gives_up_naming_the_holder(
         assert conn.execute(text("SELECT to_regclass('alembic_version')")).scalar() is None
 
 
+def test_waiting_for_the_migration_lock_is_logged_once(
+    empty_engine: Engine, holder: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """One INFO line when the wait starts, naming the holder; not one per poll."""
+    holder.autocommit = True
+    holder.execute("SELECT pg_advisory_lock(%s)", (runner.MIGRATION_LOCK_KEY,))
+
+    with (
+        caplog.at_level(logging.INFO, logger=runner.__name__),
+        pytest.raises(errors.MigrationLocked),
+    ):
+        runner.upgrade(empty_engine, "head", wait=0.3)
+
+    waits = [r.getMessage() for r in caplog.records if "migration lock" in r.getMessage()]
+    assert len(waits) == 1, waits
+    assert waits[0].startswith("waiting up to 0.3s for the migration lock on "), waits
+    assert f"pid {holder.info.backend_pid}" in waits[0]
+
+
 def _index_is_valid(engine: Engine, name: str) -> bool:
     with engine.connect() as conn:
         return bool(
@@ -271,7 +291,10 @@ def _index_is_valid(engine: Engine, name: str) -> bool:
 
 
 def test_a_revision_blocked_by_a_writer_times_out_then_retries_through(
-    empty_engine: Engine, holder: psycopg.Connection[Any], connection: Connection
+    empty_engine: Engine,
+    holder: psycopg.Connection[Any],
+    connection: Connection,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """0002 needs a lock on ``vendors`` (its press_runs foreign key) that an open
     transaction's UPDATE conflicts with."""
@@ -311,15 +334,19 @@ def test_a_revision_blocked_by_a_writer_times_out_then_retries_through(
         if attempt == 1:
             holder.commit()
 
-    runner.upgrade(
-        empty_engine,
-        "head",
-        timeouts=scripts.Timeouts(lock_timeout="200ms", statement_timeout="1min"),
-        retries=3,
-        on_retry=release_blocker,
-    )
+    with caplog.at_level(logging.INFO, logger=runner.__name__):
+        runner.upgrade(
+            empty_engine,
+            "head",
+            timeouts=scripts.Timeouts(lock_timeout="200ms", statement_timeout="1min"),
+            retries=3,
+            on_retry=release_blocker,
+        )
 
     assert [(attempt, delay) for attempt, delay, _ in notices] == [(1, 1.0)]
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retry ")]
+    assert len(retries) == 1, retries
+    assert retries[0].startswith("retry 1 of 3 in 1s: upgrade stopped at revision 0001")
     assert f"pid {holder_pid}" in notices[0][2]
     assert _revision(empty_engine) == HEAD
     # Exactly the schema every other database at head has: the index built on the

@@ -28,8 +28,9 @@ _COMMON: dict[str, Any] = {
     # SET LOCAL timeouts apply to exactly one revision.
     "transaction_per_migration": True,
     # Record (upgrade) or forget (downgrade) each revision's checksum, inside
-    # the revision's transaction and in the offline SQL.
-    "on_version_apply": [bookkeeping.record],
+    # the revision's transaction and in the offline SQL; then whatever the caller
+    # wants to hear about each step (the runner logs it).
+    "on_version_apply": [bookkeeping.record, *config.attributes.get("on_version_apply", ())],
 }
 
 

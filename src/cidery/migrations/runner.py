@@ -4,21 +4,30 @@ One runner at a time (:func:`migration_lock`), each revision bounded by its
 timeouts, a lock timeout retried with backoff, and the rows that rollbacks
 archived listed. What the revisions are, in which order, and their SQL is
 :mod:`cidery.migrations.scripts`.
+
+It logs (``cidery.migrations.runner``, INFO) each revision applied or undone, a
+wait for another runner's lock and each retry, naming the database by
+:func:`cidery.db.engine.describe_url`, which hides the password.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
+from alembic.migration import MigrationContext, MigrationInfo
+from alembic.script import Script
 from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError
 
+from cidery.db.engine import describe_url
 from cidery.errors import RevisionError
 from cidery.migrations.authoring.archive import ARCHIVE_PREFIX
 from cidery.migrations.errors import LockTimeout, MigrationLocked
@@ -32,6 +41,8 @@ from cidery.migrations.scripts import (
     revisions_in_order,
     script_directory,
 )
+
+log = logging.getLogger(__name__)
 
 # One runner at a time: every migrate and rollback holds this session-level
 # advisory lock from before it reads the current revision until it is done.
@@ -50,6 +61,7 @@ def migration_lock(connection: Connection, wait: float = DEFAULT_LOCK_WAIT) -> I
     ``CONCURRENTLY``, which waits for every older snapshot — a deadlock.
     """
     deadline = time.monotonic() + wait
+    waiting = False
     while True:
         acquired = connection.execute(
             text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
@@ -57,20 +69,19 @@ def migration_lock(connection: Connection, wait: float = DEFAULT_LOCK_WAIT) -> I
         connection.commit()
         if acquired:
             break
+        if not waiting:
+            waiting = True
+            log.info(
+                "waiting up to %gs for the migration lock on %s: another migration is running%s",
+                wait,
+                _database(connection),
+                _lock_holder(connection),
+            )
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            holder = connection.execute(
-                text(
-                    "SELECT a.pid, a.application_name FROM pg_locks l "
-                    "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
-                    "AND l.granted AND l.objid = :key"
-                ),
-                {"key": MIGRATION_LOCK_KEY},
-            ).first()
-            connection.commit()
-            who = f" (pid {holder.pid}, {holder.application_name or 'no name'})" if holder else ""
             raise MigrationLocked(
-                f"another migration is running{who}; waited {wait:g}s — retry later or raise --wait"
+                f"another migration is running{_lock_holder(connection)}; waited {wait:g}s"
+                " — retry later or raise --wait"
             )
         time.sleep(min(LOCK_POLL_SECONDS, remaining))
     try:
@@ -79,6 +90,45 @@ def migration_lock(connection: Connection, wait: float = DEFAULT_LOCK_WAIT) -> I
         connection.rollback()
         connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
         connection.commit()
+
+
+def _lock_holder(connection: Connection) -> str:
+    """`` (pid 123, cidery)``: the session holding the migration lock, or nothing if it is gone."""
+    holder = connection.execute(
+        text(
+            "SELECT a.pid, a.application_name FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+            "AND l.granted AND l.objid = :key"
+        ),
+        {"key": MIGRATION_LOCK_KEY},
+    ).first()
+    connection.commit()
+    return f" (pid {holder.pid}, {holder.application_name or 'no name'})" if holder else ""
+
+
+def _database(connection: Connection) -> str:
+    return describe_url(connection.engine.url.render_as_string(hide_password=True))
+
+
+def _step_logger(database: str) -> Callable[..., None]:
+    """An Alembic ``on_version_apply`` callback that logs each revision applied or undone."""
+
+    def log_step(
+        ctx: MigrationContext, step: MigrationInfo, heads: set[str], run_args: dict[str, Any]
+    ) -> None:
+        if step.is_stamp:
+            return
+        script = step.up_revision
+        title = script.doc if isinstance(script, Script) and script.doc else ""
+        log.info(
+            "%s revision %s%s on %s",
+            "applied" if step.is_upgrade else "undid",
+            step.up_revision_id,
+            f" ({title})" if title else "",
+            database,
+        )
+
+    return log_step
 
 
 RetryNotice = Callable[[int, float, str], None]
@@ -140,6 +190,8 @@ def _run_once(
             allow_data_loss=options.allow_data_loss,
             script_location=options.script_location,
         )
+        # Called by env.py after the checksum bookkeeping, inside each revision's transaction.
+        cfg.attributes["on_version_apply"] = [_step_logger(_database(conn))]
         try:
             if action == "upgrade":
                 command.upgrade(cfg, target)
@@ -203,6 +255,7 @@ def _run(engine: Engine, action: str, target: str, options: RunOptions) -> list[
             if attempt == options.retries:
                 raise
             delay = min(2.0**attempt, 30.0)
+            log.info("retry %d of %d in %gs: %s", attempt + 1, options.retries, delay, exc)
             if options.on_retry is not None:
                 options.on_retry(attempt + 1, delay, str(exc))
             time.sleep(delay)

@@ -5,9 +5,12 @@
   seconds gives up with one ``error:`` line naming the holder, and changes nothing.
 * A revision that cannot take its locks within ``lock_timeout`` stops with
   :class:`~cidery.migrations.errors.LockTimeout` naming the blocking session, and leaves
-  the database at the revision before (only what the revision's autocommit step
-  built can remain, and running again is safe); ``retries`` gets through once
-  the blocker is gone.
+  the database at the revision before: only a valid index its autocommit step
+  built can remain, and the message says so (running again is safe); ``retries``
+  gets through once the blocker is gone.
+* No failed run leaves an INVALID index behind (an interrupted
+  ``CREATE INDEX CONCURRENTLY``): the runner drops it after the failure, or at the
+  start of the next run, and never one that is being built.
 * A revision that fails half-way leaves nothing behind; one with a
   ``CREATE INDEX CONCURRENTLY`` step can be run again after a failure.
 * The offline SQL carries the same timeouts and autocommit steps, in order.
@@ -28,7 +31,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +73,20 @@ def holder(empty_url: str) -> Iterator[psycopg.Connection[Any]]:
     """A second session on the test's database, for holding locks the migration must meet."""
     with psycopg.connect(_libpq(empty_url)) as conn:
         yield conn
+
+
+@pytest.fixture
+def holder_of() -> Iterator[Callable[[str], psycopg.Connection[Any]]]:
+    """Sessions on any database, closed after the test."""
+    opened: list[psycopg.Connection[Any]] = []
+
+    def connect(url: str) -> psycopg.Connection[Any]:
+        opened.append(psycopg.connect(_libpq(url)))
+        return opened[-1]
+
+    yield connect
+    for conn in opened:
+        conn.close()
 
 
 def _snapshot(engine: Engine) -> dict[str, Any]:
@@ -287,6 +305,23 @@ def _index_is_valid(engine: Engine, name: str) -> bool:
         )
 
 
+def _index_exists(engine: Engine, name: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar() is not None
+
+
+def _invalid_indexes(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    "WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace"
+                )
+            ).scalars()
+        )
+
+
 # --- lock timeouts ---------------------------------------------------------------------
 
 
@@ -316,15 +351,19 @@ def test_a_revision_blocked_by_a_writer_times_out_then_retries_through(
     message = str(raised.value)
     assert f"pid {holder_pid}" in message
     assert "vendors" in message
-    assert "stopped at revision 0001" in message
+    assert "upgrade stopped at revision 0001: revision 0002 could not take its locks" in message
+    # The autocommit step ran before the transaction that timed out, and its index
+    # stays: the message must not claim a clean rollback.
+    assert (
+        f"rolled back, but not its autocommit step: index {CONCURRENT_INDEX_0002} remains "
+        "(valid: the next run keeps it)"
+    ) in message
 
     assert _revision(empty_engine) == "0001"
     after = _snapshot(empty_engine)
-    # The autocommit step ran before the transaction that timed out: its index may
-    # stay (valid, and the next run keeps it). Nothing else changed.
-    assert set(after["indexes"]) - set(before["indexes"]) <= {CONCURRENT_INDEX_0002}
-    if after["indexes"].pop(CONCURRENT_INDEX_0002, None) is not None:
-        assert _index_is_valid(empty_engine, CONCURRENT_INDEX_0002)
+    assert set(after["indexes"]) - set(before["indexes"]) == {CONCURRENT_INDEX_0002}
+    assert _index_is_valid(empty_engine, CONCURRENT_INDEX_0002)
+    after["indexes"].pop(CONCURRENT_INDEX_0002)
     _assert_same(before, after)
 
     notices: list[tuple[int, float, str]] = []
@@ -353,6 +392,119 @@ def test_a_revision_blocked_by_a_writer_times_out_then_retries_through(
     # first attempt was kept and attached, not duplicated.
     _assert_same(schema_snapshot(connection), _snapshot(empty_engine))
     assert _index_is_valid(empty_engine, CONCURRENT_INDEX_0002)
+
+
+def test_a_concurrent_build_interrupted_by_a_lock_timeout_leaves_no_invalid_index(
+    empty_engine: Engine,
+    holder: psycopg.Connection[Any],
+    connection: Connection,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """0002's ``CREATE INDEX CONCURRENTLY`` registers its index, builds it, then waits
+    for every transaction holding an older snapshot before it may mark it valid. A
+    REPEATABLE READ transaction left open holds one: the build times out and leaves
+    the index INVALID. The runner drops it (``DROP INDEX CONCURRENTLY`` does not wait
+    for snapshots), says so instead of "rolled back", and the next migrate works."""
+    timeouts = scripts.Timeouts(lock_timeout="200ms", statement_timeout="1min")
+    runner.upgrade(empty_engine, "0001")
+    _seed(empty_engine)
+    before = _snapshot(empty_engine)
+
+    holder.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    holder.execute("SELECT count(*) FROM vendors")  # takes the snapshot; stays open
+
+    with caplog.at_level(logging.WARNING), pytest.raises(errors.LockTimeout) as raised:
+        runner.upgrade(empty_engine, "head", timeouts=timeouts)
+
+    message = str(raised.value)
+    assert "upgrade stopped at revision 0001: revision 0002 could not take its locks" in message
+    assert (
+        f"rolled back, but not its autocommit step: the invalid index {CONCURRENT_INDEX_0002} "
+        "an interrupted CREATE INDEX CONCURRENTLY left was dropped"
+    ) in message
+    assert f"pid {holder.info.backend_pid}" in message
+    assert _revision(empty_engine) == "0001"
+    assert _invalid_indexes(empty_engine) == []
+    _assert_same(before, _snapshot(empty_engine))
+
+    holder.commit()
+    runner.upgrade(empty_engine, "head", timeouts=timeouts)
+
+    assert _revision(empty_engine) == HEAD
+    assert _invalid_indexes(empty_engine) == []
+    _assert_same(schema_snapshot(connection), _snapshot(empty_engine))
+
+
+def _leave_an_invalid_index(engine: Engine, name: str) -> None:
+    """What an interrupted migration leaves: a concurrent unique build that failed."""
+    with (
+        engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+        pytest.raises(IntegrityError),
+    ):
+        conn.execute(text(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON users (role)"))
+
+
+def test_the_next_run_drops_an_invalid_index_left_before_it(
+    clone_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A run killed during a concurrent build never cleaned up after itself: the next
+    migrate (even with nothing to apply) drops the invalid index first, and says so."""
+    engine = make_engine(clone_url)
+    try:
+        _seed(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (email, name, password_hash, role) "
+                    "VALUES ('second.viewer@cidery.example', 'Second Viewer', 'x', 'viewer')"
+                )
+            )
+        _leave_an_invalid_index(engine, "users_probe_role_key")
+        assert _invalid_indexes(engine) == ["users_probe_role_key"]
+
+        with caplog.at_level(logging.WARNING, logger=runner.__name__):
+            assert runner.upgrade(engine, "head") == []
+
+        assert _invalid_indexes(engine) == []
+        assert not _index_exists(engine, "users_probe_role_key")
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert warnings == [
+            "dropped the invalid index users_probe_role_key an interrupted "
+            "CREATE INDEX CONCURRENTLY left"
+        ]
+    finally:
+        engine.dispose()
+
+
+def test_an_index_being_built_concurrently_is_not_dropped(
+    clone_url: str, holder_of: Callable[[str], psycopg.Connection[Any]]
+) -> None:
+    """An index under construction is invalid too; the runner leaves it to its builder."""
+    engine = make_engine(clone_url)
+    snapshot = holder_of(clone_url)
+    builder = holder_of(clone_url)
+    builder.autocommit = True
+    snapshot.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    snapshot.execute("SELECT count(*) FROM vendors")  # the build waits for this snapshot
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        build = pool.submit(
+            builder.execute, "CREATE INDEX CONCURRENTLY vendors_probe_name_idx ON vendors (name)"
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "vendors_probe_name_idx" not in _invalid_indexes(engine):
+                assert not build.done(), build.exception()
+                assert time.monotonic() < deadline, "the build never registered its index"
+                time.sleep(0.02)
+
+            runner.upgrade(engine, "head")
+
+            assert _index_exists(engine, "vendors_probe_name_idx")
+        finally:
+            snapshot.commit()
+            build.result(timeout=60)
+            engine.dispose()
+    assert _index_is_valid(engine, "vendors_probe_name_idx")
 
 
 # --- atomic revisions, and re-running after an autocommit step -----------------------------
@@ -546,10 +698,11 @@ def downgrade() -> None:
 
 
 def test_a_failed_concurrent_build_is_rebuilt_on_the_next_run(
-    tmp_path: Path, clone_url: str
+    tmp_path: Path, clone_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A ``CREATE UNIQUE INDEX CONCURRENTLY`` that fails leaves an INVALID index, which
-    ``IF NOT EXISTS`` alone would keep for good; the helper drops and rebuilds it."""
+    ``IF NOT EXISTS`` alone would keep for good: the runner drops it after the failure
+    (and says so), and the next run builds it."""
     location, revision, parent = _scripts_copy(tmp_path, FAILING_CONCURRENT_BUILD)
     engine = make_engine(clone_url)
     try:
@@ -562,11 +715,19 @@ def test_a_failed_concurrent_build_is_rebuilt_on_the_next_run(
                 )
             )
 
-        with pytest.raises(IntegrityError, match=PROBE_UNIQUE_INDEX):
+        with (
+            caplog.at_level(logging.WARNING, logger=runner.__name__),
+            pytest.raises(IntegrityError, match=PROBE_UNIQUE_INDEX),
+        ):
             runner.upgrade(engine, "head", script_location=location)
 
         assert _revision(engine) == parent
-        assert _index_is_valid(engine, PROBE_UNIQUE_INDEX) is False, "left INVALID"
+        assert _invalid_indexes(engine) == [], "the INVALID index was dropped"
+        assert not _index_exists(engine, PROBE_UNIQUE_INDEX)
+        assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+            f"upgrade of revision {revision} failed; the invalid index {PROBE_UNIQUE_INDEX} "
+            "an interrupted CREATE INDEX CONCURRENTLY left was dropped"
+        ]
 
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM users WHERE email = 'second.viewer@cidery.example'"))

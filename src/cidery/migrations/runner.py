@@ -25,7 +25,7 @@ from alembic.migration import MigrationContext, MigrationInfo
 from alembic.script import Script
 from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from cidery.db.engine import describe_url
 from cidery.errors import RevisionError
@@ -110,11 +110,16 @@ def _database(connection: Connection) -> str:
     return describe_url(connection.engine.url.render_as_string(hide_password=True))
 
 
-def _step_logger(database: str) -> Callable[..., None]:
-    """An Alembic ``on_version_apply`` callback that logs each revision applied or undone."""
+class _StepWatcher:
+    """Alembic ``on_version_apply`` callback: logs each revision applied or undone, and
+    notes the schema's indexes as it leaves them, for what a failed next one left."""
 
-    def log_step(
-        ctx: MigrationContext, step: MigrationInfo, heads: set[str], run_args: dict[str, Any]
+    def __init__(self, database: str, indexes: set[str]) -> None:
+        self.database = database
+        self.indexes = indexes
+
+    def __call__(
+        self, ctx: MigrationContext, step: MigrationInfo, heads: set[str], run_args: dict[str, Any]
     ) -> None:
         if step.is_stamp:
             return
@@ -125,10 +130,130 @@ def _step_logger(database: str) -> Callable[..., None]:
             "applied" if step.is_upgrade else "undid",
             step.up_revision_id,
             f" ({title})" if title else "",
-            database,
+            self.database,
         )
+        # Inside the revision's transaction, which commits right after this call.
+        if ctx.connection is not None:
+            self.indexes = _index_names(ctx.connection)
 
-    return log_step
+
+# --- what a failed revision leaves behind ------------------------------------------------
+#
+# A revision's transaction rolls back as a whole, but an autocommit step before it
+# (ops.outside_transaction) has committed: an index it built stays, valid, and the
+# next run keeps it (IF NOT EXISTS). A CREATE INDEX CONCURRENTLY that is itself
+# interrupted (a lock timeout, a duplicate key, a cancelled or killed session)
+# leaves its index INVALID: never used by queries, yet updated by every write, and
+# kept for good by IF NOT EXISTS. Those are dropped after a failed run and, for a
+# run that could not clean up (killed, or still blocked), before the next one.
+
+# Invalid plain indexes of the migrated schema that no CREATE INDEX or REINDEX is
+# building right now (their tables' builds show in pg_stat_progress_create_index).
+# A partitioned index (relkind 'I') is invalid until every partition's index is
+# attached, on purpose: it is left alone.
+_INVALID_INDEXES = text(
+    "SELECT c.relname AS name, format('%I.%I', n.nspname, c.relname) AS qualified "
+    "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE NOT i.indisvalid AND c.relkind = 'i' AND n.nspname = current_schema() "
+    "AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.relid = i.indrelid) "
+    "ORDER BY c.relname"
+)
+
+
+def _index_names(connection: Connection) -> set[str]:
+    """The valid indexes of the migrated schema."""
+    return set(
+        connection.execute(
+            text(
+                "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indisvalid AND c.relnamespace = current_schema()::regnamespace"
+            )
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True)
+class _Cleanup:
+    """Invalid indexes dropped, and those that could not be (name, why)."""
+
+    dropped: list[str]
+    stuck: list[tuple[str, str]]
+
+
+def _drop_invalid_indexes(engine: Engine, lock_timeout: str) -> _Cleanup:
+    """Drop the invalid indexes of the migrated schema, each waiting at most ``lock_timeout``.
+
+    ``DROP INDEX CONCURRENTLY`` cannot run in a transaction and takes no lock that
+    stops readers or writers; it waits for the transactions using the table, and
+    one that holds it past ``lock_timeout`` leaves the index for the next run.
+    """
+    dropped: list[str] = []
+    stuck: list[tuple[str, str]] = []
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        invalid = conn.execute(_INVALID_INDEXES).all()
+        if not invalid:
+            return _Cleanup(dropped, stuck)
+        # Session-level on a pooled connection: reset below, before it goes back.
+        conn.execute(
+            text("SELECT set_config('lock_timeout', :value, false)"), {"value": lock_timeout}
+        )
+        try:
+            for index in invalid:
+                try:
+                    conn.execute(text(f"DROP INDEX CONCURRENTLY IF EXISTS {index.qualified}"))
+                except DBAPIError as exc:
+                    reason = str(exc.orig or exc).strip().splitlines()
+                    stuck.append((index.name, reason[0] if reason else type(exc).__name__))
+                else:
+                    dropped.append(index.name)
+        finally:
+            conn.execute(text("RESET lock_timeout"))
+    return _Cleanup(dropped, stuck)
+
+
+def _after_failure(
+    engine: Engine, conn: Connection, watcher: _StepWatcher, lock_timeout: str
+) -> tuple[str, list[str]] | None:
+    """After a revision failed: the revision the database is at, and what the failed one
+    left (its invalid indexes dropped). None when the database cannot tell (the
+    connection is gone, say): the original error is what the user needs then."""
+    try:
+        conn.rollback()
+        at = current_revision(conn) or "base"
+        kept = sorted(_index_names(conn) - watcher.indexes)
+        conn.commit()
+        return at, _leftovers(kept, _drop_invalid_indexes(engine, lock_timeout))
+    except SQLAlchemyError as exc:
+        log.warning("could not look for what the failed revision left: %s", exc)
+        return None
+
+
+def _leftovers(kept: list[str], cleanup: _Cleanup) -> list[str]:
+    """What a failed revision's autocommit steps left, one phrase each."""
+    return [
+        *(f"index {name} remains (valid: the next run keeps it)" for name in kept),
+        *(
+            f"the invalid index {name} an interrupted CREATE INDEX CONCURRENTLY left was dropped"
+            for name in cleanup.dropped
+        ),
+        *(
+            f"the invalid index {name} an interrupted CREATE INDEX CONCURRENTLY left could not "
+            f"be dropped ({why}), the next run drops it"
+            for name, why in cleanup.stuck
+        ),
+    ]
+
+
+def _failed_revision(action: str, at: str, script_location: Path) -> str:
+    """The revision that failed, the database being at ``at`` afterwards."""
+    if action == "downgrade":
+        return f"revision {at}"
+    order = ["base", *(s.revision for s in revisions_in_order(script_directory(script_location)))]
+    if at in order and order.index(at) + 1 < len(order):
+        return f"revision {order[order.index(at) + 1]}"
+    return "the next revision"
 
 
 RetryNotice = Callable[[int, float, str], None]
@@ -176,7 +301,15 @@ def _run_once(
     engine: Engine, action: str, target: str, options: RunOptions, starts: list[str | None]
 ) -> str | None:
     """One attempt; appends the revision found under the lock to ``starts``, returns the end."""
+    lock_timeout = (options.timeouts or Timeouts()).lock_timeout
     with engine.connect() as conn, migration_lock(conn, options.wait), alembic_errors():
+        earlier = _drop_invalid_indexes(engine, lock_timeout)
+        for name in earlier.dropped:
+            log.warning(
+                "dropped the invalid index %s an interrupted CREATE INDEX CONCURRENTLY left", name
+            )
+        for name, why in earlier.stuck:
+            log.warning("the invalid index %s could not be dropped (%s)", name, why)
         starts.append(current_revision(conn))
         conn.commit()
         if action == "downgrade" and current_revision(conn) is None:
@@ -190,24 +323,36 @@ def _run_once(
             allow_data_loss=options.allow_data_loss,
             script_location=options.script_location,
         )
+        watcher = _StepWatcher(_database(conn), _index_names(conn))
+        conn.commit()
         # Called by env.py after the checksum bookkeeping, inside each revision's transaction.
-        cfg.attributes["on_version_apply"] = [_step_logger(_database(conn))]
+        cfg.attributes["on_version_apply"] = [watcher]
         try:
             if action == "upgrade":
                 command.upgrade(cfg, target)
             else:
                 command.downgrade(cfg, target)
-        except OperationalError as exc:
-            if not isinstance(exc.orig, LockNotAvailable):
+        except Exception as exc:
+            found = _after_failure(engine, conn, watcher, lock_timeout)
+            if found is None:
                 raise
-            conn.rollback()
-            at = current_revision(conn) or "base"
-            timeout = (options.timeouts or Timeouts()).lock_timeout
-            raise LockTimeout(
-                f"{action} stopped at revision {at}: the next revision could not take its "
-                f"locks within lock_timeout={timeout} and was rolled back; "
-                f"{_blockers(engine, own_pid)}"
-            ) from exc
+            at, left = found
+            failed = _failed_revision(action, at, options.script_location)
+            if isinstance(exc, OperationalError) and isinstance(exc.orig, LockNotAvailable):
+                # Say "rolled back" plainly only when nothing of the revision remains.
+                rolled_back = (
+                    f" and was rolled back, but not its autocommit step: {', '.join(left)}"
+                    if left
+                    else " and was rolled back"
+                )
+                raise LockTimeout(
+                    f"{action} stopped at revision {at}: {failed} could not take its locks "
+                    f"within lock_timeout={lock_timeout}{rolled_back}; "
+                    f"{_blockers(engine, own_pid)}"
+                ) from exc
+            for phrase in left:
+                log.warning("%s of %s failed; %s", action, failed, phrase)
+            raise
         conn.commit()
         return current_revision(conn)
 

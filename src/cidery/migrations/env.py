@@ -1,8 +1,8 @@
 """Alembic environment: runs each revision in its own transaction.
 
-The connection (online) or the URL (offline) is handed in by
-:func:`cidery.migrations.scripts.make_config` through ``config.attributes``; this module never reads
-settings itself, so every entry point shares one way of choosing a database.
+The connection (online) or the URL (offline) is handed in through ``config.attributes``
+(:func:`cidery.migrations.scripts.make_config`); this module never reads settings itself,
+so every entry point shares one way of choosing a database.
 
 Each applied revision records the checksum of its file
 (:mod:`cidery.migrations.bookkeeping`), online and in the offline SQL alike. Autogenerate

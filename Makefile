@@ -31,7 +31,7 @@ pytest: $(STAMP) ## the test suite against a real PostgreSQL
 	$(BIN)/pytest
 
 sql: $(STAMP) ## regenerate every revision's committed SQL files
-	$(BIN)/python -c "from cidery.migrations import runner; [runner.write_sql_files(s) for s in runner.revisions_in_order()]"
+	$(BIN)/python -c "from cidery.migrations import scripts; [scripts.write_sql_files(s) for s in scripts.revisions_in_order()]"
 
 clean: ## stop the embedded server, remove the virtualenv and data
 	-$(BIN)/cidery db server stop

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from cidery.db.engine import make_engine
-from cidery.migrations import runner
+from cidery.migrations import scripts
 
 CIDERY = Path(sys.executable).parent / "cidery"
 UNREACHABLE = "postgresql://u:secret-pw@127.0.0.1:1/x"
@@ -202,7 +202,7 @@ def test_unknown_command_is_a_usage_error(results: dict[str, Result]) -> None:
 def test_history_lists_every_revision(results: dict[str, Result]) -> None:
     result = results["history"]
     assert result.returncode == 0, result
-    for script in runner.revisions_in_order():
+    for script in scripts.revisions_in_order():
         assert script.revision in result.stdout, result
 
 
@@ -216,15 +216,15 @@ def test_sql_prints_the_upgrade(results: dict[str, Result]) -> None:
 
 def test_sql_output_is_exactly_the_sql(results: dict[str, Result]) -> None:
     """``cidery db sql base:head > upgrade.sql`` must give the DBA the SQL, byte for byte."""
-    expected = runner.offline_sql("base:head")
+    expected = scripts.offline_sql("base:head")
     assert results["sql_base_to_head"].stdout.rstrip("\n") == expected.rstrip("\n")
 
 
 def test_migrate_applies_every_revision(results: dict[str, Result]) -> None:
     result = results["migrate"]
     assert result.returncode == 0, result
-    applied = len(runner.revisions_in_order())
-    assert f"database at revision {runner.head()} ({applied} revision(s) applied)" in (
+    applied = len(scripts.revisions_in_order())
+    assert f"database at revision {scripts.head()} ({applied} revision(s) applied)" in (
         result.stdout
     ), result
 
@@ -232,7 +232,7 @@ def test_migrate_applies_every_revision(results: dict[str, Result]) -> None:
 def test_status_shows_the_head_revision(results: dict[str, Result]) -> None:
     result = results["status"]
     assert result.returncode == 0, result
-    head = runner.head()
+    head = scripts.head()
     assert f"{head} (head {head})" in result.stdout, result
     assert "vendors" in result.stdout, result  # the row counts
 
@@ -246,7 +246,7 @@ def test_check_finds_models_and_database_agree(results: dict[str, Result]) -> No
 def test_rollback_undoes_the_last_revision(results: dict[str, Result]) -> None:
     result = results["rollback"]
     assert result.returncode == 0, result
-    parent = runner.revisions_in_order()[-1].down_revision or "base (empty)"
+    parent = scripts.revisions_in_order()[-1].down_revision or "base (empty)"
     assert f"database at revision {parent}" in result.stdout, result
 
 
@@ -257,7 +257,7 @@ def test_rollback_to_base_empties_the_database(results: dict[str, Result], empty
     engine = make_engine(empty)
     try:
         with engine.connect() as conn:
-            assert runner.current_revision(conn) is None
+            assert scripts.current_revision(conn) is None
             tables = conn.execute(
                 text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
             ).scalars()

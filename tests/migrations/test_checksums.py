@@ -16,12 +16,12 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 
 from cidery.db.engine import make_engine
-from cidery.migrations import bookkeeping, runner
-from cidery.migrations.checks import catalog
+from cidery.migrations import bookkeeping, runner, scripts
+from cidery.migrations.checks import catalog, checksums
 from cidery.migrations.status import table_counts
 from tests.migrations.test_migrations import _run_like_psql
 
-SCRIPTS = runner.revisions_in_order()
+SCRIPTS = scripts.revisions_in_order()
 CIDERY = Path(sys.executable).parent / "cidery"
 
 
@@ -31,13 +31,13 @@ def _expected() -> dict[str, str]:
 
 def _recorded(engine: Engine) -> dict[str, str]:
     with engine.connect() as conn:
-        return bookkeeping.recorded(conn)
+        return checksums.recorded(conn)
 
 
 def _copy_migrations(tmp_path: Path) -> Path:
     target = tmp_path / "migrations"
     shutil.copytree(
-        runner.MIGRATIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "sql")
+        scripts.MIGRATIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "sql")
     )
     return target
 
@@ -53,8 +53,8 @@ def test_upgrade_records_each_revision_and_downgrade_forgets_it(empty_url: str) 
         runner.upgrade(engine, "head")
         assert _recorded(engine) == _expected()
         with engine.connect() as conn:
-            assert bookkeeping.verify(conn) == []
-            assert bookkeeping.unrecorded(conn) == []
+            assert checksums.verify(conn) == []
+            assert checksums.unrecorded(conn) == []
             applied = conn.execute(
                 text(f"SELECT count(*) FROM {bookkeeping.TABLE} WHERE applied_at <= now()")
             ).scalar_one()
@@ -79,24 +79,24 @@ def test_database_migrated_before_checksums_records_from_then_on(empty_url: str)
         with engine.begin() as conn:
             conn.execute(text(f"DROP TABLE {bookkeeping.TABLE}"))
         with engine.connect() as conn:
-            assert bookkeeping.recorded(conn) == {}
-            assert bookkeeping.verify(conn) == []
-            assert bookkeeping.unrecorded(conn) == [SCRIPTS[0].revision]
+            assert checksums.recorded(conn) == {}
+            assert checksums.verify(conn) == []
+            assert checksums.unrecorded(conn) == [SCRIPTS[0].revision]
 
         runner.upgrade(engine, "head")
         later = {s.revision for s in SCRIPTS[1:]}
         assert set(_recorded(engine)) == later
         with engine.connect() as conn:
-            assert bookkeeping.verify(conn) == []
-            assert bookkeeping.unrecorded(conn) == [SCRIPTS[0].revision]
+            assert checksums.verify(conn) == []
+            assert checksums.unrecorded(conn) == [SCRIPTS[0].revision]
     finally:
         engine.dispose()
 
 
 def test_migrated_database_verifies(connection: Connection) -> None:
-    assert bookkeeping.recorded(connection) == _expected()
-    assert bookkeeping.verify(connection) == []
-    assert bookkeeping.unrecorded(connection) == []
+    assert checksums.recorded(connection) == _expected()
+    assert checksums.verify(connection) == []
+    assert checksums.unrecorded(connection) == []
 
 
 def test_a_revision_file_edited_after_it_was_applied_is_reported(
@@ -105,11 +105,11 @@ def test_a_revision_file_edited_after_it_was_applied_is_reported(
     location = _copy_migrations(tmp_path)
     revision = SCRIPTS[-1].revision
     path = _file_in(location, revision)
-    assert bookkeeping.verify(connection, location) == [], "an unedited copy verifies"
+    assert checksums.verify(connection, location) == [], "an unedited copy verifies"
 
     path.write_text(path.read_text() + "\n# edited after it was applied\n")
     before, now = _expected()[revision], bookkeeping.file_checksum(path)
-    assert bookkeeping.verify(connection, location) == [
+    assert checksums.verify(connection, location) == [
         f"revision {revision} was edited after it was applied "
         f"(recorded {before[:12]}…, file now {now[:12]}…)"
     ]
@@ -120,7 +120,7 @@ def test_line_endings_do_not_change_a_checksum(connection: Connection, tmp_path:
     for script in SCRIPTS:
         path = _file_in(location, script.revision)
         path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
-    assert bookkeeping.verify(connection, location) == []
+    assert checksums.verify(connection, location) == []
 
 
 def test_a_wrong_recorded_checksum_is_reported(connection: Connection) -> None:
@@ -129,7 +129,7 @@ def test_a_wrong_recorded_checksum_is_reported(connection: Connection) -> None:
         text(f"UPDATE {bookkeeping.TABLE} SET checksum = repeat('0', 64) WHERE revision = :r"),
         {"r": revision},
     )
-    assert bookkeeping.verify(connection) == [
+    assert checksums.verify(connection) == [
         f"revision {revision} was edited after it was applied "
         f"(recorded 000000000000…, file now {_expected()[revision][:12]}…)"
     ]
@@ -140,7 +140,7 @@ def test_an_applied_revision_the_code_lacks_is_reported(connection: Connection) 
         text(f"INSERT INTO {bookkeeping.TABLE} (revision, checksum) VALUES ('0099', 'abc')")
     )
     connection.execute(text("UPDATE alembic_version SET version_num = '0098'"))
-    assert bookkeeping.verify(connection) == [
+    assert checksums.verify(connection) == [
         "revision 0098 is applied but no file in this code has it",
         "revision 0099 is applied but no file in this code has it",
     ]
@@ -148,12 +148,12 @@ def test_an_applied_revision_the_code_lacks_is_reported(connection: Connection) 
 
 def test_a_missing_table_is_not_an_error(connection: Connection) -> None:
     connection.execute(text(f"DROP TABLE {bookkeeping.TABLE}"))
-    assert bookkeeping.verify(connection) == []
-    assert bookkeeping.unrecorded(connection) == [s.revision for s in SCRIPTS]
+    assert checksums.verify(connection) == []
+    assert checksums.unrecorded(connection) == [s.revision for s in SCRIPTS]
 
 
 def test_offline_sql_records_and_forgets_checksums() -> None:
-    up, down = runner.offline_sql("base:head"), runner.offline_sql("head:base")
+    up, down = scripts.offline_sql("base:head"), scripts.offline_sql("head:base")
     for revision, checksum in _expected().items():
         assert bookkeeping.record_sql(revision, checksum) + ";" in up
         assert bookkeeping.forget_sql(revision) + ";" in down
@@ -169,13 +169,13 @@ def test_offline_sql_records_and_forgets_checksums() -> None:
 
 def test_committed_sql_applied_by_hand_records_checksums(empty_url: str) -> None:
     for script in SCRIPTS:
-        _run_like_psql(empty_url, runner.sql_file_paths(script)[0].read_text())
+        _run_like_psql(empty_url, scripts.sql_file_paths(script)[0].read_text())
     engine = make_engine(empty_url)
     try:
         assert _recorded(engine) == _expected()
         with engine.connect() as conn:
-            assert bookkeeping.verify(conn) == []
-        _run_like_psql(empty_url, runner.sql_file_paths(SCRIPTS[-1])[1].read_text())
+            assert checksums.verify(conn) == []
+        _run_like_psql(empty_url, scripts.sql_file_paths(SCRIPTS[-1])[1].read_text())
         assert set(_recorded(engine)) == {s.revision for s in SCRIPTS[:-1]}
     finally:
         engine.dispose()
@@ -191,7 +191,7 @@ def test_the_checksum_table_is_bookkeeping(connection: Connection) -> None:
 
 
 def test_cli_check_reports_an_edited_revision(clone_url: str, tmp_path: Path) -> None:
-    """Assumes `cidery db check` prints each line of bookkeeping.verify as "- <line>"."""
+    """Assumes `cidery db check` prints each line of checksums.verify as "- <line>"."""
     engine = make_engine(clone_url)
     try:
         with engine.begin() as conn:

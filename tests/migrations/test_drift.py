@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, MetaData, text
 
 from cidery.db.engine import make_engine
-from cidery.migrations import bookkeeping, runner
-from cidery.migrations.authoring import enum_values
+from cidery.migrations import bookkeeping, comparison, scripts
 from cidery.migrations.authoring.enum_values import EnumValuesOp
 from cidery.migrations.checks import catalog, drift
 from cidery.models import Base
@@ -147,7 +145,7 @@ def test_autogenerate_misses_what_drift_adds(connection: Connection) -> None:
     for change in ("changed CHECK", "index without its predicate", "index without its INCLUDE"):
         for statement in CHANGES[change][0]:
             connection.execute(text(statement))
-    found = [line for line in runner.differences(connection) if bookkeeping.TABLE not in line]
+    found = [line for line in comparison.differences(connection) if bookkeeping.TABLE not in line]
     assert found == []
     assert len(drift.differences(connection)) == 3
 
@@ -244,19 +242,8 @@ def _models_with_status(values: tuple[str, ...]) -> MetaData:
 
 
 def _autogenerate(connection: Connection, metadata: MetaData) -> Any:
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "compare_type": True,
-            "compare_server_default": True,
-            "include_name": bookkeeping.include_name,
-            "autogenerate_plugins": ["alembic.autogenerate.*", enum_values.PLUGIN],
-            "target_metadata": metadata,
-        },
-    )
-    with warnings.catch_warnings():
-        # Alembic cannot compare generated columns and says so; not a difference.
-        warnings.filterwarnings("ignore", message="Computed default on")
+    context = MigrationContext.configure(connection, opts=comparison.autogenerate_options(metadata))
+    with comparison.computed_columns_unwarned():
         return produce_migrations(context, metadata)
 
 
@@ -323,14 +310,14 @@ def test_generate_writes_the_enum_label_into_the_revision(
     """Through env.py, as `cidery db generate` runs it (on a copy of the migrations)."""
     location = tmp_path / "migrations"
     shutil.copytree(
-        runner.MIGRATIONS_DIR, location, ignore=shutil.ignore_patterns("__pycache__", "sql")
+        scripts.MIGRATIONS_DIR, location, ignore=shutil.ignore_patterns("__pycache__", "sql")
     )
     status = Base.metadata.tables["press_runs"].c.status
     monkeypatch.setattr(
         status, "type", sa.Enum(*PRESS_RUN_STATUS, "paused", name="press_run_status")
     )
     with clone_engine.connect() as conn:
-        config = runner.make_config(connection=conn, script_location=location)
+        config = scripts.make_config(connection=conn, script_location=location)
         command.revision(config, message="pause press runs", autogenerate=True, rev_id="0099")
     (written,) = (location / "versions").glob("0099_*.py")
     source = written.read_text()

@@ -19,7 +19,7 @@ from alembic import op
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 
-from cidery.migrations import runner
+from cidery.migrations import scripts
 from cidery.migrations.authoring import ops
 from cidery.migrations.checks import lint
 from cidery.migrations.checks.lint import (
@@ -38,7 +38,7 @@ from cidery.migrations.checks.lint import (
 ROOT = Path(__file__).resolve().parents[2]
 SQUAWK = Path(sys.executable).parent / "squawk"
 SQUAWK_CONFIG = ROOT / ".squawk.toml"
-SCRIPTS = runner.revisions_in_order()
+SCRIPTS = scripts.revisions_in_order()
 
 # Dropping is what a downgrade is for (the archive keeps the rows): these rules
 # are left out for downgrade files, every other rule holds them too.
@@ -74,7 +74,7 @@ def rules_of(findings: Sequence[Finding]) -> list[str]:
 
 
 def test_squawk_passes_every_committed_upgrade() -> None:
-    files = [runner.sql_file_paths(s)[0] for s in SCRIPTS]
+    files = [scripts.sql_file_paths(s)[0] for s in SCRIPTS]
     result = squawk(files)
     assert result.returncode == 0, (
         "squawk finds problems in the committed upgrade SQL; fix the revision or write the "
@@ -88,7 +88,7 @@ def test_squawk_passes_every_committed_downgrade_but_for_its_drops() -> None:
     config = tomllib.loads(SQUAWK_CONFIG.read_text())
     # --exclude replaces the config file's list, so both are given.
     excluded = [*config.get("excluded_rules", []), *DOWNGRADE_ALLOWS]
-    files = [runner.sql_file_paths(s)[1] for s in SCRIPTS]
+    files = [scripts.sql_file_paths(s)[1] for s in SCRIPTS]
     result = squawk(files, f"--exclude={','.join(excluded)}")
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -554,7 +554,7 @@ def test_project_rules_read_the_committed_revisions() -> None:
     schema = lint.Schema()
     for script in SCRIPTS:
         state = lint._Revision(schema.copy())
-        sql = runner.sql_file_paths(script)[0].read_text()
+        sql = scripts.sql_file_paths(script)[0].read_text()
         for number, statement in enumerate(lint.split_statements(sql)):
             lint._read(statement, number, state)
         assert state.created, script.revision

@@ -4,10 +4,13 @@
   exactly once; a runner that cannot get the migration lock in ``--wait``
   seconds gives up with one ``error:`` line naming the holder, and changes nothing.
 * A revision that cannot take its locks within ``lock_timeout`` stops with
-  :class:`~cidery.migrations.runner.LockTimeout` naming the blocking session, and leaves
-  the database at the revision before (only what the revision's autocommit step
-  built can remain, and running again is safe); ``retries`` gets through once
-  the blocker is gone.
+  :class:`~cidery.migrations.errors.LockTimeout` naming the blocking session, and leaves
+  the database at the revision before: only a valid index its autocommit step
+  built can remain, and the message says so (running again is safe); ``retries``
+  gets through once the blocker is gone.
+* No failed run leaves an INVALID index behind (an interrupted
+  ``CREATE INDEX CONCURRENTLY``): the runner drops it after the failure, or at the
+  start of the next run, and never one that is being built.
 * A revision that fails half-way leaves nothing behind; one with a
   ``CREATE INDEX CONCURRENTLY`` step can be run again after a failure.
 * The offline SQL carries the same timeouts and autocommit steps, in order.
@@ -20,6 +23,7 @@ clock; the only time assertions are generous upper bounds.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import shutil
@@ -27,7 +31,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +45,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from cidery.db.engine import make_engine
-from cidery.migrations import runner
+from cidery.migrations import errors, runner, scripts
 from cidery.migrations.checks.catalog import is_empty, schema_snapshot, snapshot_differences
 from cidery.models import Base
 from cidery.sample.seed import seed
 
 CIDERY = Path(sys.executable).parent / "cidery"
-REVISIONS = [script.revision for script in runner.revisions_in_order()]
+REVISIONS = [script.revision for script in scripts.revisions_in_order()]
 HEAD = REVISIONS[-1]
 # 0002 builds this index CONCURRENTLY in an autocommit step before its transaction.
 CONCURRENT_INDEX_0002 = "purchase_items_id_apple_variety_id_key"
@@ -70,6 +75,20 @@ def holder(empty_url: str) -> Iterator[psycopg.Connection[Any]]:
         yield conn
 
 
+@pytest.fixture
+def holder_of() -> Iterator[Callable[[str], psycopg.Connection[Any]]]:
+    """Sessions on any database, closed after the test."""
+    opened: list[psycopg.Connection[Any]] = []
+
+    def connect(url: str) -> psycopg.Connection[Any]:
+        opened.append(psycopg.connect(_libpq(url)))
+        return opened[-1]
+
+    yield connect
+    for conn in opened:
+        conn.close()
+
+
 def _snapshot(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
         return schema_snapshot(conn)
@@ -77,7 +96,7 @@ def _snapshot(engine: Engine) -> dict[str, Any]:
 
 def _revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return runner.current_revision(conn)
+        return scripts.current_revision(conn)
 
 
 def _assert_same(expected: dict[str, Any], actual: dict[str, Any]) -> None:
@@ -257,6 +276,25 @@ def test_a_runner_that_cannot_get_the_lock_gives_up_naming_the_holder(
         assert conn.execute(text("SELECT to_regclass('alembic_version')")).scalar() is None
 
 
+def test_waiting_for_the_migration_lock_is_logged_once(
+    empty_engine: Engine, holder: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """One INFO line when the wait starts, naming the holder; not one per poll."""
+    holder.autocommit = True
+    holder.execute("SELECT pg_advisory_lock(%s)", (runner.MIGRATION_LOCK_KEY,))
+
+    with (
+        caplog.at_level(logging.INFO, logger=runner.__name__),
+        pytest.raises(errors.MigrationLocked),
+    ):
+        runner.upgrade(empty_engine, "head", wait=0.3)
+
+    waits = [r.getMessage() for r in caplog.records if "migration lock" in r.getMessage()]
+    assert len(waits) == 1, waits
+    assert waits[0].startswith("waiting up to 0.3s for the migration lock on "), waits
+    assert f"pid {holder.info.backend_pid}" in waits[0]
+
+
 def _index_is_valid(engine: Engine, name: str) -> bool:
     with engine.connect() as conn:
         return bool(
@@ -267,11 +305,31 @@ def _index_is_valid(engine: Engine, name: str) -> bool:
         )
 
 
+def _index_exists(engine: Engine, name: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar() is not None
+
+
+def _invalid_indexes(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text(
+                    "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    "WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace"
+                )
+            ).scalars()
+        )
+
+
 # --- lock timeouts ---------------------------------------------------------------------
 
 
 def test_a_revision_blocked_by_a_writer_times_out_then_retries_through(
-    empty_engine: Engine, holder: psycopg.Connection[Any], connection: Connection
+    empty_engine: Engine,
+    holder: psycopg.Connection[Any],
+    connection: Connection,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """0002 needs a lock on ``vendors`` (its press_runs foreign key) that an open
     transaction's UPDATE conflicts with."""
@@ -283,23 +341,29 @@ def test_a_revision_blocked_by_a_writer_times_out_then_retries_through(
     holder_pid = holder.info.backend_pid  # its transaction stays open
 
     started = time.monotonic()
-    with pytest.raises(runner.LockTimeout) as raised:
+    with pytest.raises(errors.LockTimeout) as raised:
         runner.upgrade(
-            empty_engine, "head", runner.Timeouts(lock_timeout="200ms", statement_timeout="1min")
+            empty_engine,
+            "head",
+            timeouts=scripts.Timeouts(lock_timeout="200ms", statement_timeout="1min"),
         )
     assert time.monotonic() - started < 30, "gave up at lock_timeout, well under 30 s"
     message = str(raised.value)
     assert f"pid {holder_pid}" in message
     assert "vendors" in message
-    assert "stopped at revision 0001" in message
+    assert "upgrade stopped at revision 0001: revision 0002 could not take its locks" in message
+    # The autocommit step ran before the transaction that timed out, and its index
+    # stays: the message must not claim a clean rollback.
+    assert (
+        f"rolled back, but not its autocommit step: index {CONCURRENT_INDEX_0002} remains "
+        "(valid: the next run keeps it)"
+    ) in message
 
     assert _revision(empty_engine) == "0001"
     after = _snapshot(empty_engine)
-    # The autocommit step ran before the transaction that timed out: its index may
-    # stay (valid, and the next run keeps it). Nothing else changed.
-    assert set(after["indexes"]) - set(before["indexes"]) <= {CONCURRENT_INDEX_0002}
-    if after["indexes"].pop(CONCURRENT_INDEX_0002, None) is not None:
-        assert _index_is_valid(empty_engine, CONCURRENT_INDEX_0002)
+    assert set(after["indexes"]) - set(before["indexes"]) == {CONCURRENT_INDEX_0002}
+    assert _index_is_valid(empty_engine, CONCURRENT_INDEX_0002)
+    after["indexes"].pop(CONCURRENT_INDEX_0002)
     _assert_same(before, after)
 
     notices: list[tuple[int, float, str]] = []
@@ -309,21 +373,138 @@ def test_a_revision_blocked_by_a_writer_times_out_then_retries_through(
         if attempt == 1:
             holder.commit()
 
-    runner.upgrade(
-        empty_engine,
-        "head",
-        runner.Timeouts(lock_timeout="200ms", statement_timeout="1min"),
-        retries=3,
-        on_retry=release_blocker,
-    )
+    with caplog.at_level(logging.INFO, logger=runner.__name__):
+        runner.upgrade(
+            empty_engine,
+            "head",
+            timeouts=scripts.Timeouts(lock_timeout="200ms", statement_timeout="1min"),
+            retries=3,
+            on_retry=release_blocker,
+        )
 
     assert [(attempt, delay) for attempt, delay, _ in notices] == [(1, 1.0)]
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retry ")]
+    assert len(retries) == 1, retries
+    assert retries[0].startswith("retry 1 of 3 in 1s: upgrade stopped at revision 0001")
     assert f"pid {holder_pid}" in notices[0][2]
     assert _revision(empty_engine) == HEAD
     # Exactly the schema every other database at head has: the index built on the
     # first attempt was kept and attached, not duplicated.
     _assert_same(schema_snapshot(connection), _snapshot(empty_engine))
     assert _index_is_valid(empty_engine, CONCURRENT_INDEX_0002)
+
+
+def test_a_concurrent_build_interrupted_by_a_lock_timeout_leaves_no_invalid_index(
+    empty_engine: Engine,
+    holder: psycopg.Connection[Any],
+    connection: Connection,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """0002's ``CREATE INDEX CONCURRENTLY`` registers its index, builds it, then waits
+    for every transaction holding an older snapshot before it may mark it valid. A
+    REPEATABLE READ transaction left open holds one: the build times out and leaves
+    the index INVALID. The runner drops it (``DROP INDEX CONCURRENTLY`` does not wait
+    for snapshots), says so instead of "rolled back", and the next migrate works."""
+    timeouts = scripts.Timeouts(lock_timeout="200ms", statement_timeout="1min")
+    runner.upgrade(empty_engine, "0001")
+    _seed(empty_engine)
+    before = _snapshot(empty_engine)
+
+    holder.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    holder.execute("SELECT count(*) FROM vendors")  # takes the snapshot; stays open
+
+    with caplog.at_level(logging.WARNING), pytest.raises(errors.LockTimeout) as raised:
+        runner.upgrade(empty_engine, "head", timeouts=timeouts)
+
+    message = str(raised.value)
+    assert "upgrade stopped at revision 0001: revision 0002 could not take its locks" in message
+    assert (
+        f"rolled back, but not its autocommit step: the invalid index {CONCURRENT_INDEX_0002} "
+        "an interrupted CREATE INDEX CONCURRENTLY left was dropped"
+    ) in message
+    assert f"pid {holder.info.backend_pid}" in message
+    assert _revision(empty_engine) == "0001"
+    assert _invalid_indexes(empty_engine) == []
+    _assert_same(before, _snapshot(empty_engine))
+
+    holder.commit()
+    runner.upgrade(empty_engine, "head", timeouts=timeouts)
+
+    assert _revision(empty_engine) == HEAD
+    assert _invalid_indexes(empty_engine) == []
+    _assert_same(schema_snapshot(connection), _snapshot(empty_engine))
+
+
+def _leave_an_invalid_index(engine: Engine, name: str) -> None:
+    """What an interrupted migration leaves: a concurrent unique build that failed."""
+    with (
+        engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+        pytest.raises(IntegrityError),
+    ):
+        conn.execute(text(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON users (role)"))
+
+
+def test_the_next_run_drops_an_invalid_index_left_before_it(
+    clone_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A run killed during a concurrent build never cleaned up after itself: the next
+    migrate (even with nothing to apply) drops the invalid index first, and says so."""
+    engine = make_engine(clone_url)
+    try:
+        _seed(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (email, name, password_hash, role) "
+                    "VALUES ('second.viewer@cidery.example', 'Second Viewer', 'x', 'viewer')"
+                )
+            )
+        _leave_an_invalid_index(engine, "users_probe_role_key")
+        assert _invalid_indexes(engine) == ["users_probe_role_key"]
+
+        with caplog.at_level(logging.WARNING, logger=runner.__name__):
+            assert runner.upgrade(engine, "head") == []
+
+        assert _invalid_indexes(engine) == []
+        assert not _index_exists(engine, "users_probe_role_key")
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert warnings == [
+            "dropped the invalid index users_probe_role_key an interrupted "
+            "CREATE INDEX CONCURRENTLY left"
+        ]
+    finally:
+        engine.dispose()
+
+
+def test_an_index_being_built_concurrently_is_not_dropped(
+    clone_url: str, holder_of: Callable[[str], psycopg.Connection[Any]]
+) -> None:
+    """An index under construction is invalid too; the runner leaves it to its builder."""
+    engine = make_engine(clone_url)
+    snapshot = holder_of(clone_url)
+    builder = holder_of(clone_url)
+    builder.autocommit = True
+    snapshot.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    snapshot.execute("SELECT count(*) FROM vendors")  # the build waits for this snapshot
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        build = pool.submit(
+            builder.execute, "CREATE INDEX CONCURRENTLY vendors_probe_name_idx ON vendors (name)"
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "vendors_probe_name_idx" not in _invalid_indexes(engine):
+                assert not build.done(), build.exception()
+                assert time.monotonic() < deadline, "the build never registered its index"
+                time.sleep(0.02)
+
+            runner.upgrade(engine, "head")
+
+            assert _index_exists(engine, "vendors_probe_name_idx")
+        finally:
+            snapshot.commit()
+            build.result(timeout=60)
+            engine.dispose()
+    assert _index_is_valid(engine, "vendors_probe_name_idx")
 
 
 # --- atomic revisions, and re-running after an autocommit step -----------------------------
@@ -336,8 +517,8 @@ def _scripts_copy(tmp_path: Path, revision_source: str) -> tuple[Path, str, str]
     returns the directory, the new revision id and its parent.
     """
     location = tmp_path / "migrations"
-    shutil.copytree(runner.MIGRATIONS_DIR, location, ignore=shutil.ignore_patterns("__pycache__"))
-    parent, revision = runner.head(), runner.next_revision_id()
+    shutil.copytree(scripts.MIGRATIONS_DIR, location, ignore=shutil.ignore_patterns("__pycache__"))
+    parent, revision = scripts.head(), scripts.next_revision_id()
     header = (
         f'"""probe revision\n\nRevision ID: {revision}\nRevises: {parent}\n"""\n\n'
         "import sqlalchemy as sa\n"
@@ -437,7 +618,7 @@ def _statement_positions(sql: str, patterns: list[str]) -> list[int]:
 def test_offline_sql_of_an_autocommit_step_commits_around_it(tmp_path: Path) -> None:
     location, revision, parent = _scripts_copy(tmp_path, CONCURRENT_THEN_TRANSACTIONAL)
     buffer = io.StringIO()
-    config = runner.make_config(
+    config = scripts.make_config(
         script_location=location, output=buffer, url="postgresql+psycopg://"
     )
     command.upgrade(config, f"{parent}:{revision}", sql=True)
@@ -517,10 +698,11 @@ def downgrade() -> None:
 
 
 def test_a_failed_concurrent_build_is_rebuilt_on_the_next_run(
-    tmp_path: Path, clone_url: str
+    tmp_path: Path, clone_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A ``CREATE UNIQUE INDEX CONCURRENTLY`` that fails leaves an INVALID index, which
-    ``IF NOT EXISTS`` alone would keep for good; the helper drops and rebuilds it."""
+    ``IF NOT EXISTS`` alone would keep for good: the runner drops it after the failure
+    (and says so), and the next run builds it."""
     location, revision, parent = _scripts_copy(tmp_path, FAILING_CONCURRENT_BUILD)
     engine = make_engine(clone_url)
     try:
@@ -533,11 +715,19 @@ def test_a_failed_concurrent_build_is_rebuilt_on_the_next_run(
                 )
             )
 
-        with pytest.raises(IntegrityError, match=PROBE_UNIQUE_INDEX):
+        with (
+            caplog.at_level(logging.WARNING, logger=runner.__name__),
+            pytest.raises(IntegrityError, match=PROBE_UNIQUE_INDEX),
+        ):
             runner.upgrade(engine, "head", script_location=location)
 
         assert _revision(engine) == parent
-        assert _index_is_valid(engine, PROBE_UNIQUE_INDEX) is False, "left INVALID"
+        assert _invalid_indexes(engine) == [], "the INVALID index was dropped"
+        assert not _index_exists(engine, PROBE_UNIQUE_INDEX)
+        assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+            f"upgrade of revision {revision} failed; the invalid index {PROBE_UNIQUE_INDEX} "
+            "an interrupted CREATE INDEX CONCURRENTLY left was dropped"
+        ]
 
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM users WHERE email = 'second.viewer@cidery.example'"))
@@ -553,8 +743,8 @@ def test_a_failed_concurrent_build_is_rebuilt_on_the_next_run(
 
 
 def test_offline_sql_sets_timeouts_around_the_autocommit_step_of_0002() -> None:
-    sql = runner.offline_sql(
-        "0001:0002", runner.Timeouts(lock_timeout="1234ms", statement_timeout="7min")
+    sql = scripts.offline_sql(
+        "0001:0002", scripts.Timeouts(lock_timeout="1234ms", statement_timeout="7min")
     )
     assert sql.lstrip().startswith("BEGIN;")
     section = sql.split("-- Running upgrade 0001 -> 0002", 1)[1]

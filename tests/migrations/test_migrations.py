@@ -17,7 +17,7 @@ from alembic.script import Script
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
-from cidery.migrations import runner
+from cidery.migrations import comparison, runner, scripts
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
@@ -26,14 +26,9 @@ from cidery.db.engine import make_engine
 from cidery.migrations.checks.catalog import is_empty, schema_snapshot, snapshot_differences
 from cidery.models import Base
 
-REGENERATE = (
-    "regenerate the committed SQL with: .venv/bin/python -c "
-    '"from cidery import migrator; '
-    '[runner.write_sql_files(s) for s in runner.revisions_in_order()]"'
-    " and review the diff"
-)
+REGENERATE = "regenerate the committed SQL with `make sql` and review the diff"
 
-SCRIPTS = runner.revisions_in_order()
+SCRIPTS = scripts.revisions_in_order()
 
 
 def _snapshot(engine: Engine) -> dict[str, Any]:
@@ -65,7 +60,7 @@ def test_upgrade_downgrade_upgrade_round_trip(empty_url: str) -> None:
 
         runner.downgrade(engine, "base")
         with engine.connect() as conn:
-            assert runner.current_revision(conn) is None
+            assert scripts.current_revision(conn) is None
             at_base = schema_snapshot(conn)
         # No cidery table, enum type, function, trigger, index or view is left behind.
         _assert_same(empty, at_base)
@@ -94,8 +89,8 @@ def test_each_revision_downgrades_to_its_parent(script: Script, empty_url: str) 
 
 
 def test_models_and_migrations_agree(connection: Connection) -> None:
-    assert runner.current_revision(connection) == runner.head()
-    differences = runner.differences(connection)
+    assert scripts.current_revision(connection) == scripts.head()
+    differences = comparison.differences(connection)
     assert differences == [], (
         "the models and the migrated schema differ; write a revision "
         "(cidery db generate -m '...') or fix the models:\n" + "\n".join(differences)
@@ -119,8 +114,8 @@ def test_models_build_the_migrated_schema(empty_url: str, connection: Connection
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[s.revision for s in SCRIPTS])
 def test_committed_sql_is_current(script: Script) -> None:
-    expected_up, expected_down = runner.expected_sql(script)
-    up_path, down_path = runner.sql_file_paths(script)
+    expected_up, expected_down = scripts.expected_sql(script)
+    up_path, down_path = scripts.sql_file_paths(script)
     for path, expected in ((up_path, expected_up), (down_path, expected_down)):
         assert path.exists(), f"{path.name} is missing: {REGENERATE}"
         assert path.read_text() == expected, f"{path.name} is out of date: {REGENERATE}"
@@ -128,15 +123,15 @@ def test_committed_sql_is_current(script: Script) -> None:
 
 def test_no_stray_sql_files() -> None:
     """Every committed SQL file belongs to a revision (none is left from a renamed one)."""
-    expected = {path for s in SCRIPTS for path in runner.sql_file_paths(s)}
-    committed = set(runner.SQL_DIR.glob("*.sql"))
+    expected = {path for s in SCRIPTS for path in scripts.sql_file_paths(s)}
+    committed = set(scripts.SQL_DIR.glob("*.sql"))
     assert committed == expected
 
 
 def test_exactly_one_head() -> None:
-    heads = runner.script_directory().get_heads()
+    heads = scripts.script_directory().get_heads()
     assert len(heads) == 1, f"several heads {heads}: merge them (alembic merge) or re-parent"
-    assert runner.head() == heads[0] == SCRIPTS[-1].revision
+    assert scripts.head() == heads[0] == SCRIPTS[-1].revision
     assert SCRIPTS[0].down_revision is None
 
 
@@ -157,16 +152,16 @@ def _run_like_psql(url: str, sql: str) -> None:
 def test_offline_sql_builds_the_online_schema(empty_url: str, connection: Connection) -> None:
     online = schema_snapshot(connection)
 
-    _run_like_psql(empty_url, runner.offline_sql("base:head"))
+    _run_like_psql(empty_url, scripts.offline_sql("base:head"))
     engine = make_engine(empty_url)
     try:
         with engine.connect() as conn:
-            assert runner.current_revision(conn) == runner.head()
+            assert scripts.current_revision(conn) == scripts.head()
             _assert_same(online, schema_snapshot(conn))
 
-        _run_like_psql(empty_url, runner.offline_sql("head:base"))
+        _run_like_psql(empty_url, scripts.offline_sql("head:base"))
         with engine.connect() as conn:
-            assert runner.current_revision(conn) is None
+            assert scripts.current_revision(conn) is None
             assert is_empty(schema_snapshot(conn))
     finally:
         engine.dispose()
@@ -175,13 +170,13 @@ def test_offline_sql_builds_the_online_schema(empty_url: str, connection: Connec
 def test_committed_sql_files_apply_in_order(empty_url: str, connection: Connection) -> None:
     """What a DBA runs: each committed upgrade file in turn, then each downgrade file back."""
     for script in SCRIPTS:
-        _run_like_psql(empty_url, runner.sql_file_paths(script)[0].read_text())
+        _run_like_psql(empty_url, scripts.sql_file_paths(script)[0].read_text())
     engine = make_engine(empty_url)
     try:
         with engine.connect() as conn:
             _assert_same(schema_snapshot(connection), schema_snapshot(conn))
         for script in reversed(SCRIPTS):
-            _run_like_psql(empty_url, runner.sql_file_paths(script)[1].read_text())
+            _run_like_psql(empty_url, scripts.sql_file_paths(script)[1].read_text())
         with engine.connect() as conn:
             assert is_empty(schema_snapshot(conn))
     finally:
@@ -195,7 +190,7 @@ _STATEMENT = re.compile(r"^(?!--)\S.*?;$", re.MULTILINE | re.DOTALL)
 @pytest.mark.parametrize("direction", ["upgrade", "downgrade"])
 def test_revision_sql_sets_lock_timeout_first(script: Script, direction: str) -> None:
     """Each revision's transaction bounds its lock waits before it takes any lock."""
-    up_path, down_path = runner.sql_file_paths(script)
+    up_path, down_path = scripts.sql_file_paths(script)
     sql = (up_path if direction == "upgrade" else down_path).read_text()
     marker = f"-- Running {direction} "
     assert sql.count(marker) == 1, f"expected one {direction} section in {up_path.name}"

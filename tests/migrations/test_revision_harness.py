@@ -1,6 +1,6 @@
 """Every revision held to the same rules, with no test code of its own.
 
-The tests are parametrized over :func:`cidery.migrations.runner.revisions_in_order`, so
+The tests are parametrized over :func:`cidery.migrations.scripts.revisions_in_order`, so
 a new revision is covered the moment it exists. For each revision ``r`` with
 parent ``p`` (``base`` for the first), on a database of the test's own:
 
@@ -25,11 +25,11 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from cidery.db.engine import make_engine
-from cidery.migrations import runner
+from cidery.migrations import runner, scripts
 from cidery.migrations.checks.catalog import IGNORED_TABLES
 from cidery.sample.seed import SeedReport, seed
 
-SCRIPTS = runner.revisions_in_order()
+SCRIPTS = scripts.revisions_in_order()
 IDS = [script.revision for script in SCRIPTS]
 
 # A table's row count and an md5 of every row as text (every column, as PostgreSQL
@@ -86,7 +86,7 @@ def _archive_schemas(engine: Engine) -> list[str]:
 
 def _revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return runner.current_revision(conn)
+        return scripts.current_revision(conn)
 
 
 def _seed(engine: Engine) -> SeedReport:

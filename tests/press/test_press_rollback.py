@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
 from cidery.db.engine import make_engine
-from cidery.migrations import runner
+from cidery.migrations import runner, scripts
 from cidery.migrations.checks.catalog import schema_snapshot, snapshot_differences
 from cidery.models import PressRunLoad, PurchaseItem, User
 from cidery.models.enums import PressRunStatus, Unit
@@ -133,7 +133,7 @@ def _snapshot(engine: Engine) -> dict[str, Any]:
 
 def _revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return runner.current_revision(conn)
+        return scripts.current_revision(conn)
 
 
 def _seed_baseline(session: Session) -> None:
@@ -247,7 +247,7 @@ def test_rollback_archives_press_rows_and_migrate_puts_them_back(clone_engine: E
 
     runner.upgrade(clone_engine, "head")
 
-    assert _revision(clone_engine) == runner.head()
+    assert _revision(clone_engine) == scripts.head()
     assert _fingerprints(clone_engine, all_tables) == before
     assert not _schema_exists(clone_engine, ARCHIVE)
     differences = snapshot_differences(schema_before, _snapshot(clone_engine))

@@ -15,8 +15,8 @@ from cidery.cli.runtime import Runtime
 from cidery.db import server
 from cidery.db.engine import describe_url, session_factory, transaction
 from cidery.errors import CideryError
-from cidery.migrations import bookkeeping, runner
-from cidery.migrations.checks import drift, smoke
+from cidery.migrations import runner, scripts
+from cidery.migrations.checks import checksums, drift, smoke
 from cidery.migrations.status import database_status
 from cidery.press.access import Actor
 from cidery.press.report import PressSummary, press_summary
@@ -90,8 +90,8 @@ def generate(
 ) -> None:
     """Autogenerate the next revision from the models, then write its SQL files."""
     runtime = _runtime()
-    script = runner.generate(runtime.engine, message)
-    up, down = runner.sql_file_paths(script)
+    script = scripts.generate(runtime.engine, message)
+    up, down = scripts.sql_file_paths(script)
     console.print(f"created revision {script.revision}: {script.path}", soft_wrap=True)
     console.print(f"SQL for review: {up.name}, {down.name}")
     console.print("read it, fix it, then regenerate the SQL with the tests' help (make test)")
@@ -137,21 +137,26 @@ def apply_migrations(
     wait: float = runner.DEFAULT_LOCK_WAIT,
     retries: int = 0,
 ) -> None:
-    target = runner.resolve(revision)
+    target = scripts.resolve(revision)
     # Counted under the migration lock: a runner that waited for another reports 0.
     applied = len(
         runner.upgrade(
-            runtime.engine, target, runtime.timeouts, wait, retries=retries, on_retry=_notify_retry
+            runtime.engine,
+            target,
+            timeouts=runtime.timeouts,
+            wait=wait,
+            retries=retries,
+            on_retry=_notify_retry,
         )
     )
     with runtime.engine.connect() as conn:
-        now = runner.current_revision(conn)
+        now = scripts.current_revision(conn)
     console.print(f"database at revision {now} ({applied} revision(s) applied)")
 
 
 def _pending(runtime: Runtime) -> list[str]:
     with runtime.engine.connect() as conn:
-        return [s.revision for s in runner.pending(conn)]
+        return [s.revision for s in scripts.pending(conn)]
 
 
 @app.command()
@@ -178,14 +183,14 @@ def rollback(
     runner.downgrade(
         runtime.engine,
         revision,
-        runtime.timeouts,
-        allow_data_loss,
-        wait,
+        timeouts=runtime.timeouts,
+        allow_data_loss=allow_data_loss,
+        wait=wait,
         retries=retries,
         on_retry=_notify_retry,
     )
     with runtime.engine.connect() as conn:
-        now = runner.current_revision(conn)
+        now = scripts.current_revision(conn)
     console.print(f"database at revision {now or 'base (empty)'}")
     with runtime.engine.connect() as conn:
         for table, rows in runner.archived_rows(conn):
@@ -262,7 +267,7 @@ def history() -> None:
     table = Table()
     for column in ("revision", "parent", "description"):
         table.add_column(column)
-    for script in runner.revisions_in_order():
+    for script in scripts.revisions_in_order():
         parent = script.down_revision or "base"
         table.add_row(script.revision, str(parent), (script.doc or "").splitlines()[0])
     console.print(table)
@@ -273,9 +278,9 @@ def check() -> None:
     """Compare the live database with the models; exit 1 on any difference."""
     runtime = _runtime()
     with runtime.engine.connect() as conn:
-        behind = runner.pending(conn)
-        found = drift.differences(conn) + bookkeeping.verify(conn)
-        unverified = bookkeeping.unrecorded(conn)
+        behind = scripts.pending(conn)
+        found = drift.differences(conn) + checksums.verify(conn)
+        unverified = checksums.unrecorded(conn)
     if behind:
         console.print(f"{len(behind)} revision(s) not applied: run `cidery db migrate`")
     # markup off: the lines quote SQL such as ARRAY['L'::unit], which Rich would eat.
@@ -302,7 +307,7 @@ def lint() -> None:
 
     found = 0
     squawk = Path(sys.executable).parent / "squawk"
-    upgrades = [str(runner.sql_file_paths(s)[0]) for s in runner.revisions_in_order()]
+    upgrades = [str(scripts.sql_file_paths(s)[0]) for s in scripts.revisions_in_order()]
     if squawk.exists():
         # squawk finds .squawk.toml (pg_version, excluded rules) from the working directory.
         result = subprocess.run([str(squawk), *upgrades], check=False)
@@ -325,7 +330,7 @@ def sql_(
 ) -> None:
     """Print the SQL of a revision range, for DBAs who apply by hand."""
     # Plain echo: Rich would wrap long lines and read "[...]" as markup.
-    typer.echo(runner.offline_sql(revision_range, Runtime().timeouts), nl=False)
+    typer.echo(scripts.offline_sql(revision_range, Runtime().timeouts), nl=False)
 
 
 # --- data ---------------------------------------------------------------------------
@@ -385,8 +390,8 @@ def reset(
             f"refusing to reset {describe_url(runtime.url)}: it is not the embedded "
             "development database; pass --yes if you mean it"
         )
-    runner.rebuild(runtime.engine, runtime.timeouts)
-    console.print(f"database rebuilt at revision {runner.head()}")
+    runner.rebuild(runtime.engine, timeouts=runtime.timeouts)
+    console.print(f"database rebuilt at revision {scripts.head()}")
 
 
 def run_everything() -> None:

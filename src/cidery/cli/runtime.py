@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from cidery.config import Settings, load_settings
 from cidery.db.engine import check_connection, make_engine, resolve_url
-from cidery.migrations.runner import Timeouts
+from cidery.migrations.scripts import Timeouts
 
 
 @dataclass
@@ -28,6 +28,9 @@ class Runtime:
 
     @property
     def timeouts(self) -> Timeouts:
-        return Timeouts(self.settings.lock_timeout, self.settings.statement_timeout)
+        return Timeouts(
+            lock_timeout=self.settings.lock_timeout,
+            statement_timeout=self.settings.statement_timeout,
+        )
 
     server_version: str = ""

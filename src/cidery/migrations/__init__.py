@@ -1,8 +1,13 @@
 """Everything about changing the schema, shipped inside the package so an installed cidery
-can migrate: the runner (:mod:`.runner`), the checksum table (:mod:`.bookkeeping`), the
-checks behind ``cidery db check|lint|smoke`` (:mod:`.checks`), the helpers revisions use
-(:mod:`.authoring`), Alembic's environment (``env.py``) and the revisions with their
-reviewed SQL (``versions/``, ``sql/``).
+can migrate: the revisions and their SQL as files (:mod:`.scripts`), applying them to a
+database (:mod:`.runner`), the checksum table (:mod:`.bookkeeping`), the checks behind
+``cidery db check|lint|smoke`` (:mod:`.checks`), the helpers revisions use
+(:mod:`.authoring`), the errors (:mod:`.errors`), Alembic's environment (``env.py``) and
+the revisions with their reviewed SQL (``versions/``, ``sql/``).
+
+Imports point one way: the CLI uses the runner, the scripts and the checks; the runner
+and the checks use the scripts; everything may use :mod:`.authoring`, which uses nothing
+of cidery but :mod:`cidery.config`.
 
 Revisions 0001 and 0002 were written when the authoring helpers lived here as
 ``cidery.migrations.archive`` and ``cidery.migrations.ops``; a revision's file is

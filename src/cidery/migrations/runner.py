@@ -1,17 +1,19 @@
-"""Alembic driven from Python: the engine behind every ``cidery db`` migration command.
+"""Applying revisions to a live database: the engine behind ``cidery db migrate|rollback|reset``.
 
-Revision ids are four-digit sequence numbers (``0001``, ``0002`` …) and files
-are named ``<rev>_<slug>.py``, so the history reads in order on disk. Beside
-each revision lives its reviewed SQL (``sql/<rev>_<slug>.upgrade.sql`` and
-``.downgrade.sql``), produced by Alembic's offline mode.
+One runner at a time (:func:`migration_lock`), each revision bounded by its
+timeouts, a lock timeout retried with backoff, and the rows that rollbacks
+archived listed. What the revisions are, in which order, and their SQL is
+:mod:`cidery.migrations.scripts`.
+
+It logs (``cidery.migrations.runner``, INFO) each revision applied or undone, a
+wait for another runner's lock and each retry, naming the database by
+:func:`cidery.db.engine.describe_url`, which hides the password.
 """
 
 from __future__ import annotations
 
-import io
-import re
+import logging
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,102 +21,28 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import Script, ScriptDirectory
-from alembic.util.exc import CommandError
+from alembic.migration import MigrationContext, MigrationInfo
+from alembic.script import Script
 from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from cidery.config import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT
-from cidery.errors import CideryError, RevisionError
-from cidery.migrations import bookkeeping
+from cidery.db.engine import describe_url
+from cidery.errors import RevisionError
 from cidery.migrations.authoring.archive import ARCHIVE_PREFIX
-from cidery.models import Base
+from cidery.migrations.errors import LockTimeout, MigrationLocked
+from cidery.migrations.scripts import (
+    MIGRATIONS_DIR,
+    Timeouts,
+    alembic_errors,
+    current_revision,
+    make_config,
+    resolve,
+    revisions_in_order,
+    script_directory,
+)
 
-MIGRATIONS_DIR = Path(__file__).parent
-SQL_DIR = MIGRATIONS_DIR / "sql"
-_REV_ID = re.compile(r"^\d{4}$")
-
-
-class MigrationLocked(CideryError):
-    code = "migration_locked"
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    lock_timeout: str = DEFAULT_LOCK_TIMEOUT
-    statement_timeout: str = DEFAULT_STATEMENT_TIMEOUT
-
-
-def make_config(
-    *,
-    connection: Connection | None = None,
-    url: str | None = None,
-    timeouts: Timeouts | None = None,
-    output: io.StringIO | None = None,
-    script_location: Path = MIGRATIONS_DIR,
-    allow_data_loss: bool = False,
-) -> Config:
-    cfg = Config(output_buffer=output)
-    cfg.set_main_option("script_location", str(script_location))
-    cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
-    cfg.set_main_option("truncate_slug_length", "40")
-    timeouts = timeouts or Timeouts()
-    cfg.attributes["lock_timeout"] = timeouts.lock_timeout
-    cfg.attributes["statement_timeout"] = timeouts.statement_timeout
-    # Read by cidery.migrations.authoring.archive: drop rows instead of archiving them.
-    cfg.attributes["allow_data_loss"] = allow_data_loss
-    if connection is not None:
-        cfg.attributes["connection"] = connection
-    if url is not None:
-        cfg.attributes["url"] = url
-    return cfg
-
-
-def script_directory(script_location: Path = MIGRATIONS_DIR) -> ScriptDirectory:
-    return ScriptDirectory.from_config(make_config(script_location=script_location))
-
-
-def revisions_in_order(scripts: ScriptDirectory | None = None) -> list[Script]:
-    """Every revision from the first to the head."""
-    scripts = scripts or script_directory()
-    return list(reversed(list(scripts.walk_revisions("base", "heads"))))
-
-
-def head() -> str:
-    heads = script_directory().get_heads()
-    if len(heads) != 1:
-        raise RevisionError(f"expected one head revision, found {len(heads)}: {', '.join(heads)}")
-    return heads[0]
-
-
-def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
-
-
-def resolve(target: str, script_location: Path = MIGRATIONS_DIR) -> str:
-    """Validate a revision argument (an id, ``head``, ``base`` or a relative ``-1``)."""
-    if target in ("head", "heads", "base") or re.fullmatch(r"[+-]\d+", target):
-        return target
-    try:
-        script = script_directory(script_location).get_revision(target)
-    except CommandError as exc:
-        raise RevisionError(f"unknown revision {target!r}") from exc
-    if script is None:
-        raise RevisionError(f"unknown revision {target!r}")
-    return script.revision
-
-
-@contextmanager
-def _alembic_errors() -> Iterator[None]:
-    try:
-        yield
-    except CommandError as exc:
-        raise RevisionError(str(exc).strip().splitlines()[0]) from exc
-
+log = logging.getLogger(__name__)
 
 # One runner at a time: every migrate and rollback holds this session-level
 # advisory lock from before it reads the current revision until it is done.
@@ -133,6 +61,7 @@ def migration_lock(connection: Connection, wait: float = DEFAULT_LOCK_WAIT) -> I
     ``CONCURRENTLY``, which waits for every older snapshot — a deadlock.
     """
     deadline = time.monotonic() + wait
+    waiting = False
     while True:
         acquired = connection.execute(
             text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
@@ -140,20 +69,19 @@ def migration_lock(connection: Connection, wait: float = DEFAULT_LOCK_WAIT) -> I
         connection.commit()
         if acquired:
             break
+        if not waiting:
+            waiting = True
+            log.info(
+                "waiting up to %gs for the migration lock on %s: another migration is running%s",
+                wait,
+                _database(connection),
+                _lock_holder(connection),
+            )
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            holder = connection.execute(
-                text(
-                    "SELECT a.pid, a.application_name FROM pg_locks l "
-                    "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
-                    "AND l.granted AND l.objid = :key"
-                ),
-                {"key": MIGRATION_LOCK_KEY},
-            ).first()
-            connection.commit()
-            who = f" (pid {holder.pid}, {holder.application_name or 'no name'})" if holder else ""
             raise MigrationLocked(
-                f"another migration is running{who}; waited {wait:g}s — retry later or raise --wait"
+                f"another migration is running{_lock_holder(connection)}; waited {wait:g}s"
+                " — retry later or raise --wait"
             )
         time.sleep(min(LOCK_POLL_SECONDS, remaining))
     try:
@@ -164,16 +92,174 @@ def migration_lock(connection: Connection, wait: float = DEFAULT_LOCK_WAIT) -> I
         connection.commit()
 
 
-class LockTimeout(CideryError):
-    """A revision could not take its locks within ``lock_timeout``; nothing was changed."""
+def _lock_holder(connection: Connection) -> str:
+    """`` (pid 123, cidery)``: the session holding the migration lock, or nothing if it is gone."""
+    holder = connection.execute(
+        text(
+            "SELECT a.pid, a.application_name FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+            "AND l.granted AND l.objid = :key"
+        ),
+        {"key": MIGRATION_LOCK_KEY},
+    ).first()
+    connection.commit()
+    return f" (pid {holder.pid}, {holder.application_name or 'no name'})" if holder else ""
 
-    code = "lock_timeout"
+
+def _database(connection: Connection) -> str:
+    return describe_url(connection.engine.url.render_as_string(hide_password=True))
+
+
+class _StepWatcher:
+    """Alembic ``on_version_apply`` callback: logs each revision applied or undone, and
+    notes the schema's indexes as it leaves them, for what a failed next one left."""
+
+    def __init__(self, database: str, indexes: set[str]) -> None:
+        self.database = database
+        self.indexes = indexes
+
+    def __call__(
+        self, ctx: MigrationContext, step: MigrationInfo, heads: set[str], run_args: dict[str, Any]
+    ) -> None:
+        if step.is_stamp:
+            return
+        script = step.up_revision
+        title = script.doc if isinstance(script, Script) and script.doc else ""
+        log.info(
+            "%s revision %s%s on %s",
+            "applied" if step.is_upgrade else "undid",
+            step.up_revision_id,
+            f" ({title})" if title else "",
+            self.database,
+        )
+        # Inside the revision's transaction, which commits right after this call.
+        if ctx.connection is not None:
+            self.indexes = _index_names(ctx.connection)
+
+
+# --- what a failed revision leaves behind ------------------------------------------------
+#
+# A revision's transaction rolls back as a whole, but an autocommit step before it
+# (ops.outside_transaction) has committed: an index it built stays, valid, and the
+# next run keeps it (IF NOT EXISTS). A CREATE INDEX CONCURRENTLY that is itself
+# interrupted (a lock timeout, a duplicate key, a cancelled or killed session)
+# leaves its index INVALID: never used by queries, yet updated by every write, and
+# kept for good by IF NOT EXISTS. Those are dropped after a failed run and, for a
+# run that could not clean up (killed, or still blocked), before the next one.
+
+# Invalid plain indexes of the migrated schema that no CREATE INDEX or REINDEX is
+# building right now (their tables' builds show in pg_stat_progress_create_index).
+# A partitioned index (relkind 'I') is invalid until every partition's index is
+# attached, on purpose: it is left alone.
+_INVALID_INDEXES = text(
+    "SELECT c.relname AS name, format('%I.%I', n.nspname, c.relname) AS qualified "
+    "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE NOT i.indisvalid AND c.relkind = 'i' AND n.nspname = current_schema() "
+    "AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.relid = i.indrelid) "
+    "ORDER BY c.relname"
+)
+
+
+def _index_names(connection: Connection) -> set[str]:
+    """The valid indexes of the migrated schema."""
+    return set(
+        connection.execute(
+            text(
+                "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indisvalid AND c.relnamespace = current_schema()::regnamespace"
+            )
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True)
+class _Cleanup:
+    """Invalid indexes dropped, and those that could not be (name, why)."""
+
+    dropped: list[str]
+    stuck: list[tuple[str, str]]
+
+
+def _drop_invalid_indexes(engine: Engine, lock_timeout: str) -> _Cleanup:
+    """Drop the invalid indexes of the migrated schema, each waiting at most ``lock_timeout``.
+
+    ``DROP INDEX CONCURRENTLY`` cannot run in a transaction and takes no lock that
+    stops readers or writers; it waits for the transactions using the table, and
+    one that holds it past ``lock_timeout`` leaves the index for the next run.
+    """
+    dropped: list[str] = []
+    stuck: list[tuple[str, str]] = []
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        invalid = conn.execute(_INVALID_INDEXES).all()
+        if not invalid:
+            return _Cleanup(dropped, stuck)
+        # Session-level on a pooled connection: reset below, before it goes back.
+        conn.execute(
+            text("SELECT set_config('lock_timeout', :value, false)"), {"value": lock_timeout}
+        )
+        try:
+            for index in invalid:
+                try:
+                    conn.execute(text(f"DROP INDEX CONCURRENTLY IF EXISTS {index.qualified}"))
+                except DBAPIError as exc:
+                    reason = str(exc.orig or exc).strip().splitlines()
+                    stuck.append((index.name, reason[0] if reason else type(exc).__name__))
+                else:
+                    dropped.append(index.name)
+        finally:
+            conn.execute(text("RESET lock_timeout"))
+    return _Cleanup(dropped, stuck)
+
+
+def _after_failure(
+    engine: Engine, conn: Connection, watcher: _StepWatcher, lock_timeout: str
+) -> tuple[str, list[str]] | None:
+    """After a revision failed: the revision the database is at, and what the failed one
+    left (its invalid indexes dropped). None when the database cannot tell (the
+    connection is gone, say): the original error is what the user needs then."""
+    try:
+        conn.rollback()
+        at = current_revision(conn) or "base"
+        kept = sorted(_index_names(conn) - watcher.indexes)
+        conn.commit()
+        return at, _leftovers(kept, _drop_invalid_indexes(engine, lock_timeout))
+    except SQLAlchemyError as exc:
+        log.warning("could not look for what the failed revision left: %s", exc)
+        return None
+
+
+def _leftovers(kept: list[str], cleanup: _Cleanup) -> list[str]:
+    """What a failed revision's autocommit steps left, one phrase each."""
+    return [
+        *(f"index {name} remains (valid: the next run keeps it)" for name in kept),
+        *(
+            f"the invalid index {name} an interrupted CREATE INDEX CONCURRENTLY left was dropped"
+            for name in cleanup.dropped
+        ),
+        *(
+            f"the invalid index {name} an interrupted CREATE INDEX CONCURRENTLY left could not "
+            f"be dropped ({why}), the next run drops it"
+            for name, why in cleanup.stuck
+        ),
+    ]
+
+
+def _failed_revision(action: str, at: str, script_location: Path) -> str:
+    """The revision that failed, the database being at ``at`` afterwards."""
+    if action == "downgrade":
+        return f"revision {at}"
+    order = ["base", *(s.revision for s in revisions_in_order(script_directory(script_location)))]
+    if at in order and order.index(at) + 1 < len(order):
+        return f"revision {order[order.index(at) + 1]}"
+    return "the next revision"
 
 
 RetryNotice = Callable[[int, float, str], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunOptions:
     timeouts: Timeouts | None = None
     allow_data_loss: bool = False
@@ -215,7 +301,15 @@ def _run_once(
     engine: Engine, action: str, target: str, options: RunOptions, starts: list[str | None]
 ) -> str | None:
     """One attempt; appends the revision found under the lock to ``starts``, returns the end."""
-    with engine.connect() as conn, migration_lock(conn, options.wait), _alembic_errors():
+    lock_timeout = (options.timeouts or Timeouts()).lock_timeout
+    with engine.connect() as conn, migration_lock(conn, options.wait), alembic_errors():
+        earlier = _drop_invalid_indexes(engine, lock_timeout)
+        for name in earlier.dropped:
+            log.warning(
+                "dropped the invalid index %s an interrupted CREATE INDEX CONCURRENTLY left", name
+            )
+        for name, why in earlier.stuck:
+            log.warning("the invalid index %s could not be dropped (%s)", name, why)
         starts.append(current_revision(conn))
         conn.commit()
         if action == "downgrade" and current_revision(conn) is None:
@@ -229,22 +323,36 @@ def _run_once(
             allow_data_loss=options.allow_data_loss,
             script_location=options.script_location,
         )
+        watcher = _StepWatcher(_database(conn), _index_names(conn))
+        conn.commit()
+        # Called by env.py after the checksum bookkeeping, inside each revision's transaction.
+        cfg.attributes["on_version_apply"] = [watcher]
         try:
             if action == "upgrade":
                 command.upgrade(cfg, target)
             else:
                 command.downgrade(cfg, target)
-        except OperationalError as exc:
-            if not isinstance(exc.orig, LockNotAvailable):
+        except Exception as exc:
+            found = _after_failure(engine, conn, watcher, lock_timeout)
+            if found is None:
                 raise
-            conn.rollback()
-            at = current_revision(conn) or "base"
-            timeout = (options.timeouts or Timeouts()).lock_timeout
-            raise LockTimeout(
-                f"{action} stopped at revision {at}: the next revision could not take its "
-                f"locks within lock_timeout={timeout} and was rolled back; "
-                f"{_blockers(engine, own_pid)}"
-            ) from exc
+            at, left = found
+            failed = _failed_revision(action, at, options.script_location)
+            if isinstance(exc, OperationalError) and isinstance(exc.orig, LockNotAvailable):
+                # Say "rolled back" plainly only when nothing of the revision remains.
+                rolled_back = (
+                    f" and was rolled back, but not its autocommit step: {', '.join(left)}"
+                    if left
+                    else " and was rolled back"
+                )
+                raise LockTimeout(
+                    f"{action} stopped at revision {at}: {failed} could not take its locks "
+                    f"within lock_timeout={lock_timeout}{rolled_back}; "
+                    f"{_blockers(engine, own_pid)}"
+                ) from exc
+            for phrase in left:
+                log.warning("%s of %s failed; %s", action, failed, phrase)
+            raise
         conn.commit()
         return current_revision(conn)
 
@@ -292,6 +400,7 @@ def _run(engine: Engine, action: str, target: str, options: RunOptions) -> list[
             if attempt == options.retries:
                 raise
             delay = min(2.0**attempt, 30.0)
+            log.info("retry %d of %d in %gs: %s", attempt + 1, options.retries, delay, exc)
             if options.on_retry is not None:
                 options.on_retry(attempt + 1, delay, str(exc))
             time.sleep(delay)
@@ -301,45 +410,58 @@ def _run(engine: Engine, action: str, target: str, options: RunOptions) -> list[
 def upgrade(
     engine: Engine,
     target: str = "head",
+    *,
     timeouts: Timeouts | None = None,
     wait: float = DEFAULT_LOCK_WAIT,
-    *,
     retries: int = 0,
     on_retry: RetryNotice | None = None,
     script_location: Path = MIGRATIONS_DIR,
 ) -> list[str]:
     """Apply revisions up to ``target``; returns those this call applied, oldest first."""
-    options = RunOptions(timeouts, False, wait, retries, on_retry, script_location)
+    options = RunOptions(
+        timeouts=timeouts,
+        wait=wait,
+        retries=retries,
+        on_retry=on_retry,
+        script_location=script_location,
+    )
     return _run(engine, "upgrade", resolve(target, script_location), options)
 
 
 def downgrade(
     engine: Engine,
     target: str = "-1",
+    *,
     timeouts: Timeouts | None = None,
     allow_data_loss: bool = False,
     wait: float = DEFAULT_LOCK_WAIT,
-    *,
     retries: int = 0,
     on_retry: RetryNotice | None = None,
     script_location: Path = MIGRATIONS_DIR,
 ) -> list[str]:
     """Undo revisions; tables a downgrade drops keep their rows in an archive schema
     unless ``allow_data_loss`` is set."""
-    options = RunOptions(timeouts, allow_data_loss, wait, retries, on_retry, script_location)
+    options = RunOptions(
+        timeouts=timeouts,
+        allow_data_loss=allow_data_loss,
+        wait=wait,
+        retries=retries,
+        on_retry=on_retry,
+        script_location=script_location,
+    )
     return _run(engine, "downgrade", resolve(target, script_location), options)
 
 
-def rebuild(engine: Engine, timeouts: Timeouts | None = None) -> None:
+def rebuild(engine: Engine, *, timeouts: Timeouts | None = None) -> None:
     """Drop every cidery object, archived rows included, and migrate from empty."""
     with engine.connect() as conn:
         at_base = current_revision(conn) is None
     if not at_base:
-        downgrade(engine, "base", timeouts, allow_data_loss=True)
+        downgrade(engine, "base", timeouts=timeouts, allow_data_loss=True)
     with engine.begin() as conn:
         for schema in archive_schemas(conn):
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    upgrade(engine, "head", timeouts)
+    upgrade(engine, "head", timeouts=timeouts)
 
 
 # LIKE pattern of the archive schemas (cidery.migrations.authoring.archive), "_" taken literally.
@@ -370,123 +492,3 @@ def archived_rows(connection: Connection) -> list[tuple[str, int]]:
         (name, connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one())
         for name in names
     ]
-
-
-def pending(connection: Connection) -> list[Script]:
-    """Revisions the database has not applied yet, oldest first."""
-    current = current_revision(connection)
-    scripts = revisions_in_order()
-    if current is None:
-        return scripts
-    ids = [s.revision for s in scripts]
-    if current not in ids:
-        raise RevisionError(f"the database is at revision {current!r}, which this code lacks")
-    return scripts[ids.index(current) + 1 :]
-
-
-def offline_sql(range_: str, timeouts: Timeouts | None = None) -> str:
-    """The SQL for ``FROM:TO`` (either may be ``base`` or ``head``), as a DBA would apply it."""
-    if ":" not in range_:
-        raise RevisionError(f"expected FROM:TO, e.g. 0001:0002 or 0002:0001, got {range_!r}")
-    start, end = (part.strip() or "base" for part in range_.split(":", 1))
-    start, end = resolve(start), resolve(end)
-    order = ["base", *(s.revision for s in revisions_in_order())]
-    position = {rev: i for i, rev in enumerate(order)}
-    position["head"] = position["heads"] = len(order) - 1
-    if start not in position or end not in position:
-        raise RevisionError("relative revisions are not allowed in an SQL range")
-    buffer = io.StringIO()
-    cfg = make_config(output=buffer, timeouts=timeouts, url="postgresql+psycopg://")
-    with _alembic_errors():
-        if position[end] > position[start]:
-            command.upgrade(cfg, f"{start}:{end}" if start != "base" else end, sql=True)
-        elif position[end] < position[start]:
-            command.downgrade(cfg, f"{start}:{end}", sql=True)
-        else:
-            raise RevisionError(f"{range_!r} is an empty range")
-    return buffer.getvalue()
-
-
-def sql_file_paths(script: Script) -> tuple[Path, Path]:
-    stem = Path(script.path).stem
-    return SQL_DIR / f"{stem}.upgrade.sql", SQL_DIR / f"{stem}.downgrade.sql"
-
-
-def expected_sql(script: Script) -> tuple[str, str]:
-    """The committed SQL a revision should have, generated with the default timeouts."""
-    parent = script.down_revision
-    if isinstance(parent, tuple):
-        raise RevisionError(f"revision {script.revision} has several parents")
-    start = parent or "base"
-    return (
-        offline_sql(f"{start}:{script.revision}"),
-        offline_sql(f"{script.revision}:{start}"),
-    )
-
-
-def write_sql_files(script: Script) -> tuple[Path, Path]:
-    up_path, down_path = sql_file_paths(script)
-    up, down = expected_sql(script)
-    SQL_DIR.mkdir(exist_ok=True)
-    up_path.write_text(up)
-    down_path.write_text(down)
-    return up_path, down_path
-
-
-def next_revision_id() -> str:
-    ids = [int(s.revision) for s in revisions_in_order() if _REV_ID.match(s.revision)]
-    return f"{max(ids, default=0) + 1:04d}"
-
-
-def generate(engine: Engine, message: str) -> Script:
-    """Autogenerate the next revision from the models and write its SQL files."""
-    if not message.strip():
-        raise RevisionError("a revision needs a message, e.g. -m 'add press runs'")
-    with engine.connect() as conn:
-        behind = pending(conn)
-        if behind:
-            raise RevisionError(
-                f"the database is not at head ({len(behind)} pending); run `cidery db migrate`"
-            )
-        cfg = make_config(connection=conn)
-        with _alembic_errors():
-            result = command.revision(
-                cfg, message=message, autogenerate=True, rev_id=next_revision_id()
-            )
-    if not isinstance(result, Script):
-        raise RevisionError("autogenerate produced no single revision")
-    write_sql_files(result)
-    return result
-
-
-def differences(connection: Connection) -> list[str]:
-    """Every difference between the live schema and the models, one line each."""
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "compare_type": True,
-            "compare_server_default": True,
-            "include_name": bookkeeping.include_name,
-        },
-    )
-    with warnings.catch_warnings():
-        # Alembic cannot compare generated-column expressions (PostgreSQL
-        # rewrites them) and says so on every run; it is not a difference.
-        warnings.filterwarnings("ignore", message="Computed default on")
-        found = compare_metadata(context, Base.metadata)
-    return [_describe(diff) for diff in found]
-
-
-def _describe(diff: Any) -> str:
-    if isinstance(diff, list):  # column modifications come grouped
-        return "; ".join(_describe(d) for d in diff)
-    kind, *rest = diff
-    if kind.startswith("modify_"):
-        _schema, table, column, _info, old, new = rest
-        return (
-            f"{kind.removeprefix('modify_')} of {table}.{column}: database {old!r}, models {new!r}"
-        )
-    obj = rest[-1] if kind.endswith("column") else rest[0]
-    where = f"{rest[1]}." if kind.endswith("column") else ""
-    name = getattr(obj, "name", obj)
-    return f"{kind.replace('_', ' ')}: {where}{name}"

@@ -1,4 +1,7 @@
-"""${message}
+## The message goes through docstring_text: no quote, backslash or line break in it may
+## end the docstring or add code to the revision.
+<%! from cidery.migrations.scripts import docstring_text %>\
+"""${docstring_text(message)}
 
 Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from cidery.migrations import runner
+from cidery.migrations import scripts
 from cidery.migrations.checks.catalog import IGNORED_TABLES
 
 
@@ -45,8 +45,8 @@ def table_counts(connection: Connection) -> list[TableCount]:
 
 def database_status(connection: Connection) -> DatabaseStatus:
     return DatabaseStatus(
-        current=runner.current_revision(connection),
-        head=runner.head(),
-        pending=[script.revision for script in runner.pending(connection)],
+        current=scripts.current_revision(connection),
+        head=scripts.head(),
+        pending=[script.revision for script in scripts.pending(connection)],
         tables=table_counts(connection),
     )

@@ -1,15 +1,15 @@
 """Rollback that keeps data: what a downgrade drops, it archives first.
 
-A downgrade that drops tables or columns copies whatever rows they hold into
-the schema ``cidery_archive_<revision>``; the same revision's upgrade puts the
-rows back and drops the copy. Whether there are rows is decided by PL/pgSQL at
-run time, so the offline SQL a DBA applies behaves exactly like the online
-migration. ``cidery db rollback --allow-data-loss`` drops without archiving.
+A downgrade that drops tables copies whatever rows they hold into the schema
+``cidery_archive_<revision>``; the same revision's upgrade puts the rows back
+and drops the copy. Whether there are rows is decided by PL/pgSQL at run time,
+so the offline SQL a DBA applies behaves exactly like the online migration.
+``cidery db rollback --allow-data-loss`` drops without archiving.
 
-Every revision that drops a table or a column in its downgrade uses
-:func:`archive_tables` / :func:`archive_columns` before the drop and the
-matching ``restore_*`` at the end of its upgrade; the revision harness in the
-tests holds every revision to it (seed, roll back, upgrade: every row is back).
+Every revision that drops a table in its downgrade uses :func:`archive_tables`
+before the drop and :func:`restore_archived` at the end of its upgrade; the
+revision harness in the tests holds every revision to it (seed, roll back,
+upgrade: every row is back).
 """
 
 from __future__ import annotations
@@ -76,20 +76,6 @@ def archive_tables(revision: str, tables: tuple[str, ...]) -> None:
         _copy_rows(revision, table, table, "true", "true")
 
 
-def archive_columns(revision: str, table: str, columns: tuple[str, ...]) -> None:
-    """Before dropping ``columns`` of ``table``: copy ``id`` and their non-null values."""
-    if _allow_data_loss():
-        return
-    names = ", ".join(f"'{name}'" for name in ("id", *columns))
-    _copy_rows(
-        revision,
-        table,
-        f"{table}__columns",
-        f"a.attname IN ({names})",
-        f"num_nonnulls({', '.join(columns)}) > 0",
-    )
-
-
 def restore_archived(revision: str, tables: tuple[str, ...]) -> None:
     """Put archived rows back, parents first (``tables`` in that order), then drop the copies."""
     schema = archive_schema(revision)
@@ -122,36 +108,6 @@ def restore_archived(revision: str, tables: tuple[str, ...]) -> None:
             "END\n"
             "$$"
         )
-    _drop_empty_schema(schema)
-
-
-def restore_columns(revision: str, table: str, columns: tuple[str, ...]) -> None:
-    """Put archived column values back onto their rows (matched by ``id``), then drop the copy."""
-    schema = archive_schema(revision)
-    copy = f"{table}__columns"
-    op.execute(
-        "DO $$\n"
-        "DECLARE\n"
-        "    assignments text;\n"
-        "    restored bigint;\n"
-        "BEGIN\n"
-        f"    IF to_regclass('{schema}.{copy}') IS NOT NULL THEN\n"
-        "        SELECT string_agg(format('%1$I = a.%1$I::%2$s', live.attname,\n"
-        "                                 format_type(live.atttypid, live.atttypmod)), ', ')\n"
-        "          INTO assignments\n"
-        "          FROM pg_attribute live\n"
-        f"         WHERE live.attrelid = '{table}'::regclass\n"
-        f"           AND live.attname IN ({', '.join(repr(c) for c in columns)});\n"
-        f"        EXECUTE format('UPDATE {table} t SET %s FROM {schema}.{copy} a "
-        "WHERE t.id = a.id', assignments);\n"
-        "        GET DIAGNOSTICS restored = ROW_COUNT;\n"
-        f"        DROP TABLE {schema}.{copy};\n"
-        f"        RAISE NOTICE 'restored % rows of {table} ({', '.join(columns)}) from {schema}',"
-        " restored;\n"
-        "    END IF;\n"
-        "END\n"
-        "$$"
-    )
     _drop_empty_schema(schema)
 
 

@@ -16,7 +16,7 @@ Creating and dropping whole enum types stays a manual step of the revision
 
 The comparator is an Alembic plugin (:data:`PLUGIN`), opted into by
 ``env.py``'s ``autogenerate_plugins``; an Alembic comparison that does not name
-it (``cidery.migrations.runner.differences``) is unaffected.
+it (``cidery.migrations.comparison.differences``) is unaffected.
 
 Why not the ``alembic-postgresql-enum`` package: it registers itself in
 Alembic's global comparator registry on import, so every comparison in the

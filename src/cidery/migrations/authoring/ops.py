@@ -16,7 +16,7 @@ from alembic import context, op
 from alembic.ddl.impl import DefaultImpl
 
 from cidery.config import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT
-from cidery.migrations.checks.lint import IGNORE_PREFIX, RULES
+from cidery.migrations.authoring.rules import IGNORE_PREFIX, RULES
 
 UPDATED_AT_FUNCTION = "set_updated_at"
 
@@ -58,10 +58,6 @@ def create_updated_at_trigger(table: str) -> None:
         f"CREATE TRIGGER {updated_at_trigger_name(table)} BEFORE UPDATE ON {table} "
         f"FOR EACH ROW EXECUTE FUNCTION {UPDATED_AT_FUNCTION}()"
     )
-
-
-def drop_updated_at_trigger(table: str) -> None:
-    op.execute(f"DROP TRIGGER {updated_at_trigger_name(table)} ON {table}")
 
 
 def create_enum(name: str, values: tuple[str, ...]) -> None:
@@ -153,7 +149,7 @@ def lint_exception(rule: str, reason: str, *, column: str | None = None) -> None
     reason directly above that statement, or, with ``column``, directly above
     that column's line inside the statement (squawk applies an ignore comment
     to the next line only, and a CREATE TABLE spans many). A rule of the
-    project's own linter (:data:`cidery.migrations.checks.lint.RULES`) gets
+    project's own linter (:data:`cidery.migrations.authoring.rules.RULES`) gets
     ``-- cidery-ignore RULE -- REASON``, any other rule is squawk's and gets
     ``-- squawk-ignore RULE -- REASON``. Online it does nothing: comments are
     for the reviewed SQL, the statements run the same.

@@ -40,18 +40,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-IGNORE_PREFIX = "cidery-ignore"
-
-FOREIGN_KEY_INDEX = "require-foreign-key-index"
-CONCURRENT_INDEX = "require-concurrent-index-on-existing-table"
-NOT_NULL_BACKFILL = "require-not-null-default-or-backfill"
-
-# The rules a statement may be excused from, with what each asks.
-RULES: dict[str, str] = {
-    FOREIGN_KEY_INDEX: "every foreign key has an index leading with its columns",
-    CONCURRENT_INDEX: "an index on a table the revision does not create is built CONCURRENTLY",
-    NOT_NULL_BACKFILL: "a NOT NULL column on an existing table has a DEFAULT or a backfill",
-}
+from cidery.migrations.authoring.rules import (
+    CONCURRENT_INDEX,
+    FOREIGN_KEY_INDEX,
+    IGNORE_PREFIX,
+    NOT_NULL_BACKFILL,
+    RULES,
+)
+from cidery.migrations.scripts import revisions_in_order, sql_file_paths
 
 # What the exception comments themselves are held to; these cannot be excused.
 EXCEPTION_REASON = "require-exception-reason"
@@ -460,7 +456,7 @@ def _read(statement: Statement, number: int, state: _Revision) -> None:
         elif reader.is_word("unique", "index"):
             _create_index(reader, statement, number, state)
     elif reader.accept("alter", "table"):
-        _alter_table(reader, statement, number, state)
+        _alter_table(reader, number, state)
     elif reader.accept("drop", "table"):
         reader.accept("if", "exists")
         for part in _split_commas(reader.rest()):
@@ -634,7 +630,7 @@ def _create_index(reader: _Reader, statement: Statement, number: int, state: _Re
         )
 
 
-def _alter_table(reader: _Reader, statement: Statement, number: int, state: _Revision) -> None:
+def _alter_table(reader: _Reader, number: int, state: _Revision) -> None:
     reader.accept("if", "exists")
     reader.accept("only")
     table = reader.name()
@@ -887,11 +883,10 @@ def lint_history(revisions: Iterable[RevisionSql]) -> list[Finding]:
 
 def lint_revisions() -> list[Finding]:
     """Check the committed SQL files of every revision (``migrations/sql``), oldest first."""
-    from cidery.migrations import runner  # the revisions; kept out of the import of this module
 
     def committed() -> Iterable[RevisionSql]:
-        for script in runner.revisions_in_order():
-            up, down = runner.sql_file_paths(script)
+        for script in revisions_in_order():
+            up, down = sql_file_paths(script)
             yield RevisionSql(
                 script.revision,
                 _read_text(up),

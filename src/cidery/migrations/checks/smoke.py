@@ -22,7 +22,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from cidery.errors import CideryError
-from cidery.migrations import runner
+from cidery.migrations import scripts
 from cidery.models import Base
 from cidery.models.enums import Unit
 from cidery.units import CANONICAL_PLACES, exact_canonical, is_weight, to_canonical
@@ -76,8 +76,8 @@ def server_version(connection: Connection) -> tuple[bool, str]:
 
 
 def migration_revision(connection: Connection) -> tuple[bool, str]:
-    expected = runner.head()
-    current = runner.current_revision(connection)
+    expected = scripts.head()
+    current = scripts.current_revision(connection)
     if current is None:
         return False, f"no revision applied (code head {expected}): run `cidery db migrate`"
     if current != expected:

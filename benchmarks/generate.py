@@ -83,7 +83,7 @@ from sqlalchemy import Engine
 
 from benchmarks.scales import Scale
 from cidery.errors import CideryError
-from cidery.migrations import scripts
+from cidery.migrations import runner
 
 DEFAULT_SEED = 20261125
 
@@ -911,9 +911,9 @@ def _truncatable(cur: psycopg.Cursor[Any], tables: Sequence[str]) -> list[str]:
 
 
 def _check_head(engine: Engine) -> None:
-    head = scripts.head()
+    head = runner.head()
     with engine.connect() as conn:
-        current = scripts.current_revision(conn)
+        current = runner.current_revision(conn)
     if current is None:
         raise CideryError("the database has no cidery schema: run `cidery db migrate` first")
     if current != head:

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, text
 
 from benchmarks.stats import Progress, latency, now, quiet
 from benchmarks.writes import libpq_url
-from cidery.migrations import runner, scripts
+from cidery.migrations import runner
 
 
 @dataclass(frozen=True)
@@ -142,8 +142,8 @@ def _summary(writes: list[_Write], start: float) -> dict[str, Any]:
 
 def pending_revisions(engine: Engine, target: str = "head") -> list[str]:
     with engine.connect() as conn:
-        current = scripts.current_revision(conn)
-    order = [s.revision for s in scripts.revisions_in_order()]
+        current = runner.current_revision(conn)
+    order = [s.revision for s in runner.revisions_in_order()]
     start = order.index(current) + 1 if current is not None else 0
     end = len(order) if target == "head" else order.index(target) + 1
     return order[start:end]
@@ -156,7 +156,7 @@ def run_impact(
     options = options or ImpactOptions()
     revisions = pending_revisions(engine, options.target)
     with engine.connect() as conn:
-        start_revision = scripts.current_revision(conn)
+        start_revision = runner.current_revision(conn)
         sizes: dict[str, int] = {
             row.relname: row.n_live_tup
             for row in conn.execute(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import grimp
 
-from cidery.migrations import runner
+from cidery.migrations import scripts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,7 +102,7 @@ def test_revisions_import_only_the_authoring_helpers() -> None:
     0001 and 0002 name the helpers by their first home (``cidery.migrations.ops``), which
     the package re-exports from ``authoring``."""
     allowed = {"cidery.migrations.archive", "cidery.migrations.ops"}
-    for script in runner.revisions_in_order():
+    for script in scripts.revisions_in_order():
         assert script.path is not None
         imports = _cidery_imports(Path(script.path))
         assert imports, f"{script.revision} imports no helper at all?"

@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 from cidery.config import Settings
 from cidery.errors import CideryError
-from cidery.migrations import scripts
+from cidery.migrations import runner
 from cidery.press.queries import PATTERNS
 
 TINY_PLAN = suite.Plan(
@@ -167,7 +167,7 @@ def test_writes_measure_service_floor_operators_and_contention(run: Run) -> None
 
 def test_migration_impact_applies_every_later_revision(run: Run) -> None:
     impact = run.results["scales"]["TINY"]["impact"]
-    later = [s.revision for s in scripts.revisions_in_order()][1:]
+    later = [s.revision for s in runner.revisions_in_order()][1:]
     assert impact["start_revision"] == suite.BASELINE_REVISION
     assert [r["revision"] for r in impact["revisions"]] == later
     for revision in impact["revisions"]:

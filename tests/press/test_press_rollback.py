@@ -374,6 +374,6 @@ def test_cli_rollback_and_migrate_round_trip(clone_engine: Engine, clone_url: st
     migrated = _cidery("db", "migrate", url=clone_url)
 
     assert migrated.returncode == 0, migrated.stderr
-    assert f"database at revision {runner.head()}" in " ".join(migrated.stdout.split())
+    assert f"database at revision {scripts.head()}" in " ".join(migrated.stdout.split())
     assert _fingerprints(clone_engine, all_tables) == before
     assert not _schema_exists(clone_engine, ARCHIVE)

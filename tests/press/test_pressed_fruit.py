@@ -25,6 +25,7 @@ from cidery.migrations import runner
 from cidery.models import PressRun, PressRunLoad, PurchaseItem
 from cidery.models.enums import PressRunStatus, UserRole
 from cidery.press import queries
+from cidery.press.checks import pressed_fruit_agrees
 from cidery.press.errors import Conflict, InsufficientFruit
 from tests.factories import Factory, new_actor
 
@@ -279,3 +280,18 @@ def test_the_backfill_computes_pressed_kg_from_existing_loads(empty_url: str) ->
             runner.downgrade(engine, "0002")
     finally:
         engine.dispose()
+
+
+def test_the_smoke_check_catches_a_line_that_disagrees(
+    connection: Connection, session: Session, make: Factory
+) -> None:
+    item = make.purchase_item()
+    make.load(make.run(), item, weight=Decimal("100"))
+    passed, detail = pressed_fruit_agrees(connection)
+    assert passed, detail
+    session.execute(
+        update(PurchaseItem).where(PurchaseItem.id == item.id).values(pressed_kg=Decimal("99"))
+    )
+    passed, detail = pressed_fruit_agrees(connection)
+    assert not passed
+    assert f"{item.id}: 99.000 kg kept, 100.000 kg drawn" in detail

@@ -18,10 +18,14 @@ from cidery.errors import CideryError
 from cidery.migrations import runner, scripts
 from cidery.migrations.checks import checksums, drift, smoke
 from cidery.migrations.status import database_status
+from cidery.press import checks as press_checks
 from cidery.press.access import Actor
 from cidery.press.report import PressSummary, press_summary
 from cidery.press.rules import YIELD_BAND
 from cidery.sample import seed
+
+# The press package's checks of its own data, run after the schema's.
+PRESS_CHECKS = (smoke.Check("pressed_fruit", press_checks.pressed_fruit_agrees),)
 
 app = typer.Typer(
     help="Migrate, seed, check and inspect the cidery database.", no_args_is_help=True
@@ -366,7 +370,7 @@ def smoke_() -> None:
 
 def run_smoke(runtime: Runtime) -> None:
     with runtime.engine.connect() as conn:
-        results = smoke.run(conn)
+        results = smoke.run(conn, extra=PRESS_CHECKS)
     table = Table(title="smoke checks")
     for column in ("check", "result", "detail"):
         table.add_column(column)

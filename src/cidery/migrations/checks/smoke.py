@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from cidery.errors import CideryError
 from cidery.migrations import scripts
 from cidery.models import Base
+from cidery.models.base import live_sql
 from cidery.models.enums import Unit
 from cidery.units import CANONICAL_PLACES, exact_canonical, is_weight, to_canonical
 
@@ -156,8 +157,8 @@ def purchase_totals(connection: Connection) -> tuple[bool, str]:
             "SELECT p.id, p.invoice_number, p.total_cost,"
             " coalesce(sum(pi.total_cost), 0) AS lines_total"
             " FROM purchases p"
-            " LEFT JOIN purchase_items pi ON pi.purchase_id = p.id AND pi.deleted_at IS NULL"
-            " WHERE p.deleted_at IS NULL"
+            f" LEFT JOIN purchase_items pi ON pi.purchase_id = p.id AND {live_sql('pi')}"
+            f" WHERE {live_sql('p')}"
             " GROUP BY p.id"
             " HAVING p.total_cost IS DISTINCT FROM coalesce(sum(pi.total_cost), 0)"
             " ORDER BY p.purchase_date, p.id"
@@ -168,7 +169,7 @@ def purchase_totals(connection: Connection) -> tuple[bool, str]:
         for row in rows
     ]
     total = connection.execute(
-        text("SELECT count(*) FROM purchases WHERE deleted_at IS NULL")
+        text(f"SELECT count(*) FROM purchases WHERE {live_sql()}")
     ).scalar_one()
     return _verdict(
         problems, "purchase total(s) differ from their lines", f"{total} purchase(s) agree"
@@ -337,6 +338,7 @@ def run_check(connection: Connection, check: Check) -> CheckResult:
     return CheckResult(check.name, ok, detail)
 
 
-def run(connection: Connection) -> list[CheckResult]:
-    """Every check, in order; begins a transaction on ``connection`` if none is open."""
-    return [run_check(connection, check) for check in CHECKS]
+def run(connection: Connection, extra: Sequence[Check] = ()) -> list[CheckResult]:
+    """Every check, then ``extra`` (checks of other packages' data), in order; begins a
+    transaction on ``connection`` if none is open."""
+    return [run_check(connection, check) for check in (*CHECKS, *extra)]

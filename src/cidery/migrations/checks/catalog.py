@@ -23,6 +23,7 @@ here, so snapshots from PostgreSQL 14 to 18 have the same shape).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -236,6 +237,120 @@ _EXTENSIONS = text(
 )
 
 
+Params = dict[str, Any]
+
+
+def _tables(connection: Connection, params: Params) -> dict[str, dict[str, dict[str, Any]]]:
+    tables: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in connection.execute(_COLUMNS, params).mappings():
+        columns = tables.setdefault(row["table_name"], {})
+        columns[row["name"]] = {
+            # 1, 2, 3 ... whatever columns were dropped on the way.
+            "position": len(columns) + 1,
+            "type": row["type"],
+            "nullable": row["nullable"],
+            "default": row["default"],
+            "identity": row["identity"] or None,
+            "generated": row["generated"] or None,
+            "collation": row["collation"],
+        }
+    return tables
+
+
+def _constraints(connection: Connection, params: Params) -> dict[str, Any]:
+    return {
+        f"{row['table_name']}.{row['name']}": {
+            "table": row["table_name"],
+            "name": row["name"],
+            "type": CONSTRAINT_TYPES.get(row["kind"], row["kind"]),
+            "definition": row["definition"],
+        }
+        for row in connection.execute(_CONSTRAINTS, params).mappings()
+    }
+
+
+def _indexes(connection: Connection, params: Params) -> dict[str, Any]:
+    return {
+        row["name"]: {"table": row["table_name"], "definition": row["definition"]}
+        for row in connection.execute(_INDEXES, params).mappings()
+    }
+
+
+def _enums(connection: Connection, params: Params) -> dict[str, Any]:
+    return {
+        row["name"]: list(row["labels"]) for row in connection.execute(_ENUMS, params).mappings()
+    }
+
+
+def _domains(connection: Connection, params: Params) -> dict[str, Any]:
+    domains: dict[str, dict[str, Any]] = {}
+    for row in connection.execute(_DOMAINS, params).mappings():
+        domain = domains.setdefault(
+            row["name"],
+            {
+                "type": row["type"],
+                "nullable": row["nullable"],
+                "default": row["default"],
+                "constraints": {},
+            },
+        )
+        if row["constraint_name"] is not None:
+            domain["constraints"][row["constraint_name"]] = row["definition"]
+    return domains
+
+
+def _triggers(connection: Connection, params: Params) -> dict[str, Any]:
+    return {
+        f"{row['table_name']}.{row['name']}": {
+            "table": row["table_name"],
+            "name": row["name"],
+            "definition": row["definition"],
+            "enabled": row["enabled"],
+        }
+        for row in connection.execute(_TRIGGERS, params).mappings()
+    }
+
+
+def _functions(connection: Connection, params: Params) -> dict[str, Any]:
+    return {
+        row["signature"]: row["definition"]
+        for row in connection.execute(_FUNCTIONS, params).mappings()
+    }
+
+
+def _views(connection: Connection, params: Params) -> dict[str, Any]:
+    return {
+        row["name"]: {"kind": row["kind"], "definition": row["definition"]}
+        for row in connection.execute(_VIEWS, params).mappings()
+    }
+
+
+def _sequences(connection: Connection, params: Params) -> dict[str, Any]:
+    return {
+        row["name"]: {key: value for key, value in row.items() if key != "name"}
+        for row in connection.execute(_SEQUENCES, params).mappings()
+    }
+
+
+def _extensions(connection: Connection, params: Params) -> list[str]:
+    return list(connection.execute(_EXTENSIONS, params).scalars())
+
+
+# Each part of a snapshot and how it is read, in the order the snapshot lists them.
+_PARTS: dict[str, Callable[[Connection, Params], Any]] = {
+    "tables": _tables,
+    "constraints": _constraints,
+    "indexes": _indexes,
+    "enums": _enums,
+    "domains": _domains,
+    "triggers": _triggers,
+    "functions": _functions,
+    "views": _views,
+    "sequences": _sequences,
+    "extensions": _extensions,
+}
+
+
 def schema_snapshot(connection: Connection, schema: str = "public") -> dict[str, Any]:
     """Every object of ``schema`` as sorted, JSON-friendly data; equal schemas give equal dicts.
 
@@ -252,93 +367,7 @@ def schema_snapshot(connection: Connection, schema: str = "public") -> dict[str,
     * ``views``, ``sequences``, and the names of ``extensions`` installed here.
     """
     params = {"schema": schema, "ignored": list(IGNORED_TABLES)}
-
-    tables: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in connection.execute(_COLUMNS, params).mappings():
-        columns = tables.setdefault(row["table_name"], {})
-        columns[row["name"]] = {
-            # 1, 2, 3 ... whatever columns were dropped on the way.
-            "position": len(columns) + 1,
-            "type": row["type"],
-            "nullable": row["nullable"],
-            "default": row["default"],
-            "identity": row["identity"] or None,
-            "generated": row["generated"] or None,
-            "collation": row["collation"],
-        }
-
-    constraints = {
-        f"{row['table_name']}.{row['name']}": {
-            "table": row["table_name"],
-            "name": row["name"],
-            "type": CONSTRAINT_TYPES.get(row["kind"], row["kind"]),
-            "definition": row["definition"],
-        }
-        for row in connection.execute(_CONSTRAINTS, params).mappings()
-    }
-
-    indexes = {
-        row["name"]: {"table": row["table_name"], "definition": row["definition"]}
-        for row in connection.execute(_INDEXES, params).mappings()
-    }
-
-    enums = {
-        row["name"]: list(row["labels"]) for row in connection.execute(_ENUMS, params).mappings()
-    }
-
-    domains: dict[str, dict[str, Any]] = {}
-    for row in connection.execute(_DOMAINS, params).mappings():
-        domain = domains.setdefault(
-            row["name"],
-            {
-                "type": row["type"],
-                "nullable": row["nullable"],
-                "default": row["default"],
-                "constraints": {},
-            },
-        )
-        if row["constraint_name"] is not None:
-            domain["constraints"][row["constraint_name"]] = row["definition"]
-
-    triggers = {
-        f"{row['table_name']}.{row['name']}": {
-            "table": row["table_name"],
-            "name": row["name"],
-            "definition": row["definition"],
-            "enabled": row["enabled"],
-        }
-        for row in connection.execute(_TRIGGERS, params).mappings()
-    }
-
-    functions = {
-        row["signature"]: row["definition"]
-        for row in connection.execute(_FUNCTIONS, params).mappings()
-    }
-
-    views = {
-        row["name"]: {"kind": row["kind"], "definition": row["definition"]}
-        for row in connection.execute(_VIEWS, params).mappings()
-    }
-
-    sequences = {
-        row["name"]: {key: value for key, value in row.items() if key != "name"}
-        for row in connection.execute(_SEQUENCES, params).mappings()
-    }
-
-    extensions = list(connection.execute(_EXTENSIONS, params).scalars())
-
-    return {
-        "tables": tables,
-        "constraints": constraints,
-        "indexes": indexes,
-        "enums": enums,
-        "domains": domains,
-        "triggers": triggers,
-        "functions": functions,
-        "views": views,
-        "sequences": sequences,
-        "extensions": extensions,
-    }
+    return {part: read(connection, params) for part, read in _PARTS.items()}
 
 
 def is_empty(snapshot: dict[str, Any]) -> bool:

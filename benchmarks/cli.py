@@ -109,7 +109,6 @@ def print_report(report: GenerationReport) -> None:
 
 
 # --- python -m benchmarks run ---------------------------------------------------------------------
-# The benchmarks' command(s) go here (benchmarks.reads / writes / impact / report).
 
 
 @app.command("run")
@@ -144,10 +143,14 @@ def run_command(
     databases cidery_bench_* on the server; with DATABASE_URL its role needs CREATEDB.
     """
     from benchmarks import report, suite
+    from benchmarks.results import ResultsFormatError
 
     if report_from is not None:
-        results = report.load(report_from)
-        if results.get("kind") == "quick":
+        try:
+            results = report.load(report_from)
+        except ResultsFormatError as exc:
+            raise CideryError(f"cannot report from it: {exc}") from None
+        if results.kind == "quick":
             stem = report_from.with_suffix("")
             written = report.write_report(results, report_from, stem.with_suffix(".md"), stem)
         else:

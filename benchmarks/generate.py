@@ -34,7 +34,10 @@ from one ``random.Random(seed)``; nothing depends on the clock):
 **No purchase line is over-pressed, however one counts**: a line's
 ``quantity_kg`` is at least the sum of the ``weight_kg`` of *every* load drawn
 on it — voided loads and loads of cancelled or deleted runs included — so the
-service's rule (live loads of live, uncancelled runs) holds a fortiori. Lines
+service's rule (live loads of live, uncancelled runs) holds a fortiori. A
+line's ``pressed_kg`` is the sum over the loads that rule counts, computed
+here as the loads are generated: exactly what the database's triggers
+(revision 0003) would have written had the loads been added one by one. Lines
 of past seasons are 80-100 % pressed (a third of them to the last kilogram);
 lines of the latest season 35-70 %, so the in-progress runs and the write
 benchmark have fruit left to press; lines bought after a grower's last run of
@@ -51,14 +54,18 @@ CONSTRAINT``, which validates every row, then the tables are analysed and
 the transaction committed. Users, growers, varieties and vessels go first;
 the loads are then generated and streamed in one chunk at a time (PostgreSQL
 inserts one chunk while Python builds the next), their runs' totals and their
-purchase lines' consumption adding up as they go; the purchases, purchase
-lines and runs follow. Loads before their runs and lines is safe because the
-press tables' foreign keys are only re-added, and checked, after all rows are
-in. ``COPY ... FREEZE`` is used for every table emptied in this transaction
-(PostgreSQL then also marks its pages all-visible, so index-only scans work at
-once), and a ``VACUUM`` after the commit does the same for the others. The
-schema afterwards is exactly the migrated one
-(:func:`cidery.migrations.checks.catalog.schema_snapshot`).
+purchase lines' consumption and ``pressed_kg`` adding up as they go; the
+purchases, purchase lines and runs follow. The loads' row trigger that draws
+on the purchase line (:data:`DRAW_TRIGGER`) is disabled for their COPY and
+enabled again before the commit: fired for each of a million rows it would
+cost a statement per load, and would update nothing anyway (the lines and
+runs it looks for are copied after the loads). Loads before their runs and
+lines is safe because the press tables' foreign keys are only re-added, and
+checked, after all rows are in. ``COPY ... FREEZE`` is used for every table
+emptied in this transaction (PostgreSQL then also marks its pages
+all-visible, so index-only scans work at once), and a ``VACUUM`` after the
+commit does the same for the others. The schema afterwards is exactly the
+migrated one (:func:`cidery.migrations.checks.catalog.schema_snapshot`).
 
 Audit rows are not generated: the history is loaded in bulk, not recorded
 through the service.
@@ -83,7 +90,7 @@ from sqlalchemy import Engine
 
 from benchmarks.scales import Scale
 from cidery.errors import CideryError
-from cidery.migrations import runner
+from cidery.migrations import scripts
 
 DEFAULT_SEED = 20261125
 
@@ -105,6 +112,9 @@ TABLES: tuple[str, ...] = (
 )
 # Their secondary indexes and foreign keys are dropped during the load.
 PRESS_TABLES: tuple[str, ...] = ("press_runs", "press_run_loads")
+# The loads' trigger that keeps purchase_items.pressed_kg (revision 0003); the
+# generator writes that column itself (see the module's docstring).
+DRAW_TRIGGER = ("press_run_loads", "press_run_loads_draw_fruit")
 
 # Progress steps after the rows are in, reported like tables.
 STEP_INDEXES = "rebuild indexes"
@@ -603,6 +613,8 @@ class _Dataset:
                     slot.items.append(item)
                     slot.item_days.append(day)
         self.item_used_g = [0] * len(self.item_ids)
+        # What the triggers count: live loads of runs neither cancelled nor deleted.
+        self.item_pressed_g = [0] * len(self.item_ids)
 
     # -- loads, then the runs they add up to ----------------------------------------------
 
@@ -614,6 +626,7 @@ class _Dataset:
         getrandbits = rng.getrandbits
         ts = self.clock.ts
         item_ids, item_variety, item_used = self.item_ids, self.item_variety, self.item_used_g
+        item_pressed = self.item_pressed_g
         variety_ids, variety_brix = self.variety_ids, self.variety_brix
         run_lines: list[str] = []
         self.lines["press_runs"] = run_lines
@@ -625,6 +638,7 @@ class _Dataset:
                 count = self.run_loads[run]
                 run_id = self.run_ids[run]
                 operator = self.user_ids[self.run_operator[run]]
+                draws = self.run_status[run] != "cancelled" and not self.run_deleted[run]
                 # The lines on hand that day; the freshest deliveries are pressed first.
                 eligible = bisect.bisect_right(slot.item_days, start // 86_400)
                 window = slot.items[max(0, eligible - 3) : eligible]
@@ -664,6 +678,8 @@ class _Dataset:
                     else:
                         live += 1
                         live_g += grams
+                        if draws:
+                            item_pressed[item] += grams
                         updated, deleted = pressed, "\\N"
                     bits = getrandbits(128)
                     bits = (
@@ -794,7 +810,8 @@ class _Dataset:
                 item_lines.append(
                     f"{self.item_ids[item]}\t{self.purchase_ids[purchase]}\t"
                     f"{self.variety_ids[self.item_variety[item]]}\t{quantity}\t{unit}\t"
-                    f"{_thousandths(grams)}\t\\N\t{price // 10_000}.{price % 10_000:04d}\t"
+                    f"{_thousandths(grams)}\t\\N\t{_thousandths(self.item_pressed_g[item])}\t"
+                    f"{price // 10_000}.{price % 10_000:04d}\t"
                     f"{_hundredths(cents)}\t{day(bought - rng.randint(0, 7))}\t\\N\t"
                     f"{entered}\t{deleted if item_deleted[item] else entered}\t{deleted}\n"
                 )
@@ -832,8 +849,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "purchase_items": (
         "id", "purchase_id", "apple_variety_id", "quantity", "unit", "quantity_kg", "quantity_l",
-        "price_per_unit", "total_cost", "harvest_date", "notes", "created_at", "updated_at",
-        "deleted_at",
+        "pressed_kg", "price_per_unit", "total_cost", "harvest_date", "notes", "created_at",
+        "updated_at", "deleted_at",
     ),
     "press_runs": (
         "id", "vendor_id", "vessel_id", "status", "start_time", "end_time",
@@ -911,9 +928,9 @@ def _truncatable(cur: psycopg.Cursor[Any], tables: Sequence[str]) -> list[str]:
 
 
 def _check_head(engine: Engine) -> None:
-    head = runner.head()
+    head = scripts.head()
     with engine.connect() as conn:
-        current = runner.current_revision(conn)
+        current = scripts.current_revision(conn)
     if current is None:
         raise CideryError("the database has no cidery schema: run `cidery db migrate` first")
     if current != head:
@@ -981,6 +998,17 @@ def _drop_for_load(cur: psycopg.Cursor[Any]) -> _Dropped:
     for name, _ in indexes:
         cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
     return _Dropped(indexes, foreign_keys)
+
+
+def _set_trigger(cur: psycopg.Cursor[Any], trigger: tuple[str, str], *, enabled: bool) -> None:
+    table, name = trigger
+    cur.execute(
+        sql.SQL("ALTER TABLE {} {} TRIGGER {}").format(
+            sql.Identifier(table),
+            sql.SQL("ENABLE" if enabled else "DISABLE"),
+            sql.Identifier(name),
+        )
+    )
 
 
 def _copy(
@@ -1097,7 +1125,9 @@ def generate(
                     table in frozen,
                     report_progress,
                 )
-            # Streamed while generated; the runs' and purchase lines' rows follow.
+            # Streamed while generated; the runs' and purchase lines' rows follow. The
+            # trigger is off for the COPY only: pressed_kg comes with the lines' rows.
+            _set_trigger(cur, DRAW_TRIGGER, enabled=False)
             rows["press_run_loads"] = _copy(
                 cur,
                 "press_run_loads",
@@ -1106,6 +1136,7 @@ def generate(
                 "press_run_loads" in frozen,
                 report_progress,
             )
+            _set_trigger(cur, DRAW_TRIGGER, enabled=True)
             data.purchases()
             for table in ("purchases", "purchase_items", "press_runs"):
                 rows[table] = _copy(

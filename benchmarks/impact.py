@@ -1,16 +1,22 @@
-"""Migration impact: apply each pending revision while a writer keeps working.
+"""Migration impact: apply each revision while a writer keeps working.
 
-The database starts at an older revision with data in it (the benchmark
-runner downgrades a generated database to ``0001``, which keeps vendors,
-purchases and purchase lines at full scale). A writer thread on its own
-connection loops over small transactions on the tables the revisions touch —
-``UPDATE vendors``, ``UPDATE purchase_items``, ``INSERT INTO purchase_items`` —
-one statement per transaction (autocommit), timing each. Meanwhile every
-pending revision is applied in turn with :func:`cidery.migrations.runner.upgrade`,
-exactly as ``cidery db migrate`` applies it. For each revision the report
-gives its duration and the writer statements that overlapped it: how many,
-their median and p99, and the longest (the longest stall a writer saw, what it
-was doing and when, relative to the revision's start).
+Every revision after ``ImpactOptions.since`` (``0001``) is measured on the
+generated database downgraded to the revision just before it, newest first:
+``0003`` on the database at ``0002`` (every press run and load still there,
+which its backfill reads), then ``0002`` on the database at ``0001`` (which
+keeps vendors, purchases and purchase lines at full scale; the press tables
+are gone, as they were before ``0002``). A revision is so applied to as much
+data as it would meet in production, not to what an older downgrade left.
+
+For each revision, a writer thread on its own connection loops over small
+transactions on the tables the revisions touch — ``UPDATE vendors``,
+``UPDATE purchase_items``, ``INSERT INTO purchase_items`` — one statement per
+transaction (autocommit), timing each; after a baseline of the writer alone,
+the revision is applied with :func:`cidery.migrations.runner.upgrade`, exactly
+as ``cidery db migrate`` applies it. The report gives its duration and the
+writer statements that overlapped it: how many, their median and p99, and the
+longest (the longest stall a writer saw, what it was doing and when, relative
+to the revision's start).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,17 +32,16 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine, text
 
+from benchmarks.options import ImpactOptions
+from benchmarks.results import ImpactResults, RevisionImpact, WriterSummary
 from benchmarks.stats import Progress, latency, now, quiet
 from benchmarks.writes import libpq_url
-from cidery.migrations import runner
+from cidery.migrations import runner, scripts
 
+__all__ = ["ImpactOptions", "measured_revisions", "run_impact"]
 
-@dataclass(frozen=True)
-class ImpactOptions:
-    writer_pause_s: float = 0.002  # between the writer's transactions
-    baseline_s: float = 2.0  # the writer alone, before the first revision
-    settle_s: float = 0.5  # the writer alone, after each revision
-    target: str = "head"
+# The writer's tables, and the press tables whose rows revision 0003 reads.
+SIZED_TABLES = ("vendors", "purchases", "purchase_items", "press_runs", "press_run_loads")
 
 
 @dataclass(frozen=True)
@@ -129,82 +135,112 @@ def _overlapping(writes: list[_Write], start: float, end: float) -> list[_Write]
     return [w for w in writes if w.started < end and w.started + w.seconds > start]
 
 
-def _summary(writes: list[_Write], start: float) -> dict[str, Any]:
-    stats = latency([w.seconds for w in writes])
+def _summary(writes: list[_Write], start: float) -> WriterSummary:
     worst = max(writes, key=lambda w: w.seconds, default=None)
-    return {
-        **stats,
-        "longest_stall_ms": round(worst.seconds * 1000, 3) if worst else None,
-        "longest_stall_statement": worst.kind if worst else None,
-        "longest_stall_at_ms": round((worst.started - start) * 1000, 1) if worst else None,
-    }
+    return WriterSummary(
+        latency=latency([w.seconds for w in writes]),
+        longest_stall_ms=round(worst.seconds * 1000, 3) if worst else None,
+        longest_stall_statement=worst.kind if worst else None,
+        longest_stall_at_ms=round((worst.started - start) * 1000, 1) if worst else None,
+    )
 
 
-def pending_revisions(engine: Engine, target: str = "head") -> list[str]:
+def measured_revisions(engine: Engine, since: str) -> list[str]:
+    """The revisions after ``since`` up to the database's current one, oldest first."""
     with engine.connect() as conn:
-        current = runner.current_revision(conn)
-    order = [s.revision for s in runner.revisions_in_order()]
-    start = order.index(current) + 1 if current is not None else 0
-    end = len(order) if target == "head" else order.index(target) + 1
-    return order[start:end]
+        current = scripts.current_revision(conn)
+    order = [s.revision for s in scripts.revisions_in_order()]
+    if current is None or current not in order or since not in order:
+        raise ValueError(f"the database is at {current!r}: migrate it past {since} first")
+    return order[order.index(since) + 1 : order.index(current) + 1]
 
 
-def run_impact(
-    engine: Engine, options: ImpactOptions | None = None, progress: Progress = quiet
-) -> dict[str, Any]:
-    """Apply every pending revision up to ``options.target`` under a concurrent writer."""
-    options = options or ImpactOptions()
-    revisions = pending_revisions(engine, options.target)
-    with engine.connect() as conn:
-        start_revision = runner.current_revision(conn)
-        sizes: dict[str, int] = {
+def _table_rows(engine: Engine) -> dict[str, int]:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        # Fresh statistics for the revision's own statements and for the row counts
+        # (of this schema's tables: a downgrade may archive a dropped table elsewhere).
+        conn.exec_driver_sql("VACUUM ANALYZE")
+        return {
             row.relname: row.n_live_tup
             for row in conn.execute(
                 text(
                     "SELECT relname, n_live_tup FROM pg_stat_user_tables "
-                    "WHERE relname IN ('vendors', 'purchases', 'purchase_items')"
-                )
+                    "WHERE schemaname = current_schema() AND relname = ANY(:tables) "
+                    "ORDER BY relname"
+                ),
+                {"tables": list(SIZED_TABLES)},
             )
         }
+
+
+def _apply(
+    engine: Engine, revision: str, parent: str, options: ImpactOptions
+) -> tuple[RevisionImpact, Writer]:
+    """Downgrade to ``parent``, then apply ``revision`` under a concurrent writer."""
+    runner.downgrade(engine, parent, allow_data_loss=True)
+    sizes = _table_rows(engine)
     writer = Writer(libpq_url(engine), options.writer_pause_s)
     writer.start()
     writer.ready.wait(timeout=60)
     if writer.failure is not None:
         raise writer.failure
-    results: list[dict[str, Any]] = []
     try:
         began = now()
         time.sleep(options.baseline_s)
         baseline = _overlapping(writer.writes[:], began, now())
-        for revision in revisions:
-            t0 = now()
-            runner.upgrade(engine, revision)
-            t1 = now()
-            time.sleep(options.settle_s)
-            during = _overlapping(writer.writes[:], t0, t1)
-            result: dict[str, Any] = {
-                "revision": revision,
-                "duration_ms": round((t1 - t0) * 1000, 1),
-                "writer": _summary(during, t0),
-            }
-            results.append(result)
-            progress(
-                f"migration {revision}: {result['duration_ms']:.0f} ms; writer's longest stall "
-                f"{result['writer']['longest_stall_ms']} ms "
-                f"({result['writer']['n']} writes during it)"
-            )
+        t0 = now()
+        runner.upgrade(engine, revision)
+        t1 = now()
+        time.sleep(options.settle_s)
+        during = _overlapping(writer.writes[:], t0, t1)
     finally:
         writer.stop()
     if writer.failure is not None:
         raise writer.failure
-    stalls = [r["writer"]["longest_stall_ms"] for r in results if r["writer"]["n"]]
-    return {
-        "start_revision": start_revision,
-        "table_rows": sizes,
-        "writer_pause_ms": options.writer_pause_s * 1000,
-        "baseline_writer": _summary(baseline, began),
-        "revisions": results,
-        "worst_stall_ms": max(stalls) if stalls else None,
-        "writer_errors": dict(writer.errors),
-        "writer_statements": len(writer.writes),
-    }
+    impact = RevisionImpact(
+        revision=revision,
+        duration_ms=round((t1 - t0) * 1000, 1),
+        writer=_summary(during, t0),
+        from_revision=parent,
+        table_rows=sizes,
+        baseline_writer=_summary(baseline, began),
+    )
+    return impact, writer
+
+
+def run_impact(
+    engine: Engine, options: ImpactOptions | None = None, progress: Progress = quiet
+) -> ImpactResults:
+    """Apply every revision after ``options.since`` under a concurrent writer, each on
+    the database downgraded to the revision before it. The database must hold generated
+    data; it is left at the revision after ``options.since``."""
+    options = options or ImpactOptions()
+    revisions = measured_revisions(engine, options.since)
+    order = [s.revision for s in scripts.revisions_in_order()]
+    measured: list[RevisionImpact] = []
+    errors: Counter[str] = Counter()
+    statements = 0
+    # Newest first: downgrading further only ever drops data an older revision adds.
+    for revision in reversed(revisions):
+        parent = order[order.index(revision) - 1]
+        progress(f"migration {revision}: downgrading to {parent} to apply it")
+        result, writer = _apply(engine, revision, parent, options)
+        measured.append(result)
+        errors.update(writer.errors)
+        statements += len(writer.writes)
+        progress(
+            f"migration {revision}: {result.duration_ms:.0f} ms; writer's longest stall "
+            f"{result.writer.longest_stall_ms} ms ({result.writer.latency.n} writes during it)"
+        )
+    stalls = [
+        r.writer.longest_stall_ms
+        for r in measured
+        if r.writer.latency.n and r.writer.longest_stall_ms is not None
+    ]
+    return ImpactResults(
+        writer_pause_ms=options.writer_pause_s * 1000,
+        revisions=tuple(reversed(measured)),
+        worst_stall_ms=max(stalls) if stalls else None,
+        writer_errors=dict(errors),
+        writer_statements=statements,
+    )

@@ -1,29 +1,35 @@
 """Read benchmark: every press-run query pattern, with its indexes and with primary keys only.
 
-Each pattern of :data:`cidery.press.queries.PATTERNS` (and the service's
-:func:`cidery.press.service.available_fruit`, which wraps pattern ``fruit``)
-is executed ``iterations`` times with arguments sampled from the data — runs
-that have loads, the vendors of those runs and a month around their start,
-vessels that received juice, the lines of one purchase — and timed as the
-application runs it: ``connection.execute(select).all()`` (SQLAlchemy's cached
+Each pattern of :data:`cidery.press.queries.PATTERNS` is built as the service
+builds it (``pattern.build(**fixed, **arguments)``, the arguments looked up by
+the names in ``pattern.arguments``) and executed with its bind parameters
+bound from the same sample values (``run_id``, ``item_id``...). Two service
+calls are measured beside them, as the API makes them: ``press.available_fruit``
+for one grower (pattern ``fruit-vendor`` plus input validation and the API
+types) and ``press.get_run`` (patterns ``run`` and ``run-loads`` plus the
+variety names and the running totals).
+
+Every entry runs ``iterations`` times with arguments sampled from the data —
+runs that have loads, their grower, a month around their start and the page
+after them, purchase lines and their variety — timed as the application runs
+it: ``connection.execute(statement, parameters).all()`` (SQLAlchemy's cached
 compilation, the round trip over the socket, the rows converted), after a
 short warm-up. Its plan is read with ``EXPLAIN (FORMAT JSON)`` for the first
 few argument sets.
 
-Then the same statements run in one transaction in which every secondary index
-of ``press_runs`` and ``press_run_loads`` has been dropped, leaving only their
-primary keys; the transaction is rolled back, so the indexes come back
-untouched (``DROP INDEX`` takes an exclusive lock on the table for that time:
-a benchmark database only). The ratio is the primary-key-only median over the
-indexed median.
+Then the patterns run again in one transaction in which every secondary index
+of the tables the patterns' indexes belong to (and of the press tables) has
+been dropped, leaving only their primary keys; the transaction is rolled back,
+so the indexes come back untouched (``DROP INDEX`` takes an exclusive lock on
+the table for that time: a benchmark database only). The ratio is the
+primary-key-only median over the indexed median.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -32,45 +38,47 @@ from sqlalchemy import Connection, Engine, Select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from benchmarks.options import ReadOptions
+from benchmarks.results import PatternResult, PkOnlyResult, PlanSummary, ReadResults
 from benchmarks.stats import Progress, describe_plan, latency, now, quiet, ratio
-from cidery.press import service
+from cidery import press
+from cidery.models.enums import UserRole
 from cidery.press.queries import PATTERNS, Pattern
 
-# Arguments a pattern receives beyond its builder's required ones, by pattern key
-# (as in tests/press/test_query_plans.py).
-# ``fruit`` is "purchase lines with fruit left for one vendor".
-EXTRA_ARGUMENTS: dict[str, tuple[str, ...]] = {"a-vendor": ("vendor_id",), "fruit": ("vendor_id",)}
+__all__ = ["SERVICE_FRUIT", "SERVICE_RUN", "ReadOptions", "run_reads", "sample_cases"]
+
 SERVICE_FRUIT = "fruit-service"
+SERVICE_RUN = "run-service"
+# Always stripped to their primary keys; the tables of the indexes the patterns
+# declare are added to these.
 PRESS_TABLES = ("press_runs", "press_run_loads")
-# A month around a sampled run's start: the date range of pattern (c).
+# A month around a sampled run's start: the date range of pattern runs-since.
 WINDOW = timedelta(days=15)
 
 
 @dataclass(frozen=True)
-class ReadOptions:
-    iterations: int = 200
-    warmup: int = 5
-    explained: int = 5  # argument sets whose plan is read
-    pk_only_iterations: int = 50
-    # Per pattern: without its index a pattern can take seconds per call at L, so it
-    # runs until this budget is spent (at least once; the first call is dropped as a
-    # warm-up when three or more were made).
-    pk_only_budget_s: float = 4.0
-    seed: int = 7
+class _Statement:
+    """One argument set of a pattern: the statement built for it and its bind values."""
+
+    select: Select[Any]
+    parameters: dict[str, Any]
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Entry:
     key: str
     description: str
-    index: str
-    statements: list[Select[Any]]
+    index: str | None
+    # Per argument set; empty for a service call (its statements are the patterns').
+    statements: list[_Statement]
     # Executes argument set i on a connection; returns the number of rows.
     call: Callable[[Connection, int], int]
+    wraps: tuple[str, ...] = ()
 
 
 def sample_cases(conn: Connection, count: int, seed: int = 7) -> list[dict[str, Any]]:
-    """``count`` argument sets drawn from the data (repeating when it has fewer rows)."""
+    """``count`` sets of sample values drawn from the data (repeating when it has fewer
+    rows), by the names the patterns' arguments and bind parameters use."""
     salt = str(seed)
     runs = conn.execute(
         text(
@@ -81,114 +89,159 @@ def sample_cases(conn: Connection, count: int, seed: int = 7) -> list[dict[str, 
         ),
         {"salt": salt, "n": count},
     ).all()
-    vessels = conn.execute(
+    # Lines a load could draw on: live, of a live purchase, bought by weight.
+    lines = conn.execute(
         text(
-            "SELECT v.id FROM vessels v WHERE EXISTS "
-            "(SELECT 1 FROM press_runs r WHERE r.vessel_id = v.id AND r.deleted_at IS NULL) "
-            "ORDER BY md5(v.id::text || :salt) LIMIT :n"
+            "SELECT i.id, i.apple_variety_id FROM purchase_items i "
+            "JOIN purchases p ON p.id = i.purchase_id "
+            "WHERE i.deleted_at IS NULL AND p.deleted_at IS NULL AND i.quantity_kg IS NOT NULL "
+            "ORDER BY md5(i.id::text || :salt) LIMIT :n"
         ),
         {"salt": salt, "n": count},
     ).all()
-    # The lines of one purchase invoice, as the purchase screen asks for them.
-    purchases = conn.execute(
-        text(
-            "SELECT purchase_id, array_agg(id ORDER BY id) AS ids FROM purchase_items "
-            "WHERE deleted_at IS NULL AND quantity_kg IS NOT NULL GROUP BY purchase_id "
-            "ORDER BY md5(purchase_id::text || :salt) LIMIT :n"
-        ),
-        {"salt": salt, "n": count},
-    ).all()
-    if not runs or not vessels or not purchases:
+    if not runs or not lines:
         raise ValueError(
-            "the database has no press runs with loads, vessels used or purchase lines: "
-            "generate data first"
+            "the database has no press runs with loads or no purchase lines: generate data first"
         )
     cases = []
     for i in range(count):
         run = runs[i % len(runs)]
+        line = lines[i % len(lines)]
         cases.append(
             {
                 "run_id": run.id,
                 "vendor_id": run.vendor_id,
                 "since": run.start_time - WINDOW,
                 "until": run.start_time + WINDOW,
-                "vessel_id": vessels[i % len(vessels)].id,
-                "purchase_item_ids": list(purchases[i % len(purchases)].ids),
+                # The page of the run list that follows this run.
+                "after": (run.start_time, run.id),
+                "item_id": line.id,
+                "variety_id": line.apple_variety_id,
             }
         )
     return cases
 
 
-def arguments(pattern: Pattern, case: dict[str, Any]) -> dict[str, Any]:
-    """The arguments of ``pattern``'s builder, looked up by parameter name in ``case``."""
-    parameters = inspect.signature(pattern.build).parameters
-    names = [name for name, p in parameters.items() if p.default is inspect.Parameter.empty]
-    names += EXTRA_ARGUMENTS.get(pattern.key, ())
+def _lookup(pattern: Pattern, names: list[str], case: Mapping[str, Any], what: str) -> None:
     unknown = [name for name in names if name not in case]
     if unknown:
         raise ValueError(
-            f"pattern {pattern.key}: no sample values for {unknown} (add them in sample_cases)"
+            f"pattern {pattern.key}: no sample values for its {what} {unknown} "
+            "(add them in sample_cases)"
         )
-    return {name: case[name] for name in names}
 
 
-def _entries(cases: list[dict[str, Any]]) -> list[_Entry]:
+def bind_names(select: Select[Any]) -> list[str]:
+    """The bind parameters a statement must be executed with (those without a value)."""
+    compiled = select.compile()
+    return [name for name, bind in compiled.binds.items() if bind.required]
+
+
+def statement(pattern: Pattern, case: Mapping[str, Any]) -> _Statement:
+    """``pattern`` built with the sample values its ``arguments`` name, and the values of
+    its bind parameters."""
+    _lookup(pattern, list(pattern.arguments), case, "arguments")
+    select = pattern.build(**pattern.fixed, **{name: case[name] for name in pattern.arguments})
+    names = bind_names(select)
+    _lookup(pattern, names, case, "bind parameters")
+    return _Statement(select, {name: case[name] for name in names})
+
+
+def _actor(conn: Connection) -> press.Actor:
+    """An operator of the data set, as the pressing screens read for one."""
+    user_id = conn.execute(
+        text(
+            "SELECT id FROM users WHERE role = 'operator' AND is_active "
+            "AND deleted_at IS NULL ORDER BY id LIMIT 1"
+        )
+    ).scalar_one_or_none()
+    if user_id is None:
+        return press.Actor.system()
+    return press.Actor(user_id=user_id, role=UserRole.OPERATOR)
+
+
+def _entries(cases: list[dict[str, Any]], actor: press.Actor) -> list[_Entry]:
     entries = []
     for pattern in PATTERNS:
-        statements = [pattern.build(**arguments(pattern, case)) for case in cases]
+        statements = [statement(pattern, case) for case in cases]
 
-        def call(conn: Connection, i: int, statements: list[Select[Any]] = statements) -> int:
-            return len(conn.execute(statements[i]).all())
+        def call(conn: Connection, i: int, statements: list[_Statement] = statements) -> int:
+            return len(conn.execute(statements[i].select, statements[i].parameters).all())
 
         entries.append(_Entry(pattern.key, pattern.description, pattern.index, statements, call))
-    fruit = next(p for p in PATTERNS if p.key == "fruit")
 
-    def call_service(conn: Connection, i: int) -> int:
+    # The service calls get what a request hands them: a mapping or an id, validated
+    # inside the call.
+    def available_fruit(conn: Connection, i: int) -> int:
         with Session(bind=conn) as session:
-            return len(service.available_fruit(session, vendor_id=cases[i]["vendor_id"]))
+            found = press.available_fruit(session, actor, {"vendor_id": cases[i]["vendor_id"]})
+            return len(found)
 
-    entries.append(
+    def get_run(conn: Connection, i: int) -> int:
+        with Session(bind=conn) as session:
+            return press.get_run(session, actor, cases[i]["run_id"]).load_count
+
+    entries += [
         _Entry(
             SERVICE_FRUIT,
-            "service.available_fruit for one vendor (pattern fruit + API types)",
-            fruit.index,
-            [fruit.build(**arguments(fruit, case)) for case in cases],
-            call_service,
-        )
-    )
+            "press.available_fruit for one grower (pattern fruit-vendor + API types)",
+            None,
+            [],
+            available_fruit,
+            wraps=("fruit-vendor",),
+        ),
+        _Entry(
+            SERVICE_RUN,
+            "press.get_run: a run with its loads and totals (patterns run, run-loads)",
+            None,
+            [],
+            get_run,
+            wraps=("run", "run-loads"),
+        ),
+    ]
     return entries
 
 
-def _explain(conn: Connection, statement: Select[Any]) -> Any:
-    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+def _explain(conn: Connection, statement: _Statement) -> Any:
+    # The values bound into the statement, so that it compiles to SQL that EXPLAIN
+    # accepts with the driver's own parameters.
+    bound = statement.select.params(statement.parameters)
+    compiled = bound.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     return conn.exec_driver_sql(
         "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params
     ).scalar_one()
 
 
-def _plan(conn: Connection, entry: _Entry, count: int) -> dict[str, Any]:
-    """The plan most of the first ``count`` argument sets get, and how many others were seen."""
+def _plan(conn: Connection, entry: _Entry, count: int) -> PlanSummary | None:
+    """The plan most of the first ``count`` argument sets get, with the others seen."""
+    if not entry.statements:
+        return None
     plans = [
         describe_plan(_explain(conn, statement), entry.index)
         for statement in entry.statements[: max(count, 1)]
     ]
-    summaries = Counter(plan["summary"] for plan in plans)
+    summaries = Counter(plan.summary for plan in plans)
     common, _ = summaries.most_common(1)[0]
-    plan = next(p for p in plans if p["summary"] == common)
-    plan["other_plans"] = [s for s in summaries if s != common]
-    return plan
+    plan = next(p for p in plans if p.summary == common)
+    return replace(plan, other_plans=tuple(s for s in summaries if s != common))
 
 
-def _time(conn: Connection, entry: _Entry, iterations: int, warmup: int) -> tuple[list[float], int]:
-    cases = len(entry.statements)
-    for i in range(min(warmup, cases)):
+def _time(
+    conn: Connection, entry: _Entry, cases: int, options: ReadOptions
+) -> tuple[list[float], int]:
+    """``options.iterations`` calls, or fewer once ``options.budget_s`` is spent."""
+    for i in range(min(options.warmup, cases)):
         entry.call(conn, i)
     samples: list[float] = []
     rows = 0
-    for i in range(iterations):
+    least = min(options.min_iterations, options.iterations)
+    started = now()
+    for i in range(options.iterations):
         t0 = now()
         rows += entry.call(conn, i % cases)
         samples.append(now() - t0)
+        if len(samples) >= least and now() - started > options.budget_s:
+            break
     return samples, rows
 
 
@@ -220,8 +273,21 @@ def _time_within(
     return (samples[1:] if len(samples) >= 3 else samples), timed_out
 
 
-def _drop_secondary_indexes(conn: Connection) -> list[str]:
-    """Drop every index of the press tables but the primary keys (inside the caller's
+def _index_tables(conn: Connection, entries: list[_Entry]) -> list[str]:
+    """The press tables and every table an entry's declared index belongs to."""
+    declared = sorted({entry.index for entry in entries if entry.index})
+    found = conn.execute(
+        text(
+            "SELECT DISTINCT i.indrelid::regclass::text FROM pg_index i "
+            "WHERE i.indexrelid::regclass::text = ANY(:names) ORDER BY 1"
+        ),
+        {"names": declared},
+    ).scalars()
+    return [*PRESS_TABLES, *(table for table in found if table not in PRESS_TABLES)]
+
+
+def _drop_secondary_indexes(conn: Connection, tables: list[str]) -> list[str]:
+    """Drop every index of ``tables`` but the primary keys (inside the caller's
     transaction); returns their names."""
     rows = conn.execute(
         text(
@@ -231,76 +297,81 @@ def _drop_secondary_indexes(conn: Connection) -> list[str]:
             "WHERE i.indrelid = ANY(CAST(:tables AS regclass[])) AND NOT i.indisprimary "
             "ORDER BY 1"
         ),
-        {"tables": list(PRESS_TABLES)},
+        {"tables": tables},
     ).all()
+    # CASCADE: a foreign key of another table may rest on a unique index dropped here;
+    # it goes too, and comes back with the rollback like everything else.
     for row in rows:
         if row.conname is not None:
-            conn.execute(text(f'ALTER TABLE {row.tab} DROP CONSTRAINT "{row.conname}"'))
+            conn.execute(text(f'ALTER TABLE {row.tab} DROP CONSTRAINT "{row.conname}" CASCADE'))
         else:
-            conn.execute(text(f"DROP INDEX {row.name}"))
+            conn.execute(text(f"DROP INDEX IF EXISTS {row.name} CASCADE"))
     return [row.name for row in rows]
 
 
 def run_reads(
     engine: Engine, options: ReadOptions | None = None, progress: Progress = quiet
-) -> dict[str, Any]:
-    """Time every pattern with its indexes, then with primary keys only."""
+) -> ReadResults:
+    """Time every pattern and service read with the indexes, then with primary keys only."""
     options = options or ReadOptions()
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, PatternResult] = {}
     with engine.connect() as conn:
         cases = sample_cases(conn, options.iterations, options.seed)
-        entries = _entries(cases)
+        entries = _entries(cases, _actor(conn))
+        tables = _index_tables(conn, entries)
         conn.rollback()
         for entry in entries:
-            samples, rows = _time(conn, entry, options.iterations, options.warmup)
-            results[entry.key] = {
-                "key": entry.key,
-                "description": entry.description,
-                "expected_index": entry.index,
-                **latency(samples),
-                "rows_mean": round(rows / len(samples), 2),
-                "plan": _plan(conn, entry, options.explained),
-            }
+            samples, rows = _time(conn, entry, len(cases), options)
+            measured = latency(samples)
+            results[entry.key] = PatternResult(
+                key=entry.key,
+                description=entry.description,
+                expected_index=entry.index,
+                latency=measured,
+                rows_mean=round(rows / len(samples), 2),
+                plan=_plan(conn, entry, options.explained),
+                wraps=entry.wraps,
+            )
             conn.rollback()
             progress(
-                f"read {entry.key}: median {results[entry.key]['median_ms']:.3f} ms, "
-                f"p95 {results[entry.key]['p95_ms']:.3f} ms"
+                f"read {entry.key}: median {measured.median_ms:.3f} ms, "
+                f"p95 {measured.p95_ms:.3f} ms"
             )
         with conn.begin() as transaction:
-            dropped = _drop_secondary_indexes(conn)
+            dropped = _drop_secondary_indexes(conn, tables)
             for entry in entries:
-                if entry.key == SERVICE_FRUIT:
-                    # The same SQL as pattern fruit: measured once.
-                    results[entry.key].update(
-                        pk_only=None, ratio_pk_only=None, ratio_pk_only_is_lower_bound=False
-                    )
-                    continue
+                if entry.wraps:
+                    continue  # the same SQL as the patterns it wraps: measured there
                 iterations = min(options.iterations, options.pk_only_iterations)
                 samples, timed_out = _time_within(conn, entry, iterations, options.pk_only_budget_s)
-                result = results[entry.key]
-                result["pk_only"] = {
-                    **latency(samples),
+                pk_only = latency(samples)
+                plan = _plan(conn, entry, 1)
+                assert plan is not None  # a pattern has statements
+                indexed = results[entry.key]
+                if pk_only.median_ms is None:
                     # No call finished within the budget: the ratio is at least budget/median.
-                    "timed_out_ms": round(options.pk_only_budget_s * 1000) if timed_out else None,
-                    "plan": _plan(conn, entry, 1),
-                }
-                pk_median = result["pk_only"]["median_ms"]
-                if pk_median is None:
-                    result["ratio_pk_only"] = ratio(
-                        options.pk_only_budget_s * 1000, result["median_ms"]
-                    )
+                    pk_ratio = ratio(options.pk_only_budget_s * 1000, indexed.latency.median_ms)
                     said = f"no call finished within {options.pk_only_budget_s:g} s"
                 else:
-                    result["ratio_pk_only"] = ratio(pk_median, result["median_ms"])
-                    said = f"median {pk_median:.3f} ms"
-                result["ratio_pk_only_is_lower_bound"] = pk_median is None
+                    pk_ratio = ratio(pk_only.median_ms, indexed.latency.median_ms)
+                    said = f"median {pk_only.median_ms:.3f} ms"
+                results[entry.key] = replace(
+                    indexed,
+                    pk_only=PkOnlyResult(
+                        latency=pk_only,
+                        timed_out_ms=round(options.pk_only_budget_s * 1000) if timed_out else None,
+                        plan=plan,
+                    ),
+                    ratio_pk_only=pk_ratio,
+                    ratio_pk_only_is_lower_bound=pk_only.median_ms is None,
+                )
                 progress(
-                    f"read {entry.key} (primary keys only): {said}, "
-                    f"{result['ratio_pk_only']}x the indexed median"
+                    f"read {entry.key} (primary keys only): {said}, {pk_ratio}x the indexed median"
                 )
             transaction.rollback()
-    return {
-        "iterations": options.iterations,
-        "pk_only_dropped_indexes": dropped,
-        "patterns": list(results.values()),
-    }
+    return ReadResults(
+        iterations=options.iterations,
+        pk_only_dropped_indexes=tuple(dropped),
+        patterns=tuple(results.values()),
+        pk_only_tables=tuple(tables),
+    )

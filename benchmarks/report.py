@@ -9,11 +9,18 @@ before/after figures). Plots need matplotlib (the ``dev`` extra).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+
+from benchmarks.results import (
+    CrewResult,
+    ImpactResults,
+    PatternResult,
+    Results,
+    ScaleResults,
+    WriteResults,
+)
 
 NONE = "\u2013"  # an en dash: nothing measured
 TIMES = "\u00d7"  # the multiplication sign of ratios
@@ -27,9 +34,9 @@ STALL_TARGET_MS = 200.0
 TARGET_OPERATORS = 50
 
 
-def load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text())
-    return data
+def load(path: Path) -> Results:
+    """A results file, of any format this code reads (see :mod:`benchmarks.results`)."""
+    return Results.read(path)
 
 
 # --- formatting ---------------------------------------------------------------------------
@@ -66,81 +73,72 @@ def _mark(ok: bool | None) -> str:
 # --- what the results hold -----------------------------------------------------------------
 
 
-def _scales(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return list(results["scales"].items())
+def _scales(results: Results) -> list[tuple[str, ScaleResults]]:
+    return list(results.scales.items())
 
 
-def _patterns(results: dict[str, Any]) -> list[str]:
+def _patterns(results: Results) -> list[str]:
     keys: list[str] = []
     for _, scale in _scales(results):
-        for pattern in scale["reads"]["patterns"]:
-            if pattern["key"] not in keys:
-                keys.append(pattern["key"])
+        for pattern in scale.reads.patterns:
+            if pattern.key not in keys:
+                keys.append(pattern.key)
     return keys
 
 
-def _pattern(scale: dict[str, Any], key: str) -> dict[str, Any] | None:
-    return next((p for p in scale["reads"]["patterns"] if p["key"] == key), None)
+def _write_scales(results: Results) -> list[tuple[str, WriteResults]]:
+    return [(name, scale.writes) for name, scale in _scales(results) if scale.writes]
 
 
-def _write_scales(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return [(name, scale["writes"]) for name, scale in _scales(results) if "writes" in scale]
-
-
-def _at(writes: dict[str, Any], operators: int) -> dict[str, Any] | None:
-    return next((m for m in writes["operators"] if m["operators"] == operators), None)
-
-
-def growth(results: dict[str, Any], key: str) -> float | None:
+def growth(results: Results, key: str) -> float | None:
     """Median at the largest scale over the median at the smallest."""
     scales = _scales(results)
     if len(scales) < 2:
         return None
-    first, last = _pattern(scales[0][1], key), _pattern(scales[-1][1], key)
-    if not first or not last or not first["median_ms"] or last["median_ms"] is None:
+    first, last = scales[0][1].reads.pattern(key), scales[-1][1].reads.pattern(key)
+    if not first or not last or not first.latency.median_ms or last.latency.median_ms is None:
         return None
-    return float(last["median_ms"]) / float(first["median_ms"])
+    return last.latency.median_ms / first.latency.median_ms
 
 
-def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+def targets(results: Results) -> list[tuple[str, str, bool | None]]:
     """(target, what was measured, met?) for each of the issue's targets."""
     rows: list[tuple[str, str, bool | None]] = []
     for name, writes in _write_scales(results):
         # The target speaks of 50 operators: the largest crew measured (50 in a real run).
-        at = _at(writes, TARGET_OPERATORS) or max(
-            writes["operators"], key=lambda m: m["operators"], default=None
+        at = writes.crew(TARGET_OPERATORS) or max(
+            writes.operators, key=lambda m: m.operators, default=None
         )
         if at is not None:
             rows.append(
                 (
-                    f"p99 < {P99_TARGET_MS:g} ms, {at['operators']} operators flat out ({name})",
-                    f"p99 {ms(at['p99_ms'])} ms at {at['throughput_per_s']} loads/s",
-                    at["p99_ms"] is not None and at["p99_ms"] < P99_TARGET_MS,
+                    f"p99 < {P99_TARGET_MS:g} ms, {at.operators} operators flat out ({name})",
+                    f"p99 {ms(at.latency.p99_ms)} ms at {at.throughput_per_s} loads/s",
+                    at.latency.p99_ms is not None and at.latency.p99_ms < P99_TARGET_MS,
                 )
             )
-        paced = writes.get("paced")
+        paced = writes.paced
         if paced:
             rows.append(
                 (
-                    f"p99 < {P99_TARGET_MS:g} ms, {paced['operators']} operators at one load "
-                    f"per {paced['pace_s']:g} s each ({name})",
-                    f"p99 {ms(paced['p99_ms'])} ms at {paced['throughput_per_s']} loads/s",
-                    paced["p99_ms"] is not None and paced["p99_ms"] < P99_TARGET_MS,
+                    f"p99 < {P99_TARGET_MS:g} ms, {paced.operators} operators at one load "
+                    f"per {paced.pace_s or 0:g} s each ({name})",
+                    f"p99 {ms(paced.latency.p99_ms)} ms at {paced.throughput_per_s} loads/s",
+                    paced.latency.p99_ms is not None and paced.latency.p99_ms < P99_TARGET_MS,
                 )
             )
         rows.append(
             (
                 f"service within {FLOOR_RATIO_TARGET:g}{TIMES} the floor, median ({name})",
-                f"{times(writes['service_over_floor'])} "
-                f"({ms(writes['single']['median_ms'])} vs {ms(writes['floor']['median_ms'])} ms)",
-                writes["service_over_floor"] is not None
-                and writes["service_over_floor"] <= FLOOR_RATIO_TARGET,
+                f"{times(writes.service_over_floor)} "
+                f"({ms(writes.single.median_ms)} vs {ms(writes.floor.median_ms)} ms)",
+                writes.service_over_floor is not None
+                and writes.service_over_floor <= FLOOR_RATIO_TARGET,
             )
         )
     for name, scale in _scales(results):
-        impact = scale.get("impact")
-        if impact:
-            worst = impact["worst_stall_ms"]
+        if scale.impact:
+            worst = scale.impact.worst_stall_ms
             rows.append(
                 (
                     f"no writer stall > {STALL_TARGET_MS:g} ms during migrations ({name})",
@@ -155,20 +153,19 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
 
 
 def render(
-    results: dict[str, Any],
+    results: Results,
     json_name: str,
     plots: dict[str, str],
     notes: str | None = None,
 ) -> str:
     """The report as markdown; ``plots`` maps a plot's file name to its path from the report."""
-    m = results["machine"]
-    kind = results.get("kind", "full")
-    command = "make bench" if kind == "full" else "make bench-quick"
+    m = results.machine
+    command = "make bench" if results.kind == "full" else "make bench-quick"
     out = [
         "# Benchmarks",
         "",
         f"Generated by `{command}` "
-        f"(`python -m benchmarks run{' --quick' if kind != 'full' else ''}`) "
+        f"(`python -m benchmarks run{' --quick' if results.kind != 'full' else ''}`) "
         f"from `{json_name}`; do not edit by hand — the notes at the end come from "
         "`benchmarks/notes.md`. The figures are from one machine and one run: compare "
         "them with each other, not with another machine's.",
@@ -176,19 +173,19 @@ def render(
         *_table(
             ["machine", ""],
             [
-                ["date", results["started"]],
-                ["cores", str(m["cores"])],
-                ["CPU", m.get("cpu") or NONE],
-                ["memory", f"{m['memory_gib']} GiB" if m.get("memory_gib") else NONE],
-                ["PostgreSQL", m["postgresql"]],
+                ["date", results.started.isoformat(timespec="seconds")],
+                ["cores", str(m.cores)],
+                ["CPU", m.cpu or NONE],
+                ["memory", f"{m.memory_gib} GiB" if m.memory_gib else NONE],
+                ["PostgreSQL", m.postgresql],
                 [
                     "server settings",
-                    ", ".join(f"{k}={v}" for k, v in m.get("postgresql_settings", {}).items()),
+                    ", ".join(f"{k}={v}" for k, v in m.postgresql_settings.items()),
                 ],
-                ["Python", m["python"]],
-                ["SQLAlchemy / psycopg", f"{m['sqlalchemy']} / {m['psycopg']}"],
-                ["platform", m["platform"]],
-                ["whole run", f"{results['seconds'] / 60:.1f} min"],
+                ["Python", m.python],
+                ["SQLAlchemy / psycopg", f"{m.sqlalchemy} / {m.psycopg}"],
+                ["platform", m.platform],
+                ["whole run", f"{results.seconds / 60:.1f} min"],
             ],
         ),
     ]
@@ -202,7 +199,7 @@ def render(
     return "\n".join(out)
 
 
-def _targets_section(results: dict[str, Any]) -> list[str]:
+def _targets_section(results: Results) -> list[str]:
     rows = targets(results)
     if not rows:
         return []
@@ -213,39 +210,66 @@ def _targets_section(results: dict[str, Any]) -> list[str]:
     ]
 
 
-def _data_section(results: dict[str, Any]) -> list[str]:
+def _data_section(results: Results) -> list[str]:
     scales = _scales(results)
-    tables = list(scales[0][1]["rows"]) if scales else []
-    rows = [[table] + [f"{s['rows'].get(table, 0):,}" for _, s in scales] for table in tables]
-    rows.append(["generated in"] + [f"{s['generate_s']:.1f} s" for _, s in scales])
+    tables = list(scales[0][1].rows) if scales else []
+    rows = [[table] + [f"{s.rows.get(table, 0):,}" for _, s in scales] for table in tables]
+    rows.append(["generated in"] + [f"{s.generate_s:.1f} s" for _, s in scales])
+    phases: list[str] = []
+    for _, scale in scales:
+        phases += [phase for phase in scale.generate_phases if phase not in phases]
+    for phase in phases:
+        rows.append(
+            [f"· {phase}"]
+            + [
+                f"{s.generate_phases[phase]:.1f} s" if phase in s.generate_phases else NONE
+                for _, s in scales
+            ]
+        )
     return [
         "## Data",
         "",
         "Each scale is generated into a fresh database by `benchmarks.generate` "
-        f"(seed {results['plan']['seed']}), then measured; rows per table:",
+        f"(seed {results.plan.seed}), then measured; rows per table, and the generator's "
+        "time (*load*: generating the rows and streaming them in with COPY; then rebuilding "
+        "the indexes, validating the foreign keys, ANALYZE, commit and VACUUM):",
         "",
         *_table(["table"] + [name for name, _ in scales], rows),
     ]
 
 
-def _reads_section(results: dict[str, Any], plots: dict[str, str]) -> list[str]:
+def _declared(pattern: PatternResult) -> str:
+    if pattern.wraps:
+        return "as " + ", ".join(f"`{key}`" for key in pattern.wraps)
+    if pattern.expected_index is None:
+        return f"{NONE} (whole table)"
+    used = pattern.plan is None or pattern.plan.uses_expected_index
+    return f"`{pattern.expected_index}`" + ("" if used else " (**not used**)")
+
+
+def _reads_section(results: Results, plots: dict[str, str]) -> list[str]:
     scales = _scales(results)
     names = [name for name, _ in scales]
-    plan = results["plan"]["reads"]
+    plan = results.plan.reads
+    stripped = ", ".join(f"`{t}`" for t in scales[-1][1].reads.pk_only_tables)
     out = [
         "## Reads",
         "",
-        f"Each pattern of `cidery.press.queries.PATTERNS` ran {plan['iterations']} times "
-        "per scale with arguments sampled from the data (runs that have loads, their "
-        "grower and a month around their start, vessels that received juice, the lines of "
-        "one purchase), timed as the application runs it: `connection.execute(select).all()` "
-        "over the Unix socket, rows converted, after a warm-up. `fruit-service` is "
-        "`press.available_fruit` (pattern `fruit` plus the API types). Milliseconds; "
+        f"Each pattern of `cidery.press.queries.PATTERNS` ran {plan.iterations} times per "
+        f"scale (fewer, at least {plan.min_iterations}, when that would take more than "
+        f"{plan.budget_s:g} s), built and bound with values sampled from the data (runs "
+        "that have loads, their grower, a month around their start and the page after them, "
+        "purchase lines and their variety), timed as the application runs it: "
+        "`connection.execute(statement, parameters).all()` over the Unix socket, rows "
+        "converted, after a warm-up. The service reads are measured the same way: "
+        "`fruit-service` is `press.available_fruit` for one grower (pattern `fruit-vendor` "
+        "plus input validation and the API types), `run-service` is `press.get_run` "
+        "(patterns `run` and `run-loads`, the variety names, the totals). Milliseconds; "
         "*growth* is the median at the largest scale over the median at the smallest.",
         "",
-        "*PK only*: the same statements in a transaction in which every secondary index of "
-        "`press_runs` and `press_run_loads` was dropped (rolled back afterwards), up to "
-        f"{plan['pk_only_iterations']} calls or {plan['pk_only_budget_s']:g} s per pattern; "
+        f"*PK only*: the patterns in a transaction in which every secondary index of {stripped} "
+        "was dropped (rolled back afterwards), up to "
+        f"{plan.pk_only_iterations} calls or {plan.pk_only_budget_s:g} s per pattern; "
         "a call still running after that budget is cancelled, and the ratio is then a "
         "lower bound (≥).",
         "",
@@ -254,39 +278,43 @@ def _reads_section(results: dict[str, Any], plots: dict[str, str]) -> list[str]:
     header += ["growth", *[f"{TIMES} PK only {n}" for n in names], "rows returned"]
     rows = []
     for key in _patterns(results):
-        found = [_pattern(s, key) for _, s in scales]
+        found = [s.reads.pattern(key) for _, s in scales]
         first = next(p for p in found if p)
-        row = [f"`{key}`", first["description"]]
-        row += [f"{ms(p['median_ms'])} / {ms(p['p95_ms'])}" if p else NONE for p in found]
+        row = [f"`{key}`", first.description]
+        row += [f"{ms(p.latency.median_ms)} / {ms(p.latency.p95_ms)}" if p else NONE for p in found]
         row.append(times(growth(results, key)))
         row += [
-            times(p.get("ratio_pk_only"), p.get("ratio_pk_only_is_lower_bound", False))
-            if p
-            else NONE
-            for p in found
+            times(p.ratio_pk_only, p.ratio_pk_only_is_lower_bound) if p else NONE for p in found
         ]
-        row.append(" / ".join(f"{p['rows_mean']:g}" if p else NONE for p in found))
+        row.append(" / ".join(f"{p.rows_mean:g}" if p else NONE for p in found))
         rows.append(row)
     out += _table(header, rows)
+    cut = [
+        f"`{p.key}` at {name} ({p.latency.n})"
+        for name, scale in scales
+        for p in scale.reads.patterns
+        if p.latency.n < plan.iterations
+    ]
+    if cut:
+        out += [f"Fewer calls within the time budget: {', '.join(cut)}.", ""]
     last_name, last = scales[-1]
     plan_rows = []
     for key in _patterns(results):
-        p = _pattern(last, key)
+        p = last.reads.pattern(key)
         if not p:
             continue
-        pk = p.get("pk_only")
-        expected = p["plan"]["uses_expected_index"]
+        if p.plan is None:
+            wrapped = ", ".join(f"`{k}`" for k in p.wraps)
+            plan_rows.append([f"`{key}`", _declared(p), f"the statements of {wrapped}", NONE])
+            continue
+        others = p.plan.other_plans
         plan_rows.append(
             [
                 f"`{key}`",
-                f"`{p['expected_index']}`" + ("" if expected else " (**not used**)"),
-                p["plan"]["summary"]
-                + (
-                    f" (and {len(p['plan']['other_plans'])} other plan(s) for other arguments)"
-                    if p["plan"].get("other_plans")
-                    else ""
-                ),
-                pk["plan"]["summary"] if pk else "same SQL as `fruit`",
+                _declared(p),
+                p.plan.summary
+                + (f" (and {len(others)} other plan(s) for other arguments)" if others else ""),
+                p.pk_only.plan.summary if p.pk_only else f"same SQL as {NONE}",
             ]
         )
     out += [
@@ -300,66 +328,75 @@ def _reads_section(results: dict[str, Any], plots: dict[str, str]) -> list[str]:
     return out
 
 
-def _writes_section(results: dict[str, Any], plots: dict[str, str]) -> list[str]:
+def _crew_row(label: str, m: CrewResult) -> list[str]:
+    errors = str(m.errors)
+    if m.errors:
+        errors += " (" + ", ".join(f"{k} {v}" for k, v in m.errors_by_type.items()) + ")"
+    return [
+        label,
+        str(m.operators),
+        f"{m.throughput_per_s}",
+        ms(m.latency.median_ms),
+        ms(m.latency.p99_ms),
+        errors,
+    ]
+
+
+def _writes_section(results: Results, plots: dict[str, str]) -> list[str]:
     write_scales = _write_scales(results)
     if not write_scales:
         return []
-    plan = results["plan"]["writes"]
+    plan = results.plan.writes
     out = [
         "## Writes",
         "",
         "`press.add_load` through the service, one transaction per load as an API request "
-        "makes it (a session from the pool, `add_load`, commit; a durable commit), "
-        "250 kg per load on lines bought for the benchmark, ten loads per run before the "
-        f"operator moves to the next run. *Single*: {plan['iterations']} sequential loads, "
-        "taking turns with the floor's (one service load, one floor load), so drift on the "
-        "machine hits both alike. *Floor*: the same statements by hand through raw psycopg, "
-        "one transaction per load (lock the run and the purchase line `FOR UPDATE`, sum what "
-        "was pressed, insert the load with the next number, update the run, the two audit "
-        "rows in one executemany). *N operators*: N threads, each with its own connection "
-        f"and runs, adding loads flat out (no think time) for {plan['duration_s']:g} s; the "
-        "largest crew then runs the floor's statements the same way (what the machine can "
-        f"do), and again through the service *paced*: one load every {plan['pace_s']:g} s "
-        "per operator, their starts spread over the first interval. *Contention*: "
-        f"{plan['contention_operators']} operators on runs of one grower, all drawing on "
-        "one purchase line, so they queue on its row lock. The client threads run in one "
-        "Python process on the same cores as the server. Milliseconds.",
+        "makes it (a session from the pool, `add_load` with the load as a mapping validated "
+        "in the call, commit; a durable commit), 250 kg per load on lines bought for the "
+        "benchmark, ten loads per run before the operator moves to the next run. "
+        f"*Single*: {plan.iterations} sequential loads, taking turns with the floor's (one "
+        "service load, one floor load), so drift on the machine hits both alike. *Floor*: "
+        "the same statements by hand through raw psycopg, one transaction per load (lock "
+        "the run, lock the purchase line `FOR UPDATE` and read its `pressed_kg`, insert the "
+        "load with the next number — the database's trigger adds it to the line's "
+        "`pressed_kg`, for both —, update the run, the two audit rows in one executemany). "
+        "*N operators*: N threads, each with its own connection and runs, adding loads flat "
+        f"out (no think time) for {plan.duration_s:g} s; the largest crew then runs the "
+        "floor's statements the same way (what the machine can do), and again through the "
+        f"service *paced*: one load every {plan.pace_s:g} s per operator, their starts "
+        f"spread over the first interval. *Contention*: {plan.contention_operators} "
+        "operators on runs of one grower, all drawing on one purchase line, so they queue "
+        "on its row lock. The client threads run in one Python process on the same cores "
+        "as the server. Milliseconds.",
         "",
     ]
     for name, writes in write_scales:
         rows = [
-            ["single operator", "1", NONE, ms(writes["single"]["median_ms"]),
-             ms(writes["single"]["p99_ms"]), "0"],
-            ["floor (raw psycopg), single", "1", NONE, ms(writes["floor"]["median_ms"]),
-             ms(writes["floor"]["p99_ms"]), "0"],
+            ["single operator", "1", NONE, ms(writes.single.median_ms),
+             ms(writes.single.p99_ms), "0"],
+            ["floor (raw psycopg), single", "1", NONE, ms(writes.floor.median_ms),
+             ms(writes.floor.p99_ms), "0"],
         ]  # fmt: skip
         measured = [
-            (f"{m['operators']} operator{'' if m['operators'] == 1 else 's'}", m)
-            for m in writes["operators"]
+            (f"{m.operators} operator{'' if m.operators == 1 else 's'}", m)
+            for m in writes.operators
         ]
-        if writes.get("floor_operators"):
-            m = writes["floor_operators"]
-            measured.append((f"floor (raw psycopg), {m['operators']} operators", m))
-        if writes.get("paced"):
-            m = writes["paced"]
-            measured.append((f"paced: {m['operators']} operators, 1 load / {m['pace_s']:g} s", m))
-        if writes.get("contention"):
-            m = writes["contention"]
-            measured.append((f"contention: {m['operators']} operators, one line", m))
-        for label, m in measured:
-            errors = str(m["errors"])
-            if m["errors"]:
-                errors += " (" + ", ".join(f"{k} {v}" for k, v in m["errors_by_type"].items()) + ")"
-            rows.append(
-                [label, str(m["operators"]), f"{m['throughput_per_s']}", ms(m["median_ms"]),
-                 ms(m["p99_ms"]), errors]
-            )  # fmt: skip
+        if writes.floor_operators:
+            m = writes.floor_operators
+            measured.append((f"floor (raw psycopg), {m.operators} operators", m))
+        if writes.paced:
+            m = writes.paced
+            measured.append((f"paced: {m.operators} operators, 1 load / {m.pace_s or 0:g} s", m))
+        if writes.contention:
+            m = writes.contention
+            measured.append((f"contention: {m.operators} operators, one line", m))
+        rows += [_crew_row(label, m) for label, m in measured]
         out += [
             f"### {name}",
             "",
             *_table(["scenario", "operators", "loads/s", "median", "p99", "errors"], rows),
-            f"Service over floor, single operator: {times(writes['service_over_floor'])} "
-            f"(median), {times(writes['service_over_floor_p99'])} (p99).",
+            f"Service over floor, single operator: {times(writes.service_over_floor)} "
+            f"(median), {times(writes.service_over_floor_p99)} (p99).",
             "",
         ]
     if OPERATORS_PLOT in plots:
@@ -367,50 +404,76 @@ def _writes_section(results: dict[str, Any], plots: dict[str, str]) -> list[str]
     return out
 
 
-def _impact_section(results: dict[str, Any]) -> list[str]:
+def _sizes(rows: dict[str, int]) -> str:
+    return ", ".join(f"{t} {n:,}" for t, n in sorted(rows.items())) or NONE
+
+
+def _impact_section(results: Results) -> list[str]:
     out: list[str] = []
     for name, scale in _scales(results):
-        impact = scale.get("impact")
-        if not impact:
-            continue
-        sizes = ", ".join(f"{t} {n:,}" for t, n in sorted(impact["table_rows"].items()))
-        base = impact["baseline_writer"]
-        out += [
-            "## Migration impact",
-            "",
-            f"The {name} database downgraded to revision {impact['start_revision']} "
-            f"({sizes} rows, the write benchmark's fixtures included), then each later "
-            "revision applied with `migrator.upgrade` "
-            "while one connection kept writing: `UPDATE vendors`, `UPDATE purchase_items`, "
-            "`INSERT INTO purchase_items` in turn, one statement per transaction, "
-            f"{impact['writer_pause_ms']:g} ms apart. Before the first revision the writer "
-            f"alone had a median of {ms(base['median_ms'])} ms, p99 {ms(base['p99_ms'])} ms, "
-            f"max {ms(base['max_ms'])} ms (each a durable commit).",
-            "",
-        ]
-        rows = []
-        for r in impact["revisions"]:
-            w = r["writer"]
-            rows.append(
-                [r["revision"], ms(r["duration_ms"]), str(w["n"]), ms(w["median_ms"]),
-                 ms(w["p99_ms"]), ms(w["longest_stall_ms"]),
-                 f"{w['longest_stall_statement'] or NONE} at +{ms(w['longest_stall_at_ms'])} ms"]
-            )  # fmt: skip
-        out += _table(
-            ["revision", "duration", "writes during it", "median", "p99", "longest stall",
-             "stalled statement, when"],
-            rows,
+        if scale.impact:
+            out += _impact_table(name, scale.impact, results.plan.impact.baseline_s)
+    return out
+
+
+def _impact_table(name: str, impact: ImpactResults, baseline_s: float) -> list[str]:
+    writer = (
+        "while one connection kept writing: `UPDATE vendors`, `UPDATE purchase_items`, "
+        "`INSERT INTO purchase_items` in turn, one statement per transaction, "
+        f"{impact.writer_pause_ms:g} ms apart (each a durable commit)"
+    )
+    header = ["revision", "duration", "writes during it", "median", "p99", "longest stall",
+              "stalled statement, when"]  # fmt: skip
+    rows = []
+    for r in impact.revisions:
+        w = r.writer
+        rows.append(
+            [r.revision, ms(r.duration_ms), str(w.latency.n), ms(w.latency.median_ms),
+             ms(w.latency.p99_ms), ms(w.longest_stall_ms),
+             f"{w.longest_stall_statement or NONE} at +{ms(w.longest_stall_at_ms)} ms"]
         )  # fmt: skip
-        if impact["writer_errors"]:
-            errors = ", ".join(f"{k} {v}" for k, v in impact["writer_errors"].items())
-            out += [f"Writer errors: {errors}.", ""]
+    if impact.start_revision is not None:
+        # Format 1: every revision applied in turn from one downgrade.
+        base = impact.baseline_writer
+        alone = (
+            f" Before the first revision the writer alone had a median of "
+            f"{ms(base.latency.median_ms)} ms, p99 {ms(base.latency.p99_ms)} ms, max "
+            f"{ms(base.latency.max_ms)} ms."
+            if base
+            else ""
+        )
+        intro = (
+            f"The {name} database downgraded to revision {impact.start_revision} "
+            f"({_sizes(impact.table_rows)} rows, the write benchmark's fixtures included), "
+            f"then each later revision applied with `runner.upgrade` {writer}.{alone}"
+        )
+    else:
+        intro = (
+            f"Each revision applied with `runner.upgrade` to the {name} database downgraded "
+            "to the revision before it, newest first — so each meets the data it would meet "
+            "in production (the write benchmark's fixtures included) — "
+            f"{writer}. *Alone*: the writer in the {baseline_s:g} s before the revision."
+        )
+        header[1:1] = ["applied on", "rows then"]
+        header.insert(5, "alone: median / p99")
+        for row, r in zip(rows, impact.revisions, strict=True):
+            base = r.baseline_writer
+            row[1:1] = [r.from_revision or NONE, _sizes(r.table_rows)]
+            row.insert(
+                5,
+                f"{ms(base.latency.median_ms)} / {ms(base.latency.p99_ms)}" if base else NONE,
+            )
+    out = ["## Migration impact", "", intro, "", *_table(header, rows)]
+    if impact.writer_errors:
+        errors = ", ".join(f"{k} {v}" for k, v in impact.writer_errors.items())
+        out += [f"Writer errors: {errors}.", ""]
     return out
 
 
 # --- plots -----------------------------------------------------------------------------------
 
 
-def write_plots(results: dict[str, Any], directory: Path) -> dict[str, Path]:
+def write_plots(results: Results, directory: Path) -> dict[str, Path]:
     """The PNG plots; returns them by file name (none when there is nothing to plot)."""
     try:
         import matplotlib
@@ -423,23 +486,28 @@ def write_plots(results: dict[str, Any], directory: Path) -> dict[str, Path]:
     written: dict[str, Path] = {}
     scales = _scales(results)
 
-    figure, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
-    loads = [s["rows"].get("press_run_loads", 0) for _, s in scales]
-    for key in _patterns(results):
-        found = [_pattern(s, key) for _, s in scales]
+    figure, axes = plt.subplots(1, 2, figsize=(14, 6), sharey=True)
+    loads = [s.rows.get("press_run_loads", 0) for _, s in scales]
+    # Twenty colours and five markers: the default cycle of ten repeats among the
+    # patterns and the service reads.
+    tab20 = plt.get_cmap("tab20")
+    colours = [tab20(i) for i in range(20)]
+    for index, key in enumerate(_patterns(results)):
+        style = {"color": colours[index % len(colours)], "marker": "os^Dv"[index % 5]}
+        found = [s.reads.pattern(key) for _, s in scales]
         points = [(x, p) for x, p in zip(loads, found, strict=True) if p]
         if not points:
             continue
         xs = [x for x, _ in points]
-        (line,) = axes[0].plot(xs, [p["median_ms"] for _, p in points], marker="o", label=key)
-        axes[0].plot(xs, [p["p95_ms"] for _, p in points], linestyle=":", color=line.get_color())
-        pk = [(x, p["pk_only"]) for x, p in points if p.get("pk_only")]
+        axes[0].plot(xs, [p.latency.median_ms for _, p in points], label=key, **style)
+        axes[0].plot(xs, [p.latency.p95_ms for _, p in points], linestyle=":", color=style["color"])
+        pk = [(x, p.pk_only) for x, p in points if p.pk_only]
         if pk:
             axes[1].plot(
                 [x for x, _ in pk],
-                [q["median_ms"] if q["median_ms"] is not None else q["timed_out_ms"]
+                [q.latency.median_ms if q.latency.median_ms is not None else q.timed_out_ms
                  for _, q in pk],
-                marker="o", label=key, color=line.get_color(),
+                label=key, **style,
             )  # fmt: skip
     for ax, title in zip(
         axes, ("with the indexes (solid: median, dotted: p95)", "primary keys only (median)"),
@@ -452,7 +520,9 @@ def write_plots(results: dict[str, Any], directory: Path) -> dict[str, Path]:
         ax.grid(True, which="both", alpha=0.3)
         ax.set_xticks(loads, [f"{n:,}" for n in loads])
     axes[0].set_ylabel("latency (ms)")
-    axes[0].legend(fontsize="small")
+    # The left plot's entries: the service reads have no primary-key-only line.
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[1].legend(handles, labels, fontsize="small", loc="center left", bbox_to_anchor=(1.02, 0.5))
     figure.suptitle("Press-run query patterns: latency against scale")
     figure.tight_layout()
     path = directory / LATENCY_PLOT
@@ -464,27 +534,27 @@ def write_plots(results: dict[str, Any], directory: Path) -> dict[str, Path]:
     if write_scales:
         figure, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
         for name, writes in write_scales:
-            counts = [m["operators"] for m in writes["operators"]]
+            counts = [m.operators for m in writes.operators]
             (line,) = left.plot(
-                counts, [m["median_ms"] for m in writes["operators"]], marker="o",
+                counts, [m.latency.median_ms for m in writes.operators], marker="o",
                 label=f"{name} median",
             )  # fmt: skip
             left.plot(
-                counts, [m["p99_ms"] for m in writes["operators"]], marker="s", linestyle="--",
+                counts, [m.latency.p99_ms for m in writes.operators], marker="s", linestyle="--",
                 color=line.get_color(), label=f"{name} p99",
             )  # fmt: skip
             right.plot(
-                counts, [m["throughput_per_s"] for m in writes["operators"]], marker="o",
+                counts, [m.throughput_per_s for m in writes.operators], marker="o",
                 color=line.get_color(), label=f"{name} service",
             )  # fmt: skip
-            floor = writes.get("floor_operators")
+            floor = writes.floor_operators
             if floor:
                 left.plot(
-                    [floor["operators"]], [floor["p99_ms"]], marker="x", linestyle="",
+                    [floor.operators], [floor.latency.p99_ms], marker="x", linestyle="",
                     color=line.get_color(), markersize=10, label=f"{name} floor p99",
                 )  # fmt: skip
                 right.plot(
-                    [floor["operators"]], [floor["throughput_per_s"]], marker="x",
+                    [floor.operators], [floor.throughput_per_s], marker="x",
                     linestyle="", color=line.get_color(), markersize=10,
                     label=f"{name} floor (raw psycopg)",
                 )  # fmt: skip
@@ -508,9 +578,7 @@ def write_plots(results: dict[str, Any], directory: Path) -> dict[str, Path]:
     return written
 
 
-def write_report(
-    results: dict[str, Any], json_path: Path, markdown: Path, plots_dir: Path
-) -> list[Path]:
+def write_report(results: Results, json_path: Path, markdown: Path, plots_dir: Path) -> list[Path]:
     """Markdown and plots from ``results`` (read from ``json_path``); returns what was written.
 
     The notes are ``notes.md`` beside the results directory (``benchmarks/notes.md``).

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from benchmarks.results import Latency, PlanSummary
+
 Progress = Callable[[str], None]
 
 
@@ -31,19 +33,19 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def latency(seconds: Sequence[float]) -> dict[str, Any]:
+def latency(seconds: Sequence[float]) -> Latency:
     """Milliseconds: count, median, p95, p99, mean and max of the samples (in seconds)."""
     if not seconds:
-        return {"n": 0, "median_ms": None, "p95_ms": None, "p99_ms": None}
+        return Latency(n=0)
     ms = [s * 1000 for s in seconds]
-    return {
-        "n": len(ms),
-        "median_ms": round(percentile(ms, 50), 4),
-        "p95_ms": round(percentile(ms, 95), 4),
-        "p99_ms": round(percentile(ms, 99), 4),
-        "mean_ms": round(sum(ms) / len(ms), 4),
-        "max_ms": round(max(ms), 4),
-    }
+    return Latency(
+        n=len(ms),
+        median_ms=round(percentile(ms, 50), 4),
+        p95_ms=round(percentile(ms, 95), 4),
+        p99_ms=round(percentile(ms, 99), 4),
+        mean_ms=round(sum(ms) / len(ms), 4),
+        max_ms=round(max(ms), 4),
+    )
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -59,7 +61,7 @@ def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from plan_nodes(child)
 
 
-def describe_plan(explained: Any, expected_index: str | None = None) -> dict[str, Any]:
+def describe_plan(explained: Any, expected_index: str | None = None) -> PlanSummary:
     """Node types, index names and a one-line summary of an EXPLAIN (FORMAT JSON) result."""
     root = explained[0]["Plan"] if isinstance(explained, list) else explained["Plan"]
     nodes = list(plan_nodes(root))
@@ -77,11 +79,11 @@ def describe_plan(explained: Any, expected_index: str | None = None) -> dict[str
             part += f" on {node['Relation Name']}"
         parts.append(part)
     seq_scans = sorted({node["Relation Name"] for node in nodes if node["Node Type"] == "Seq Scan"})
-    return {
-        "node_types": [node["Node Type"] for node in nodes],
-        "indexes": indexes,
-        "seq_scans": seq_scans,
-        "summary": " → ".join(parts),
-        "total_cost": root.get("Total Cost"),
-        "uses_expected_index": expected_index in indexes if expected_index else None,
-    }
+    return PlanSummary(
+        summary=" → ".join(parts),
+        node_types=tuple(node["Node Type"] for node in nodes),
+        indexes=tuple(indexes),
+        seq_scans=tuple(seq_scans),
+        total_cost=root.get("Total Cost"),
+        uses_expected_index=expected_index in indexes if expected_index else None,
+    )

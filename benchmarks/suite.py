@@ -7,25 +7,22 @@ databases), created, migrated to head, filled by
 :func:`benchmarks.generate.generate`, measured, and dropped at the end even
 when a benchmark fails. The database cidery itself uses is never touched.
 
-Full run: reads at S, M and L; writes at S and L; migration impact at L (the
-L database downgraded to ``0001`` with ``allow_data_loss``, which leaves
-vendors, purchases and purchase lines at full scale, then upgraded revision by
-revision under a concurrent writer). ``--quick``: everything at S only, with
-fewer iterations and one-second runs.
+Full run: reads at S, M and L; writes at S and L; migration impact at L (each
+revision after ``0001`` applied under a concurrent writer to the L database
+downgraded, with ``allow_data_loss``, to the revision before it:
+:mod:`benchmarks.impact`). ``--quick``: everything at S only, with fewer
+iterations and one-second runs.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import sqlalchemy
@@ -33,43 +30,21 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from benchmarks.generate import DEFAULT_SEED, generate
-from benchmarks.impact import ImpactOptions, run_impact
-from benchmarks.reads import ReadOptions, run_reads
+from benchmarks.generate import generate
+from benchmarks.impact import run_impact
+from benchmarks.options import FULL, QUICK, Plan
+from benchmarks.reads import run_reads
 from benchmarks.report import write_report
+from benchmarks.results import Machine, Results, ScaleResults
 from benchmarks.scales import SCALES
 from benchmarks.stats import Progress, quiet
-from benchmarks.writes import WriteOptions, run_writes
+from benchmarks.writes import run_writes
 from cidery.config import Settings
 from cidery.db.engine import describe_url, make_engine, resolve_url
 from cidery.errors import CideryError
 from cidery.migrations import runner
 
-BASELINE_REVISION = "0001"
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a run measures, and where."""
-
-    scales: tuple[str, ...] = ("S", "M", "L")
-    write_scales: tuple[str, ...] = ("S", "L")
-    impact_scale: str | None = "L"
-    reads: ReadOptions = field(default_factory=ReadOptions)
-    writes: WriteOptions = field(default_factory=WriteOptions)
-    impact: ImpactOptions = field(default_factory=ImpactOptions)
-    seed: int = DEFAULT_SEED
-
-
-FULL = Plan()
-QUICK = Plan(
-    scales=("S",),
-    write_scales=("S",),
-    impact_scale="S",
-    reads=ReadOptions(iterations=50, pk_only_iterations=10, pk_only_budget_s=1.0),
-    writes=WriteOptions(iterations=100, warmup=5, duration_s=1.0),
-    impact=ImpactOptions(baseline_s=0.5, settle_s=0.2),
-)
+__all__ = ["FULL", "QUICK", "Plan", "check_may_create_databases", "run", "run_scale"]
 
 
 def _libpq(url: str) -> str:
@@ -104,13 +79,13 @@ def scratch_database(url: str, name: str) -> Iterator[str]:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
 
 
-def machine(url: str) -> dict[str, Any]:
+def machine(url: str) -> Machine:
     """Where the figures come from."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
             settings = {
-                name: conn.execute(text(f"SHOW {name}")).scalar_one()
+                name: str(conn.execute(text(f"SHOW {name}")).scalar_one())
                 for name in (
                     "server_version",
                     "shared_buffers",
@@ -136,24 +111,24 @@ def machine(url: str) -> dict[str, Any]:
             memory_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
         except (ValueError, OSError):
             memory_gib = None
-    return {
-        "cores": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gib": memory_gib,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "postgresql": settings.pop("server_version"),
-        "postgresql_settings": settings,
-        "sqlalchemy": sqlalchemy.__version__,
-        "psycopg": psycopg.__version__,
-    }
+    return Machine(
+        cores=os.cpu_count(),
+        cpu=cpu,
+        memory_gib=memory_gib,
+        platform=platform.platform(),
+        python=platform.python_version(),
+        postgresql=settings.pop("server_version"),
+        postgresql_settings=settings,
+        sqlalchemy=sqlalchemy.__version__,
+        psycopg=psycopg.__version__,
+    )
 
 
 def _database_name(scale: str) -> str:
     return f"cidery_bench_{scale.lower()}_{os.getpid()}"
 
 
-def run_scale(url: str, scale: str, plan: Plan, progress: Progress = quiet) -> dict[str, Any]:
+def run_scale(url: str, scale: str, plan: Plan, progress: Progress = quiet) -> ScaleResults:
     """Generate ``scale`` into a fresh database and run what ``plan`` asks there."""
     with scratch_database(url, _database_name(scale)) as scratch:
         engine = make_engine(scratch)
@@ -162,21 +137,23 @@ def run_scale(url: str, scale: str, plan: Plan, progress: Progress = quiet) -> d
             progress(f"scale {scale}: generating")
             generated = generate(engine, SCALES[scale], seed=plan.seed)
             progress(f"scale {scale}: generated in {generated.seconds:.1f} s")
-            result: dict[str, Any] = {
-                "scale": scale,
-                "rows": generated.rows,
-                "generate_s": round(generated.seconds, 2),
-            }
-            result["reads"] = run_reads(engine, plan.reads, progress)
+            reads = run_reads(engine, plan.reads, progress)
+            writes = None
             if scale in plan.write_scales:
-                result["writes"] = run_writes(scratch, plan.writes, progress)
+                writes = run_writes(scratch, plan.writes, progress)
+            impact = None
             if scale == plan.impact_scale:
-                progress(f"scale {scale}: downgrading to {BASELINE_REVISION} for migration impact")
-                runner.downgrade(engine, BASELINE_REVISION, allow_data_loss=True)
-                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    conn.exec_driver_sql("VACUUM ANALYZE")
-                result["impact"] = run_impact(engine, plan.impact, progress)
-            return result
+                # Last: it downgrades the database it measures.
+                impact = run_impact(engine, plan.impact, progress)
+            return ScaleResults(
+                scale=scale,
+                rows=generated.rows,
+                generate_s=round(generated.seconds, 2),
+                reads=reads,
+                writes=writes,
+                impact=impact,
+                generate_phases={name: round(s, 2) for name, s in generated.phases.items()},
+            )
         finally:
             engine.dispose()
 
@@ -202,23 +179,24 @@ def run(
     if settings.database_url is not None:
         check_may_create_databases(url)
     began = time.perf_counter()
-    started = clock()
-    results: dict[str, Any] = {
-        "kind": "quick" if quick else "full",
-        "started": started.isoformat(timespec="seconds"),
-        "machine": machine(url),
-        "plan": asdict(plan),
-        "scales": {},
-    }
-    for scale in plan.scales:
-        results["scales"][scale] = run_scale(url, scale, plan, progress)
-    results["seconds"] = round(time.perf_counter() - began, 1)
-    results["finished"] = clock().isoformat(timespec="seconds")
+    # Whole seconds, as the results file keeps them.
+    started = clock().replace(microsecond=0)
+    measured_on = machine(url)
+    scales = {scale: run_scale(url, scale, plan, progress) for scale in plan.scales}
+    results = Results(
+        kind="quick" if quick else "full",
+        started=started,
+        finished=clock().replace(microsecond=0),
+        seconds=round(time.perf_counter() - began, 1),
+        machine=measured_on,
+        plan=plan,
+        scales=scales,
+    )
 
     results_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{started.strftime('%Y%m%d-%H%M%S')}-{results['kind']}"
+    stem = f"{started.strftime('%Y%m%d-%H%M%S')}-{results.kind}"
     json_path = results_dir / f"{stem}.json"
-    json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    results.write(json_path)
     if quick:
         markdown = results_dir / f"{stem}.md"
         plots = results_dir / stem

@@ -3,9 +3,11 @@ against the floor of the same statements issued by hand.
 
 Every measured call is one transaction, as an API request would make it: a
 session from the engine's pool, ``press.add_load`` (savepoint, run row lock,
-purchase-line lock, remaining-fruit sum, next load number, insert, run
-totals, two audit rows), commit. The latency is the whole transaction, commit
-included (a durable commit: ``synchronous_commit`` as the server has it).
+purchase-line lock reading the line's ``pressed_kg``, insert with the next
+load number — the database's trigger then adds the load to the line's
+``pressed_kg`` —, run totals, two audit rows), commit. The latency is the
+whole transaction, commit included (a durable commit: ``synchronous_commit``
+as the server has it).
 
 The benchmark adds its own fixtures to the generated data and leaves them
 there: one operator account and, per operator, a pool of in-progress runs of
@@ -16,9 +18,10 @@ handful of loads (L has ten per run) rather than hundreds.
 
 * **single operator**: ``iterations`` sequential loads, interleaved with the floor's;
 * **floor**: the same statements through raw psycopg, one transaction per load
-  (lock run ``FOR UPDATE``, lock line ``FOR UPDATE``, sum pressed, insert the
-  load with the next number, update the run, two audit inserts with the same
-  JSON, in one executemany as the service writes them), single operator;
+  (lock run ``FOR UPDATE``, lock line ``FOR UPDATE`` and read its
+  ``pressed_kg``, insert the load with the next number — the same trigger
+  fires —, update the run, two audit inserts with the same JSON, in one
+  executemany as the service writes them), single operator;
   ``service_over_floor`` is the ratio of the medians;
 * **operators**: 1, 5, 10, 25, 50 threads, each with its own connection and runs,
   flat out (no think time) for ``duration_s``: throughput, p50/p99, errors; then
@@ -46,11 +49,15 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from benchmarks.options import WriteOptions
+from benchmarks.results import CrewResult, WriteResults
 from benchmarks.stats import Progress, latency, now, quiet, ratio
 from cidery import audit, press
 from cidery.db.engine import make_engine
 from cidery.models import AppleVariety, PressRun, Purchase, PurchaseItem, User, Vendor
-from cidery.models.enums import Unit, UserRole
+from cidery.models.enums import AuditOperation, Unit, UserRole
+
+__all__ = ["WriteOptions", "floor_load", "prepare", "run_writes", "service_load"]
 
 WEIGHT = Decimal("250")  # kg per load: a bin of apples
 LINE_KG = Decimal("9000000")
@@ -60,18 +67,6 @@ LINES_PER_OPERATOR = 20
 LOADS_PER_RUN = 10
 RUNS_PER_OPERATOR = 40
 JOIN_TIMEOUT = 120.0
-
-
-@dataclass(frozen=True)
-class WriteOptions:
-    iterations: int = 500  # single operator, and again for the floor
-    warmup: int = 20
-    operator_counts: tuple[int, ...] = (1, 5, 10, 25, 50)
-    duration_s: float = 10.0  # per operator count, and for the contention run
-    contention_operators: int = 10
-    # The largest crew again, each operator adding one load every pace_s seconds
-    # (0: skipped) instead of flat out.
-    pace_s: float = 1.0
 
 
 @dataclass
@@ -95,6 +90,11 @@ class Stage:
     actor: uuid.UUID
     operators: list[Operator]
     contended: list[Operator] = field(default_factory=list)
+
+    @property
+    def operator(self) -> press.Actor:
+        """The benchmark's account as the service sees it."""
+        return press.Actor(user_id=self.actor, role=UserRole.OPERATOR)
 
 
 def prepare(engine: Engine, operators: int, contended: int) -> Stage:
@@ -173,11 +173,17 @@ def prepare(engine: Engine, operators: int, contended: int) -> Stage:
 # --- through the service ----------------------------------------------------------------
 
 
-def service_load(factory: sessionmaker[Session], actor: uuid.UUID, operator: Operator) -> None:
-    """One API request: a session, ``add_load``, commit."""
+def service_load(factory: sessionmaker[Session], actor: press.Actor, operator: Operator) -> None:
+    """One API request: a session, ``add_load`` with the load as the request carries
+    it (validated inside the call), commit."""
     with factory() as session, session.begin():
         run_id, line_id = operator.next_load()
-        press.add_load(session, actor, run_id, line_id, WEIGHT, "kg")
+        press.add_load(
+            session,
+            actor,
+            run_id,
+            {"purchase_item_id": line_id, "weight": WEIGHT, "weight_unit": "kg"},
+        )
 
 
 def _interleaved(
@@ -200,7 +206,7 @@ def _interleaved(
 Worker = Callable[[int], AbstractContextManager[Callable[[], None]]]
 
 
-def service_worker(engine: Engine, actor: uuid.UUID, operators: list[Operator]) -> Worker:
+def service_worker(engine: Engine, actor: press.Actor, operators: list[Operator]) -> Worker:
     factory = sessionmaker(engine, expire_on_commit=False)
 
     @contextmanager
@@ -223,7 +229,7 @@ def floor_worker(url: str, actor: uuid.UUID, operators: list[Operator]) -> Worke
 
 def concurrent(
     worker: Worker, operators: int, duration_s: float, pace_s: float | None = None
-) -> dict[str, Any]:
+) -> CrewResult:
     """``operators`` threads, each with its own connection, adding loads for ``duration_s``:
     flat out, or one every ``pace_s`` seconds (on schedule: a late call starts the next
     at once). A failed call is counted by exception type, not timed."""
@@ -290,32 +296,29 @@ def concurrent(
     all_errors: Counter[str] = Counter()
     for per_thread in errors:
         all_errors.update(per_thread)
-    return {
-        "operators": operators,
-        "pace_s": pace_s,
-        "duration_s": round(elapsed, 3),
-        "loads": len(all_samples),
-        "throughput_per_s": round(len(all_samples) / elapsed, 1) if elapsed > 0 else None,
-        **latency(all_samples),
-        "errors": sum(all_errors.values()),
-        "errors_by_type": dict(all_errors),
-    }
+    return CrewResult(
+        operators=operators,
+        pace_s=pace_s,
+        duration_s=round(elapsed, 3),
+        loads=len(all_samples),
+        throughput_per_s=round(len(all_samples) / elapsed, 1) if elapsed > 0 else None,
+        latency=latency(all_samples),
+        errors=sum(all_errors.values()),
+        errors_by_type=dict(all_errors),
+    )
 
 
 # --- the floor: the same statements by hand -------------------------------------------
+# What add_load sends, written as SQL: the line's remaining fruit is read from its row
+# (pressed_kg), and the insert fires the same trigger that adds the load to it. The
+# benchmark never computes what was pressed itself: that figure is the database's.
 
 _LOCK_RUN = "SELECT * FROM press_runs WHERE id = %s AND deleted_at IS NULL FOR UPDATE"
 _LOCK_LINE = (
-    "SELECT pi.id, pi.apple_variety_id, pi.quantity_kg, p.vendor_id "
+    "SELECT pi.id, pi.apple_variety_id, pi.quantity_kg, pi.pressed_kg, p.vendor_id "
     "FROM purchase_items pi JOIN purchases p ON p.id = pi.purchase_id "
     "WHERE pi.id = %s AND pi.deleted_at IS NULL AND p.deleted_at IS NULL "
     "FOR UPDATE OF pi"
-)
-_PRESSED = (
-    "SELECT coalesce(sum(l.weight_kg), 0) AS kg FROM press_run_loads l "
-    "JOIN press_runs r ON r.id = l.press_run_id "
-    "AND r.status <> 'cancelled' AND r.deleted_at IS NULL "
-    "WHERE l.purchase_item_id = %s AND l.deleted_at IS NULL"
 )
 _INSERT_LOAD = (
     "INSERT INTO press_run_loads (press_run_id, purchase_item_id, apple_variety_id, "
@@ -331,8 +334,26 @@ _UPDATE_RUN = (
 )
 _AUDIT = (
     "INSERT INTO audit_logs (table_name, record_id, operation, old_data, new_data, diff, "
-    "changed_by) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    "reason, changed_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
 )
+
+
+def _jsonb(value: dict[str, Any] | None) -> Jsonb | None:
+    return None if value is None else Jsonb(value)
+
+
+def _audit_row(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """An entry of :func:`cidery.audit.entry` as the parameters of :data:`_AUDIT`."""
+    return (
+        entry["table_name"],
+        entry["record_id"],
+        AuditOperation(entry["operation"]).value,
+        _jsonb(entry["old_data"]),
+        _jsonb(entry["new_data"]),
+        _jsonb(entry["diff"]),
+        entry["reason"],
+        entry["changed_by"],
+    )
 
 
 def floor_load(conn: psycopg.Connection[dict[str, Any]], actor: uuid.UUID, op: Operator) -> None:
@@ -345,9 +366,7 @@ def floor_load(conn: psycopg.Connection[dict[str, Any]], actor: uuid.UUID, op: O
         line = conn.execute(_LOCK_LINE, (line_id,)).fetchone()
         if line is None or line["vendor_id"] != run["vendor_id"]:
             raise ValueError("line not found or of another grower")
-        pressed = conn.execute(_PRESSED, (line_id,)).fetchone()
-        assert pressed is not None
-        if line["quantity_kg"] - pressed["kg"] < WEIGHT:
+        if line["quantity_kg"] - line["pressed_kg"] < WEIGHT:
             raise ValueError("not enough fruit")
         values = {
             "run": run_id,
@@ -361,25 +380,26 @@ def floor_load(conn: psycopg.Connection[dict[str, Any]], actor: uuid.UUID, op: O
         updated = conn.execute(_UPDATE_RUN, values).fetchone()
         assert load is not None
         assert updated is not None
-        old, new = audit.snapshot(run), audit.snapshot(updated)
-        diff = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v and k != "updated_at"}
+        entries = [
+            audit.entry(
+                table="press_run_loads",
+                record_id=load["id"],
+                operation=AuditOperation.INSERT,
+                actor=actor,
+                new=load,
+            ),
+            audit.entry(
+                table="press_runs",
+                record_id=run_id,
+                operation=AuditOperation.UPDATE,
+                actor=actor,
+                old=run,
+                new=updated,
+            ),
+        ]
         # Both audit rows in one executemany (pipelined: one round trip), as the service does.
         with conn.cursor() as cur:
-            cur.executemany(
-                _AUDIT,
-                [
-                    (
-                        "press_run_loads",
-                        load["id"],
-                        "insert",
-                        None,
-                        Jsonb(audit.snapshot(load)),
-                        None,
-                        actor,
-                    ),
-                    ("press_runs", run_id, "update", Jsonb(old), Jsonb(new), Jsonb(diff), actor),
-                ],
-            )
+            cur.executemany(_AUDIT, [_audit_row(entry) for entry in entries])
 
 
 def libpq_url(engine: Engine) -> str:
@@ -391,7 +411,7 @@ def libpq_url(engine: Engine) -> str:
 
 def run_writes(
     url: str, options: WriteOptions | None = None, progress: Progress = quiet
-) -> dict[str, Any]:
+) -> WriteResults:
     """Every write scenario on the database at ``url`` (which must hold generated data)."""
     options = options or WriteOptions()
     most = max(options.operator_counts)
@@ -401,58 +421,64 @@ def run_writes(
         stage = prepare(engine, most + 2, options.contention_operators)
         single_op, floor_op, *crew = stage.operators
         factory = sessionmaker(engine, expire_on_commit=False)
+        actor = stage.operator
 
         # Interleaved, one service load then one floor load: both see the same machine.
         with psycopg.connect(libpq_url(engine), row_factory=dict_row) as conn:
-            single, floor = _interleaved(
+            single_samples, floor_samples = _interleaved(
                 [
-                    lambda: service_load(factory, stage.actor, single_op),
+                    lambda: service_load(factory, actor, single_op),
                     lambda: floor_load(conn, stage.actor, floor_op),
                 ],
                 options.iterations,
                 options.warmup,
             )
-        result: dict[str, Any] = {"single": latency(single), "floor": latency(floor)}
+        single, floor = latency(single_samples), latency(floor_samples)
+        over_floor = ratio(single.median_ms, floor.median_ms)
         progress(
-            f"write single operator: median {result['single']['median_ms']:.2f} ms, "
-            f"p99 {result['single']['p99_ms']:.2f} ms"
-        )
-        result["service_over_floor"] = ratio(
-            result["single"]["median_ms"], result["floor"]["median_ms"]
-        )
-        result["service_over_floor_p99"] = ratio(
-            result["single"]["p99_ms"], result["floor"]["p99_ms"]
+            f"write single operator: median {single.median_ms:.2f} ms, p99 {single.p99_ms:.2f} ms"
         )
         progress(
-            f"write floor (raw psycopg): median {result['floor']['median_ms']:.2f} ms; "
-            f"service/floor {result['service_over_floor']}"
+            f"write floor (raw psycopg): median {floor.median_ms:.2f} ms; "
+            f"service/floor {over_floor}"
         )
 
-        def report(label: str, measured: dict[str, Any]) -> None:
+        def report(label: str, measured: CrewResult) -> None:
             progress(
-                f"write {label}: {measured['throughput_per_s']} loads/s, "
-                f"p50 {measured['median_ms']:.2f} ms, p99 {measured['p99_ms']:.2f} ms, "
-                f"{measured['errors']} errors"
+                f"write {label}: {measured.throughput_per_s} loads/s, "
+                f"p50 {measured.latency.median_ms:.2f} ms, p99 {measured.latency.p99_ms:.2f} ms, "
+                f"{measured.errors} errors"
             )
 
-        service = service_worker(engine, stage.actor, crew)
-        result["operators"] = []
+        service = service_worker(engine, actor, crew)
+        crews = []
         for count in options.operator_counts:
             measured = concurrent(service, count, options.duration_s)
-            result["operators"].append(measured)
+            crews.append(measured)
             report(f"{count} operators", measured)
         # The floor's connections are its own: close the pool's first (max_connections).
         engine.dispose()
         floor_crew = floor_worker(libpq_url(engine), stage.actor, crew)
-        result["floor_operators"] = concurrent(floor_crew, most, options.duration_s)
-        report(f"{most} operators, floor", result["floor_operators"])
+        floor_operators = concurrent(floor_crew, most, options.duration_s)
+        report(f"{most} operators, floor", floor_operators)
+        paced = None
         if options.pace_s:
-            result["paced"] = concurrent(service, most, options.duration_s, options.pace_s)
-            report(f"{most} operators, one load each per {options.pace_s:g} s", result["paced"])
+            paced = concurrent(service, most, options.duration_s, options.pace_s)
+            report(f"{most} operators, one load each per {options.pace_s:g} s", paced)
+        contention = None
         if stage.contended:
-            contended = service_worker(engine, stage.actor, stage.contended)
-            result["contention"] = concurrent(contended, len(stage.contended), options.duration_s)
-            report(f"{len(stage.contended)} operators on one purchase line", result["contention"])
-        return result
+            contended = service_worker(engine, actor, stage.contended)
+            contention = concurrent(contended, len(stage.contended), options.duration_s)
+            report(f"{len(stage.contended)} operators on one purchase line", contention)
+        return WriteResults(
+            single=single,
+            floor=floor,
+            service_over_floor=over_floor,
+            service_over_floor_p99=ratio(single.p99_ms, floor.p99_ms),
+            operators=tuple(crews),
+            floor_operators=floor_operators,
+            paced=paced,
+            contention=contention,
+        )
     finally:
         engine.dispose()

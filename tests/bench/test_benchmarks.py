@@ -10,7 +10,6 @@ well formed (keys present, numbers positive, plans read, targets evaluated).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,17 +19,20 @@ import psycopg
 import pytest
 from benchmarks import report, suite
 from benchmarks.cli import app
-from benchmarks.impact import ImpactOptions
-from benchmarks.reads import SERVICE_FRUIT, ReadOptions
-from benchmarks.writes import WriteOptions
+from benchmarks.options import ImpactOptions, ReadOptions, WriteOptions
+from benchmarks.reads import SERVICE_FRUIT, SERVICE_RUN
+from benchmarks.results import Results
+from benchmarks.scales import SCALES
 from psycopg import sql
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from cidery.config import Settings
 from cidery.errors import CideryError
-from cidery.migrations import runner
+from cidery.migrations import scripts
 from cidery.press.queries import PATTERNS
+
+TINY = SCALES["TINY"]
 
 TINY_PLAN = suite.Plan(
     scales=("TINY",),
@@ -56,7 +58,7 @@ NOTES = "## Notes\n\nWritten by hand, appended verbatim."
 class Run:
     json_path: Path
     markdown: Path
-    results: dict[str, Any]
+    results: Results
     docs: Path
     progress: list[str]
 
@@ -80,7 +82,7 @@ def run(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
         progress=messages.append,
         plan=TINY_PLAN,
     )
-    return Run(json_path, markdown, json.loads(json_path.read_text()), root / "docs", messages)
+    return Run(json_path, markdown, Results.read(json_path), root / "docs", messages)
 
 
 def _positive(value: Any) -> bool:
@@ -103,13 +105,19 @@ def test_the_runner_writes_json_markdown_and_plots(run: Run) -> None:
 
 
 def test_machine_and_plan_are_recorded(run: Run) -> None:
-    machine = run.results["machine"]
-    assert machine["cores"] == os.cpu_count()
-    assert machine["postgresql"]
-    assert machine["python"]
-    assert run.results["started"] <= run.results["finished"]
-    assert run.results["plan"]["scales"] == ["TINY"]
-    assert _positive(run.results["seconds"])
+    machine = run.results.machine
+    assert machine.cores == os.cpu_count()
+    assert machine.postgresql
+    assert machine.python
+    assert run.results.started <= run.results.finished
+    assert run.results.plan == TINY_PLAN
+    assert _positive(run.results.seconds)
+
+
+def test_the_results_file_reads_back_as_written(run: Run) -> None:
+    assert Results.from_json(run.results.to_json()) == run.results
+    scale = run.results.scales["TINY"]
+    assert scale.generate_phases["load"] > 0
 
 
 def test_the_scratch_database_is_dropped(run: Run, server_url: str) -> None:
@@ -122,60 +130,86 @@ def test_the_scratch_database_is_dropped(run: Run, server_url: str) -> None:
 
 
 def test_reads_time_and_explain_every_pattern(run: Run) -> None:
-    reads = run.results["scales"]["TINY"]["reads"]
-    patterns = {p["key"]: p for p in reads["patterns"]}
-    assert set(patterns) == {p.key for p in PATTERNS} | {SERVICE_FRUIT}
+    reads = run.results.scales["TINY"].reads
+    patterns = {p.key: p for p in reads.patterns}
+    assert set(patterns) == {p.key for p in PATTERNS} | {SERVICE_FRUIT, SERVICE_RUN}
     for key, result in patterns.items():
-        assert result["n"] == 1
-        assert _positive(result["median_ms"]), key
-        assert result["p95_ms"] >= result["median_ms"]
-        assert result["plan"]["summary"]
-        assert result["plan"]["node_types"]
-        assert isinstance(result["plan"]["indexes"], list)
-    # With the indexes, the plans use some; the declared ones are what PK-only drops.
-    assert any(p["plan"]["indexes"] for p in patterns.values())
-    declared = {p.index for p in PATTERNS}
-    assert declared <= set(reads["pk_only_dropped_indexes"])
+        assert result.latency.n == 1
+        assert _positive(result.latency.median_ms), key
+        assert result.latency.p95_ms is not None
+        assert result.latency.p95_ms >= result.latency.median_ms
+    # Bound from the samples: a run and a purchase line that exist, found by id.
+    assert patterns["run"].rows_mean == 1
+    assert patterns["lock-line"].rows_mean == 1
+    assert patterns["run-loads"].rows_mean >= 1
+    assert patterns[SERVICE_RUN].rows_mean == patterns["run-loads"].rows_mean
+    for pattern in PATTERNS:
+        plan = patterns[pattern.key].plan
+        assert plan is not None
+        assert plan.summary
+        assert plan.node_types
+        # Whether the index is chosen on TINY's few rows is the planner's call.
+        if pattern.index is None:
+            assert plan.uses_expected_index is None
+    # The declared indexes are what PK-only drops (primary keys stay).
+    dropped = set(reads.pk_only_dropped_indexes)
+    declared = {p.index for p in PATTERNS if p.index}
+    assert {index for index in declared if not index.endswith("_pkey")} <= dropped
+    assert {"purchases", "purchase_items"} <= set(reads.pk_only_tables)
     for key, result in patterns.items():
-        if key == SERVICE_FRUIT:
-            assert result["pk_only"] is None
+        if key in (SERVICE_FRUIT, SERVICE_RUN):
+            assert result.plan is None
+            assert result.pk_only is None
+            assert result.wraps
+            assert set(result.wraps) <= set(patterns)
             continue
-        pk_only = result["pk_only"]
-        assert _positive(pk_only["median_ms"]), key
-        assert not set(pk_only["plan"]["indexes"]) & declared, key
-        assert _positive(result["ratio_pk_only"])
+        pk_only = result.pk_only
+        assert pk_only is not None
+        assert _positive(pk_only.latency.median_ms), key
+        assert not set(pk_only.plan.indexes) & dropped, key
+        assert _positive(result.ratio_pk_only)
 
 
 def test_writes_measure_service_floor_operators_and_contention(run: Run) -> None:
-    writes = run.results["scales"]["TINY"]["writes"]
-    for name in ("single", "floor"):
-        assert writes[name]["n"] == 1
-        assert _positive(writes[name]["median_ms"])
-    assert _positive(writes["service_over_floor"])
-    assert [m["operators"] for m in writes["operators"]] == [1, 2]
-    crews = [*writes["operators"], writes["floor_operators"], writes["paced"]]
-    crews.append(writes["contention"])
-    for measured in crews:
-        assert measured["errors"] == 0, measured["errors_by_type"]
-        assert measured["loads"] >= 1
-        assert _positive(measured["throughput_per_s"])
-        assert _positive(measured["p99_ms"])
-    assert writes["floor_operators"]["operators"] == 2
-    assert writes["paced"]["pace_s"] == TINY_PLAN.writes.pace_s
-    assert writes["contention"]["operators"] == 2
+    writes = run.results.scales["TINY"].writes
+    assert writes is not None
+    for measured in (writes.single, writes.floor):
+        assert measured.n == 1
+        assert _positive(measured.median_ms)
+    assert _positive(writes.service_over_floor)
+    assert [m.operators for m in writes.operators] == [1, 2]
+    assert writes.floor_operators is not None
+    assert writes.paced is not None
+    assert writes.contention is not None
+    for crew in [*writes.operators, writes.floor_operators, writes.paced, writes.contention]:
+        assert crew.errors == 0, crew.errors_by_type
+        assert crew.loads >= 1
+        assert _positive(crew.throughput_per_s)
+        assert _positive(crew.latency.p99_ms)
+    assert writes.floor_operators.operators == 2
+    assert writes.paced.pace_s == TINY_PLAN.writes.pace_s
+    assert writes.contention.operators == 2
 
 
-def test_migration_impact_applies_every_later_revision(run: Run) -> None:
-    impact = run.results["scales"]["TINY"]["impact"]
-    later = [s.revision for s in runner.revisions_in_order()][1:]
-    assert impact["start_revision"] == suite.BASELINE_REVISION
-    assert [r["revision"] for r in impact["revisions"]] == later
-    for revision in impact["revisions"]:
-        assert _positive(revision["duration_ms"])
-        assert revision["writer"]["n"] >= 0
-    assert impact["writer_statements"] > 0
-    assert not impact["writer_errors"]
-    assert impact["table_rows"]["purchase_items"] > 0
+def test_migration_impact_applies_each_revision_on_the_one_before(run: Run) -> None:
+    impact = run.results.scales["TINY"].impact
+    assert impact is not None
+    order = [s.revision for s in scripts.revisions_in_order()]
+    later = order[order.index(TINY_PLAN.impact.since) + 1 :]
+    assert [r.revision for r in impact.revisions] == later
+    for revision in impact.revisions:
+        assert revision.from_revision == order[order.index(revision.revision) - 1]
+        assert _positive(revision.duration_ms)
+        assert revision.writer.latency.n >= 0
+        assert revision.baseline_writer is not None
+        assert revision.baseline_writer.latency.n > 0
+        assert revision.table_rows["purchase_items"] > 0
+    # A revision after the press tables' is applied with every load still there.
+    by_revision = {r.revision: r for r in impact.revisions}
+    assert "press_run_loads" not in by_revision["0002"].table_rows
+    assert by_revision["0003"].table_rows["press_run_loads"] >= TINY.loads
+    assert impact.writer_statements > 0
+    assert not impact.writer_errors
 
 
 def test_targets_are_evaluated(run: Run) -> None:
@@ -184,6 +218,16 @@ def test_targets_are_evaluated(run: Run) -> None:
     for target, measured, _met in rows:
         assert target
         assert measured
+
+
+def test_the_report_shows_every_entry_and_revision(run: Run) -> None:
+    text = run.markdown.read_text()
+    for key in [p.key for p in PATTERNS] + [SERVICE_FRUIT, SERVICE_RUN]:
+        assert f"| `{key}` |" in text
+    impact = run.results.scales["TINY"].impact
+    assert impact is not None
+    for revision in impact.revisions:
+        assert f"| {revision.revision} | {revision.from_revision} |" in text
 
 
 def test_report_can_be_regenerated_from_the_json(run: Run, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from benchmarks.generate import (
+    DRAW_TRIGGER,
     LATEST_SEASON,
     STEP_FOREIGN_KEYS,
     STEP_INDEXES,
@@ -29,11 +30,13 @@ from benchmarks.scales import SCALES
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
+from cidery import press
 from cidery.db.engine import make_engine
 from cidery.errors import CideryError
 from cidery.migrations import runner
 from cidery.migrations.checks import smoke
 from cidery.migrations.checks.catalog import schema_snapshot, snapshot_differences
+from cidery.models.enums import UserRole
 from cidery.press import queries
 from cidery.sample.seed import seed
 
@@ -168,6 +171,54 @@ def test_no_purchase_line_is_over_pressed(conn: Connection) -> None:
         "FROM press_run_loads l",
     )
     assert Decimal("0.4") < pressed_share <= 1
+
+
+def test_pressed_kg_is_what_the_triggers_keep(conn: Connection) -> None:
+    # The generator writes pressed_kg itself, with the loads' trigger off for their COPY:
+    # it must hold exactly the triggers' figure, recomputed from the loads.
+    recomputed = {
+        row.purchase_item_id: row.pressed_kg for row in conn.execute(queries.PRESSED_BY_LINE)
+    }
+    stored = dict(rows(conn, "SELECT id, pressed_kg FROM purchase_items"))
+    assert stored == {line: recomputed.get(line, Decimal(0)) for line in stored}
+    assert set(recomputed) <= set(stored)
+    # Loads of cancelled or deleted runs, and voided loads, exist and are not counted.
+    drawn = scalar(conn, "SELECT sum(weight_kg) FROM press_run_loads")
+    assert sum(stored.values()) < drawn
+    assert len(recomputed) > len(stored) / 2
+
+
+def test_the_draw_trigger_is_enabled_again(generated: Generated, conn: Connection) -> None:
+    table, name = DRAW_TRIGGER
+    enabled = scalar(
+        conn,
+        f"SELECT tgenabled FROM pg_trigger WHERE tgname = '{name}' "
+        f"AND tgrelid = '{table}'::regclass",
+    )
+    assert enabled == "O"  # fires, in origin (ordinary) sessions
+    # And keeps the generated figure: a load added through the service draws on it.
+    with Session(generated.engine) as session:  # rolled back: the data set stays as generated
+        run_id, vendor_id, operator_id = session.execute(
+            text(
+                "SELECT r.id, r.vendor_id, r.created_by FROM press_runs r "
+                "WHERE r.status = 'in_progress' ORDER BY r.id LIMIT 1"
+            )
+        ).one()
+        line = session.execute(queries.available_fruit(vendor_id)).first()
+        assert line is not None
+        actor = press.Actor(user_id=operator_id, role=UserRole.OPERATOR)
+        press.add_load(
+            session,
+            actor,
+            run_id,
+            {"purchase_item_id": line.purchase_item_id, "weight": "1.5", "weight_unit": "kg"},
+        )
+        after = session.execute(
+            text("SELECT pressed_kg FROM purchase_items WHERE id = :id"),
+            {"id": line.purchase_item_id},
+        ).scalar_one()
+        assert after == line.pressed_kg + Decimal("1.5")
+        session.rollback()
 
 
 def test_fruit_is_left_for_the_open_runs(generated: Generated) -> None:

@@ -1,0 +1,75 @@
+"""What a benchmark run measures: the options of each benchmark and the run's plan.
+
+Kept apart from the benchmarks themselves so that the results
+(:mod:`benchmarks.results`), which record the plan they were measured with,
+and the benchmarks, which return results, do not import each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from benchmarks.generate import DEFAULT_SEED
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    iterations: int = 200
+    warmup: int = 5
+    explained: int = 5  # argument sets whose plan is read
+    # Per entry, with the indexes: the whole-table summaries take hundreds of ms per call
+    # at L, so timing stops once this is spent, after at least min_iterations calls.
+    budget_s: float = 5.0
+    min_iterations: int = 10
+    pk_only_iterations: int = 50
+    # Per pattern: without its index a pattern can take seconds per call at L, so it
+    # runs until this budget is spent (at least once; the first call is dropped as a
+    # warm-up when three or more were made).
+    pk_only_budget_s: float = 4.0
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    iterations: int = 500  # single operator, and again for the floor
+    warmup: int = 20
+    operator_counts: tuple[int, ...] = (1, 5, 10, 25, 50)
+    duration_s: float = 10.0  # per operator count, and for the contention run
+    contention_operators: int = 10
+    # The largest crew again, each operator adding one load every pace_s seconds
+    # (0: skipped) instead of flat out.
+    pace_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class ImpactOptions:
+    writer_pause_s: float = 0.002  # between the writer's transactions
+    baseline_s: float = 2.0  # the writer alone, before each revision
+    settle_s: float = 0.5  # the writer alone, after each revision
+    # Every revision after this one is measured, each applied to the database
+    # downgraded to the revision before it.
+    since: str = "0001"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run measures, and where."""
+
+    scales: tuple[str, ...] = ("S", "M", "L")
+    write_scales: tuple[str, ...] = ("S", "L")
+    impact_scale: str | None = "L"
+    reads: ReadOptions = field(default_factory=ReadOptions)
+    writes: WriteOptions = field(default_factory=WriteOptions)
+    impact: ImpactOptions = field(default_factory=ImpactOptions)
+    seed: int = DEFAULT_SEED
+
+
+FULL = Plan()
+QUICK = Plan(
+    scales=("S",),
+    write_scales=("S",),
+    impact_scale="S",
+    reads=ReadOptions(iterations=50, pk_only_iterations=10, pk_only_budget_s=1.0),
+    writes=WriteOptions(iterations=100, warmup=5, duration_s=1.0),
+    impact=ImpactOptions(baseline_s=0.5, settle_s=0.2),
+)

@@ -138,6 +138,15 @@ class PressRun(Entity, Authored, Base):
             text("id DESC"),
             postgresql_where=text(live_sql()),
         ),
+        # One grower's live runs newest first, ties by id: the run list for one grower
+        # in any status, without reading the grower's whole history to sort it.
+        Index(
+            "press_runs_vendor_id_start_time_idx",
+            "vendor_id",
+            text("start_time DESC"),
+            text("id DESC"),
+            postgresql_where=text(live_sql()),
+        ),
         # Completed runs by yield: the outliers (below or above the usual band) are a
         # few percent of the runs, found by two range scans of this index.
         Index(

@@ -22,7 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, func, or_, select, true, tuple_
+from sqlalchemy import Select, Table, bindparam, func, or_, select, tuple_
 
 from cidery.models import AppleVariety, PressRun, PressRunLoad, Purchase, PurchaseItem, Vendor
 from cidery.models.base import live
@@ -193,25 +193,39 @@ def available_fruit(
 
 # --- the press summary --------------------------------------------------------------------
 
-_LOAD_COUNT = (
-    select(func.count().label("loads"))
-    .where(loads.c.press_run_id == runs.c.id, live(loads))
-    .lateral("load_count")
+# Loads are counted per status in one pass over the loads joined to their runs, then
+# matched to the runs' own totals by status: a count per run (a correlated or LATERAL
+# subquery) probes the loads' index once for each of a season's 100,000 runs.
+_LOADS_BY_STATUS = (
+    select(runs.c.status, func.count().label("loads"))
+    .select_from(loads)
+    .join(runs, runs.c.id == loads.c.press_run_id)
+    .where(live(loads, runs))
+    .group_by(runs.c.status)
+    .subquery("loads_by_status")
+)
+_RUN_TOTALS = (
+    select(
+        runs.c.status,
+        func.count().label("runs"),
+        func.coalesce(func.sum(runs.c.total_apple_weight_kg), 0).label("kg"),
+        func.coalesce(func.sum(runs.c.total_juice_volume_l), 0).label("litres"),
+    )
+    .where(live(runs))
+    .group_by(runs.c.status)
+    .subquery("run_totals")
 )
 
 RUNS_BY_STATUS = (
     select(
-        runs.c.status,
-        func.count().label("runs"),
-        func.coalesce(func.sum(_LOAD_COUNT.c.loads), 0).label("loads"),
-        func.coalesce(func.sum(runs.c.total_apple_weight_kg), 0).label("kg"),
-        func.coalesce(func.sum(runs.c.total_juice_volume_l), 0).label("litres"),
+        _RUN_TOTALS.c.status,
+        _RUN_TOTALS.c.runs,
+        func.coalesce(_LOADS_BY_STATUS.c.loads, 0).label("loads"),
+        _RUN_TOTALS.c.kg,
+        _RUN_TOTALS.c.litres,
     )
-    .select_from(runs)
-    .join(_LOAD_COUNT, true())
-    .where(live(runs))
-    .group_by(runs.c.status)
-    .order_by(runs.c.status)
+    .outerjoin(_LOADS_BY_STATUS, _LOADS_BY_STATUS.c.status == _RUN_TOTALS.c.status)
+    .order_by(_RUN_TOTALS.c.status)
 )
 """Runs, loads, kilograms and litres per status."""
 
@@ -361,7 +375,7 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "runs-vendor",
         "one grower's runs",
-        "press_runs_vendor_id_idx",
+        "press_runs_vendor_id_start_time_idx",
         run_list,
         arguments=("vendor_id",),
         fixed={"limit": 50},

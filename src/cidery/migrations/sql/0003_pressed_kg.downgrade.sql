@@ -12,6 +12,8 @@ SET lock_timeout = '5s';
 
 DROP INDEX CONCURRENTLY IF EXISTS press_runs_extraction_rate_idx;
 
+DROP INDEX CONCURRENTLY IF EXISTS press_runs_vendor_id_start_time_idx;
+
 DROP INDEX CONCURRENTLY IF EXISTS press_runs_start_time_idx;
 
 RESET lock_timeout;

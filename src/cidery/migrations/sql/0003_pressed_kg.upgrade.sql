@@ -24,6 +24,17 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS press_runs_start_time_idx ON press_runs 
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+               WHERE c.oid = to_regclass('press_runs_vendor_id_start_time_idx') AND NOT i.indisvalid) THEN
+        DROP INDEX press_runs_vendor_id_start_time_idx;
+    END IF;
+END
+$$;
+
+CREATE INDEX CONCURRENTLY IF NOT EXISTS press_runs_vendor_id_start_time_idx ON press_runs (vendor_id, start_time DESC, id DESC) WHERE deleted_at IS NULL;
+
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
                WHERE c.oid = to_regclass('press_runs_extraction_rate_idx') AND NOT i.indisvalid) THEN
         DROP INDEX press_runs_extraction_rate_idx;
     END IF;
@@ -42,6 +53,12 @@ SET LOCAL statement_timeout = '5min';
 
 LOCK TABLE press_runs, press_run_loads IN SHARE MODE;
 
+CREATE TEMPORARY TABLE drawn ON COMMIT DROP AS
+SELECT l.purchase_item_id, sum(l.weight_kg) AS kg
+FROM press_run_loads l JOIN press_runs r ON r.id = l.press_run_id
+WHERE l.deleted_at IS NULL AND r.status <> 'cancelled' AND r.deleted_at IS NULL
+GROUP BY l.purchase_item_id;
+
 ALTER TABLE purchase_items ADD COLUMN pressed_kg NUMERIC(10, 3) DEFAULT 0 NOT NULL;
 
 DROP TRIGGER purchase_items_set_updated_at ON purchase_items;
@@ -50,12 +67,7 @@ CREATE TRIGGER purchase_items_set_updated_at BEFORE UPDATE ON purchase_items
 FOR EACH ROW WHEN (OLD.pressed_kg IS NOT DISTINCT FROM NEW.pressed_kg)
 EXECUTE FUNCTION set_updated_at();
 
-UPDATE purchase_items i SET pressed_kg = d.kg
-FROM (SELECT l.purchase_item_id, sum(l.weight_kg) AS kg
-      FROM press_run_loads l JOIN press_runs r ON r.id = l.press_run_id
-      WHERE l.deleted_at IS NULL AND r.status <> 'cancelled' AND r.deleted_at IS NULL
-      GROUP BY l.purchase_item_id) d
-WHERE i.id = d.purchase_item_id;
+UPDATE purchase_items i SET pressed_kg = d.kg FROM drawn d WHERE i.id = d.purchase_item_id;
 
 -- squawk-ignore constraint-missing-not-valid -- purchase_items holds tens of thousands of rows (20,000 at scale L): validating scans it in milliseconds, under the ADD COLUMN's lock
 ALTER TABLE purchase_items ADD CONSTRAINT purchase_items_pressed_kg_nonnegative_check CHECK (pressed_kg >= 0 AND pressed_kg <> 'NaN');
@@ -119,7 +131,7 @@ CREATE TABLE IF NOT EXISTS alembic_version_checksums (
     applied_at timestamptz NOT NULL DEFAULT now()
 );
 
-INSERT INTO alembic_version_checksums (revision, checksum) VALUES ('0003', '4715fd2c6cb574e86305ef220d55786d4bac914000d1bf5f03e8eb902a9771db') ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now();
+INSERT INTO alembic_version_checksums (revision, checksum) VALUES ('0003', '229c9966fa895fd4daa9c146b8e1c6862f961b7974bdb3f5de07652fdb55774a') ON CONFLICT (revision) DO UPDATE SET checksum = EXCLUDED.checksum, applied_at = now();
 
 COMMIT;
 

@@ -21,16 +21,19 @@ Reviewed by hand after autogenerate:
 
 * the loads and runs are locked ``SHARE`` (reads go on, writes wait) while the
   column is backfilled and the triggers created, so no load written meanwhile
-  is missed; the backfill is one UPDATE over the lines that have loads;
+  is missed; the loads are summed into a temporary table before the column is
+  added, so purchase_items is locked exclusively only for the ADD COLUMN, one
+  UPDATE over the lines that have loads, the CHECKs and the triggers;
 * the CHECKs on purchase_items are validated at once, under the ADD COLUMN's
   lock: a scan of a table of tens of thousands of rows;
 * purchase_items' ``updated_at`` trigger fires only when something else than
   ``pressed_kg`` changes: a load drawn on a line (or the backfill) is not an
   edit of the purchase;
 * ``press_runs_start_time_idx`` (live runs newest first, ties by id) serves
-  the run list without a filter and its keyset cursor, and
+  the run list without a filter and its keyset cursor,
+  ``press_runs_vendor_id_start_time_idx`` one grower's runs newest first, and
   ``press_runs_extraction_rate_idx`` (completed runs by yield) the yield
-  outliers; press_runs is live, so both are built ``CONCURRENTLY`` in an
+  outliers; press_runs is live, so they are built ``CONCURRENTLY`` in an
   autocommit step first;
 * the downgrade drops the column without archiving it: it is derived from the
   loads, and the next upgrade computes it again.
@@ -100,13 +103,17 @@ BEGIN
 END
 $$"""
 
-BACKFILL = f"""\
-UPDATE purchase_items i SET pressed_kg = d.kg
-FROM (SELECT l.purchase_item_id, sum(l.weight_kg) AS kg
-      FROM press_run_loads l JOIN press_runs r ON r.id = l.press_run_id
-      WHERE l.deleted_at IS NULL AND {_RUN_COUNTS}
-      GROUP BY l.purchase_item_id) d
-WHERE i.id = d.purchase_item_id"""
+# The sums first, into a temporary table, while purchase_items is still only read: the
+# long part (every load of every season) does not hold its ACCESS EXCLUSIVE lock.
+DRAWN = f"""\
+CREATE TEMPORARY TABLE drawn ON COMMIT DROP AS
+SELECT l.purchase_item_id, sum(l.weight_kg) AS kg
+FROM press_run_loads l JOIN press_runs r ON r.id = l.press_run_id
+WHERE l.deleted_at IS NULL AND {_RUN_COUNTS}
+GROUP BY l.purchase_item_id"""
+
+BACKFILL = """\
+UPDATE purchase_items i SET pressed_kg = d.kg FROM drawn d WHERE i.id = d.purchase_item_id"""
 
 
 # A load drawn on a line is not an edit of the purchase: updated_at moves only when
@@ -127,12 +134,19 @@ def upgrade() -> None:
             where="deleted_at IS NULL",
         )
         ops.create_index_concurrently(
+            "press_runs_vendor_id_start_time_idx",
+            "press_runs",
+            ["vendor_id", "start_time DESC", "id DESC"],
+            where="deleted_at IS NULL",
+        )
+        ops.create_index_concurrently(
             "press_runs_extraction_rate_idx",
             "press_runs",
             ["extraction_rate"],
             where="status = 'completed' AND deleted_at IS NULL",
         )
     op.execute("LOCK TABLE press_runs, press_run_loads IN SHARE MODE")
+    op.execute(DRAWN)
     op.add_column(
         "purchase_items",
         sa.Column(
@@ -179,6 +193,7 @@ def downgrade() -> None:
     ops.set_timeouts()
     with ops.outside_transaction():
         op.execute("DROP INDEX CONCURRENTLY IF EXISTS press_runs_extraction_rate_idx")
+        op.execute("DROP INDEX CONCURRENTLY IF EXISTS press_runs_vendor_id_start_time_idx")
         op.execute("DROP INDEX CONCURRENTLY IF EXISTS press_runs_start_time_idx")
     op.execute("DROP TRIGGER press_runs_release_fruit_on_delete ON press_runs")
     op.execute("DROP TRIGGER press_runs_release_fruit ON press_runs")

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -27,6 +27,8 @@ from cidery.db.engine import make_engine
 from cidery.migrations import runner
 
 CIDERY = Path(sys.executable).parent / "cidery"
+# Programs running at once: each spends part of its second waiting on the database.
+AT_ONCE = 2 * (os.cpu_count() or 2)
 UNREACHABLE = "postgresql://u:secret-pw@127.0.0.1:1/x"
 MALFORMED = "mysql://x"
 
@@ -49,42 +51,49 @@ class Result:
         )
 
 
-def _env(database_url: str, data_dir: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "COLUMNS", "LINES") and not key.startswith("CIDERY_")
-    }
-    # A data directory of the test's own: nothing may touch a developer's embedded server.
-    env.update(DATABASE_URL=database_url, CIDERY_DATA_DIR=str(data_dir))
-    env.update(NO_COLOR="1", TERM="dumb")
-    return env
+@dataclass(frozen=True)
+class Run:
+    """One run of the program: its arguments, DATABASE_URL (None: the embedded server)
+    and environment variables of its own."""
+
+    args: tuple[str, ...]
+    url: str | None = "migrated"
+    env: dict[str, str] = field(default_factory=dict)
+    data_dir: Path | None = None  # the module's
 
 
-def start(args: tuple[str, ...], database_url: str, data_dir: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [str(CIDERY), *args],
-        env=_env(database_url, data_dir),
-        cwd=data_dir.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+@dataclass(frozen=True)
+class Cidery:
+    """Starts the program in the environment of the ``cli_env`` fixture."""
 
+    cli_env: Callable[..., dict[str, str]]
+    data_dir: Path
 
-def finish(args: tuple[str, ...], process: subprocess.Popen[str]) -> Result:
-    stdout, stderr = process.communicate(timeout=60)
-    return Result(args, process.returncode, stdout, stderr)
+    def start(self, run: Run) -> subprocess.Popen[str]:
+        data_dir = run.data_dir or self.data_dir
+        return subprocess.Popen(
+            [str(CIDERY), *run.args],
+            env=self.cli_env(run.url, data_dir, **run.env),
+            cwd=self.data_dir.parent,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
+    def run_together(self, runs: dict[str, Run]) -> dict[str, Result]:
+        """Every run, a few at a time: all at once, forty programs starting on two cores
+        would each take long enough to look hung."""
+        with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
+            started = {name: pool.submit(self.finish, run) for name, run in runs.items()}
+            return {name: future.result() for name, future in started.items()}
 
-def run_together(runs: dict[str, tuple[tuple[str, ...], str]], data_dir: Path) -> dict[str, Result]:
-    """Start every run at once, then wait for all: name -> (argv, DATABASE_URL)."""
-    processes = {name: start(args, url, data_dir) for name, (args, url) in runs.items()}
-    return {name: finish(runs[name][0], process) for name, process in processes.items()}
+    def run(self, args: tuple[str, ...], database_url: str | None, **env: str) -> Result:
+        return self.finish(Run(args, database_url, env))
 
-
-def run(args: tuple[str, ...], database_url: str, data_dir: Path) -> Result:
-    return finish(args, start(args, database_url, data_dir))
+    def finish(self, run: Run) -> Result:
+        process = self.start(run)
+        stdout, stderr = process.communicate(timeout=180)
+        return Result(run.args, process.returncode, stdout, stderr)
 
 
 def assert_one_line_error(result: Result, *expected: str) -> None:
@@ -103,6 +112,11 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def cidery(cli_env: Callable[..., dict[str, str]], data_dir: Path) -> Cidery:
+    return Cidery(cli_env, data_dir)
+
+
+@pytest.fixture(scope="module")
 def migrated(template_name: str, create_database: Callable[..., str]) -> str:
     """A migrated database for this module's runs, with one vendor in it."""
     url = create_database("cidery_cli", template=template_name)
@@ -113,30 +127,32 @@ def migrated(template_name: str, create_database: Callable[..., str]) -> str:
     return url  # create_database drops it at the end of the session
 
 
-# Runs that do not change the database: name -> (argv, which DATABASE_URL).
-INDEPENDENT: dict[str, tuple[tuple[str, ...], str]] = {
-    "migrate_unknown_revision": (("db", "migrate", "0099"), "migrated"),
-    "migrate_to_older": (("db", "migrate", "0001"), "migrated"),
-    "rollback_unknown_revision": (("db", "rollback", "0099"), "migrated"),
-    "sql_without_range": (("db", "sql", "0001"), "migrated"),
-    "sql_unknown_revision": (("db", "sql", "0099:0001"), "migrated"),
-    "status_unreachable": (("db", "status"), UNREACHABLE),
-    "status_malformed_url": (("db", "status"), MALFORMED),
-    "reset_without_yes": (("db", "reset"), "migrated"),
-    "unknown_command": (("db", "nope"), "migrated"),
-    "history": (("db", "history"), "migrated"),
-    "sql_base_to_head": (("db", "sql", "base:head"), "migrated"),
+# Runs that leave the database as it was (DATABASE_URL "migrated" is the fixture's).
+INDEPENDENT: dict[str, Run] = {
+    "migrate_unknown_revision": Run(("db", "migrate", "0099")),
+    "migrate_to_older": Run(("db", "migrate", "0001")),
+    "rollback_unknown_revision": Run(("db", "rollback", "0099")),
+    "sql_without_range": Run(("db", "sql", "0001")),
+    "sql_unknown_revision": Run(("db", "sql", "0099:0001")),
+    "status_unreachable": Run(("db", "status"), UNREACHABLE),
+    "status_malformed_url": Run(("db", "status"), MALFORMED),
+    "reset_without_yes": Run(("db", "reset")),
+    "unknown_command": Run(("db", "nope")),
+    "history": Run(("db", "history")),
+    "sql_base_to_head": Run(("db", "sql", "base:head")),
 }
 
 
-def migrate_and_back(url: str, data_dir: Path) -> dict[str, Result]:
+def migrate_and_back(url: str, cidery: Cidery) -> dict[str, Result]:
     """The everyday cycle on an empty database; each step waits for the one before."""
-    steps = {"migrate": run(("db", "migrate"), url, data_dir)}
+    steps = {"migrate": cidery.run(("db", "migrate"), url)}
     steps.update(
-        run_together({"status": (("db", "status"), url), "check": (("db", "check"), url)}, data_dir)
+        cidery.run_together(
+            {"status": Run(("db", "status"), url), "check": Run(("db", "check"), url)}
+        )
     )
-    steps["rollback"] = run(("db", "rollback"), url, data_dir)
-    steps["rollback_to_base"] = run(("db", "rollback", "base"), url, data_dir)
+    steps["rollback"] = cidery.run(("db", "rollback"), url)
+    steps["rollback_to_base"] = cidery.run(("db", "rollback", "base"), url)
     return steps
 
 
@@ -146,15 +162,16 @@ def empty(create_database: Callable[..., str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def results(migrated: str, empty: str, data_dir: Path) -> dict[str, Result]:
+def results(migrated: str, empty: str, cidery: Cidery) -> dict[str, Result]:
     """Every run of this module; the cycle overlaps the independent runs to use both cores."""
+    databases = {"migrated": migrated}
     runs = {
-        name: (args, migrated if url == "migrated" else url)
-        for name, (args, url) in INDEPENDENT.items()
+        name: Run(run.args, databases.get(run.url or "", run.url), run.env)
+        for name, run in INDEPENDENT.items()
     }
     with ThreadPoolExecutor(max_workers=1) as pool:
-        cycle = pool.submit(migrate_and_back, empty, data_dir)
-        independent = run_together(runs, data_dir)
+        cycle = pool.submit(migrate_and_back, empty, cidery)
+        independent = cidery.run_together(runs)
         return {**independent, **cycle.result()}
 
 
@@ -294,8 +311,8 @@ def password_role(server_url: str) -> Iterator[tuple[str, str]]:
             c.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
-def test_wrong_password(password_role: tuple[str, str], data_dir: Path) -> None:
+def test_wrong_password(password_role: tuple[str, str], cidery: Cidery) -> None:
     role, url = password_role
-    result = run(("db", "status"), url, data_dir)
+    result = cidery.run(("db", "status"), url)
     assert_one_line_error(result, "cannot connect to", role)
     assert "wrong-pw" not in result.output

@@ -1,10 +1,11 @@
 """The real ``cidery`` program, run as a user runs it, its output piped.
 
 A user mistake or an unreachable database ends with one short line on stderr
-and a non-zero exit, never a traceback. Each start of the program costs about
-a second, so every run is made once, in a module fixture: the independent runs
-start together, alongside the migrate/status/check/rollback cycle, and the
-tests check their results one by one.
+and a non-zero exit, never a traceback; names from the database or the command
+line are printed as they are. Each start of the program costs about a second,
+so every run is made once, in a module fixture: the independent runs start
+together, alongside the migrate/status/check/rollback cycle, and the tests
+check their results one by one.
 """
 
 from __future__ import annotations
@@ -22,15 +23,21 @@ import pytest
 from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from cidery.db.engine import make_engine
 from cidery.migrations import runner
+from cidery.sample.seed import seed
 
 CIDERY = Path(sys.executable).parent / "cidery"
 # Programs running at once: each spends part of its second waiting on the database.
 AT_ONCE = 2 * (os.cpu_count() or 2)
 UNREACHABLE = "postgresql://u:secret-pw@127.0.0.1:1/x"
 MALFORMED = "mysql://x"
+# Names Rich would read as markup or emoji codes if it were given the chance.
+ODD_VARIETY = "[bold]x"
+ODD_VARIETY_2 = ":apple: [red]"
+ODD_VENDOR = "[/]"
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,44 @@ def migrated(template_name: str, create_database: Callable[..., str]) -> str:
     return url  # create_database drops it at the end of the session
 
 
+@pytest.fixture(scope="module")
+def odd_names(template_name: str, create_database: Callable[..., str]) -> str:
+    """The sample cidery, with names Rich would take for markup: two varieties of
+    completed runs, and the vendor of a completed run whose yield is an outlier."""
+    url = create_database("cidery_cli_odd", template=template_name)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        seed(session)
+        session.commit()
+    with engine.begin() as conn:
+        run_id, vendor_id = conn.execute(
+            text(
+                "SELECT id, vendor_id FROM press_runs WHERE status = 'completed' "
+                "ORDER BY start_time LIMIT 1"
+            )
+        ).one()
+        conn.execute(
+            text("UPDATE vendors SET name = :name WHERE id = :id"),
+            {"name": ODD_VENDOR, "id": vendor_id},
+        )
+        # 0.2 L/kg: below the yield band, so the summary names the run's vendor.
+        conn.execute(
+            text(
+                "UPDATE press_runs SET juice_volume = round(total_apple_weight_kg * 0.2, 3), "
+                "total_juice_volume_l = round(total_apple_weight_kg * 0.2, 3), "
+                "juice_volume_unit = 'L' WHERE id = :id"
+            ),
+            {"id": run_id},
+        )
+        for old, new in (("Dabinett", ODD_VARIETY), ("Kingston Black", ODD_VARIETY_2)):
+            conn.execute(
+                text("UPDATE apple_varieties SET name = :new WHERE name = :old"),
+                {"old": old, "new": new},
+            )
+    engine.dispose()
+    return url
+
+
 # Runs that leave the database as it was (DATABASE_URL "migrated" is the fixture's).
 INDEPENDENT: dict[str, Run] = {
     "migrate_unknown_revision": Run(("db", "migrate", "0099")),
@@ -140,6 +185,11 @@ INDEPENDENT: dict[str, Run] = {
     "unknown_command": Run(("db", "nope")),
     "history": Run(("db", "history")),
     "sql_base_to_head": Run(("db", "sql", "base:head")),
+    # Text from the user or the database, printed as it is.
+    "migrate_markup_revision": Run(("db", "migrate", "[/]")),
+    "migrate_style_revision": Run(("db", "migrate", "[bold]x")),
+    "status_odd_names": Run(("db", "status"), "odd_names"),
+    "run_odd_names": Run(("run",), "odd_names"),
 }
 
 
@@ -162,9 +212,9 @@ def empty(create_database: Callable[..., str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def results(migrated: str, empty: str, cidery: Cidery) -> dict[str, Result]:
+def results(migrated: str, odd_names: str, empty: str, cidery: Cidery) -> dict[str, Result]:
     """Every run of this module; the cycle overlaps the independent runs to use both cores."""
-    databases = {"migrated": migrated}
+    databases = {"migrated": migrated, "odd_names": odd_names}
     runs = {
         name: Run(run.args, databases.get(run.url or "", run.url), run.env)
         for name, run in INDEPENDENT.items()
@@ -196,6 +246,33 @@ def test_mistakes_end_in_one_line(
 
 def test_password_is_never_shown(results: dict[str, Result]) -> None:
     assert "secret-pw" not in results["status_unreachable"].output
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("migrate_markup_revision", "error: unknown revision '[/]'"),
+        ("migrate_style_revision", "error: unknown revision '[bold]x'"),
+    ],
+)
+def test_an_error_is_printed_literally(
+    results: dict[str, Result], name: str, expected: str
+) -> None:
+    result = results[name]
+    assert_one_line_error(result)
+    assert result.stderr.startswith(expected), result
+
+
+@pytest.mark.parametrize("name", ["status_odd_names", "run_odd_names"])
+def test_names_from_the_database_are_printed_literally(
+    results: dict[str, Result], name: str
+) -> None:
+    result = results[name]
+    assert result.returncode == 0, result
+    assert "Traceback" not in result.output, result
+    for variety in (ODD_VARIETY, ODD_VARIETY_2):
+        assert f"│ {variety} " in result.stdout, result
+    assert f" {ODD_VENDOR}: 0.2" in result.stdout, result  # the outlier's vendor
 
 
 def test_reset_refusal_leaves_the_database_alone(results: dict[str, Result], migrated: str) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cidery.cli.output import console, errors
+from cidery.cli.output import cell, console, errors, styled
 from cidery.cli.runtime import Runtime
 from cidery.db import server
 from cidery.db.engine import describe_url, session_factory, transaction
@@ -208,15 +208,15 @@ def print_status(runtime: Runtime) -> None:
         else describe_url(runtime.url)
     )
     summary = Table(show_header=False, title="cidery database")
-    summary.add_row("server", f"PostgreSQL {runtime.server_version} ({where})")
-    summary.add_row("revision", f"{current.current or 'none'} (head {current.head})")
-    summary.add_row("pending", ", ".join(current.pending) or "none")
+    summary.add_row("server", cell(f"PostgreSQL {runtime.server_version} ({where})"))
+    summary.add_row("revision", cell(f"{current.current or 'none'} (head {current.head})"))
+    summary.add_row("pending", cell(", ".join(current.pending) or "none"))
     console.print(summary)
     tables = Table(title="tables")
     tables.add_column("table")
     tables.add_column("rows", justify="right")
     for table in current.tables:
-        tables.add_row(table.name, f"{table.rows:,}")
+        tables.add_row(cell(table.name), f"{table.rows:,}")
     console.print(tables)
     if "press_runs" in {table.name for table in current.tables}:
         with session_factory(runtime.engine)() as session:
@@ -229,7 +229,11 @@ def print_press_summary(summary: PressSummary) -> None:
         by_status.add_column(column, justify="left" if column == "status" else "right")
     for row in summary.by_status:
         by_status.add_row(
-            row.status, f"{row.runs:,}", f"{row.loads:,}", f"{row.kg_pressed:,}", f"{row.litres:,}"
+            cell(row.status),
+            f"{row.runs:,}",
+            f"{row.loads:,}",
+            f"{row.kg_pressed:,}",
+            f"{row.litres:,}",
         )
     console.print(by_status)
     by_variety = Table(title="yield per variety (completed runs)")
@@ -238,7 +242,7 @@ def print_press_summary(summary: PressSummary) -> None:
     for variety in summary.by_variety:
         rate = variety.yield_l_per_kg
         by_variety.add_row(
-            variety.variety,
+            cell(variety.variety),
             f"{variety.kg_pressed:,}",
             f"{variety.litres:,}",
             "-" if rate is None else str(rate),
@@ -249,7 +253,8 @@ def print_press_summary(summary: PressSummary) -> None:
         for run in summary.outliers:
             console.print(
                 f"  {run.start_time:%Y-%m-%d} {run.vendor_name}: {run.extraction_rate} L/kg "
-                f"({run.total_apple_weight_kg} kg, {run.total_juice_volume_l} L)"
+                f"({run.total_apple_weight_kg} kg, {run.total_juice_volume_l} L)",
+                soft_wrap=True,
             )
     else:
         console.print(f"no run with a yield outside {YIELD_BAND}")
@@ -263,7 +268,7 @@ def history() -> None:
         table.add_column(column)
     for script in runner.revisions_in_order():
         parent = script.down_revision or "base"
-        table.add_row(script.revision, str(parent), (script.doc or "").splitlines()[0])
+        table.add_row(cell(script.revision), cell(parent), cell((script.doc or "").splitlines()[0]))
     console.print(table)
 
 
@@ -277,14 +282,12 @@ def check() -> None:
         unverified = bookkeeping.unrecorded(conn)
     if behind:
         console.print(f"{len(behind)} revision(s) not applied: run `cidery db migrate`")
-    # markup off: the lines quote SQL such as ARRAY['L'::unit], which Rich would eat.
     for line in found:
-        console.print(f"- {line}", markup=False, soft_wrap=True)
+        console.print(f"- {line}", soft_wrap=True)
     if unverified:
         console.print(
             f"note: no checksum recorded for {', '.join(unverified)} "
             "(applied before checksums existed)",
-            markup=False,
             soft_wrap=True,
         )
     if behind or found:
@@ -323,7 +326,7 @@ def sql_(
     ],
 ) -> None:
     """Print the SQL of a revision range, for DBAs who apply by hand."""
-    # Plain echo: Rich would wrap long lines and read "[...]" as markup.
+    # Plain echo, byte for byte: Rich would wrap long lines.
     typer.echo(runner.offline_sql(revision_range, Runtime().timeouts), nl=False)
 
 
@@ -365,7 +368,8 @@ def run_smoke(runtime: Runtime) -> None:
     for column in ("check", "result", "detail"):
         table.add_column(column)
     for result in results:
-        table.add_row(result.name, "[green]pass[/]" if result.ok else "[red]FAIL[/]", result.detail)
+        outcome = styled("pass", "green") if result.ok else styled("FAIL", "red")
+        table.add_row(cell(result.name), outcome, cell(result.detail))
     console.print(table)
     failed = [r for r in results if not r.ok]
     if failed:

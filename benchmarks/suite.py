@@ -41,7 +41,8 @@ from benchmarks.scales import SCALES
 from benchmarks.stats import Progress, quiet
 from benchmarks.writes import WriteOptions, run_writes
 from cidery.config import Settings
-from cidery.db.engine import describe_url, make_engine, resolve_url
+from cidery.db.engine import make_engine, resolve_url
+from cidery.db.urls import describe_url
 from cidery.errors import CideryError
 from cidery.migrations import runner
 

@@ -28,6 +28,23 @@ def test_a_foreign_url_is_refused() -> None:
         normalise_url("mysql://u@h/db")
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("u:pw-123@h/db", "got 'u:***@h/db'"),
+        ("mysql://u:pw-123@h/db", "got 'mysql'"),
+        ("host=h password=pw-123", "got a key=value connection string"),
+        ("postgresql://u:pw-123@h:abc/db", "DATABASE_URL postgresql://u:***@h:abc/db has a port"),
+        ("postgres://u:pw-123%@h/db", "postgres://u:***@h/db has a bad percent-encoding"),
+    ],
+)
+def test_a_refused_url_is_named_without_its_password(url: str, shown: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        normalise_url(url)
+    assert shown in str(refused.value)
+    assert "pw-123" not in str(refused.value)
+
+
 @pytest.mark.parametrize("value", ["abc", "5 parsecs", "-1s", ""])
 def test_a_bad_lock_timeout_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
     monkeypatch.setenv("CIDERY_LOCK_TIMEOUT", value)

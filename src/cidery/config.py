@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cidery.db.urls import describe_url, url_problem
 from cidery.errors import ConfigError
 
 DEFAULT_LOCK_TIMEOUT = "5s"
@@ -20,6 +21,7 @@ EMBEDDED_DATABASE = "cidery"
 
 # PostgreSQL accepts a number with an optional unit for its time settings.
 _DURATION = re.compile(r"^\d+\s*(us|ms|s|min|h|d)?$")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,27 @@ def _duration(name: str, default: str) -> str:
 
 
 def normalise_url(url: str) -> str:
-    """Accept the URL spellings hosting providers hand out and pin the psycopg 3 driver."""
+    """Accept the URL spellings hosting providers hand out and pin the psycopg 3 driver.
+
+    A malformed URL is refused here, in one line, rather than deep inside
+    SQLAlchemy or the driver; no message shows its password.
+    """
     url = url.strip()
     for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    raise ConfigError(
-        "DATABASE_URL must start with postgresql:// (or postgres://), "
-        f"got {url.split('://', 1)[0]!r}"
-    )
+            pinned = "postgresql+psycopg://" + url[len(prefix) :]
+            problem = url_problem(pinned)
+            if problem:
+                raise ConfigError(f"DATABASE_URL {describe_url(url)} {problem}")
+            return pinned
+    scheme, separator, _ = url.partition("://")
+    if separator and _SCHEME.fullmatch(scheme):
+        got = repr(scheme)
+    elif "=" in url and not separator:
+        got = "a key=value connection string: give it as a postgresql:// URL"
+    else:
+        got = repr(describe_url(url))
+    raise ConfigError(f"DATABASE_URL must start with postgresql:// (or postgres://), got {got}")
 
 
 def load_settings() -> Settings:

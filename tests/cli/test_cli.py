@@ -1,11 +1,11 @@
 """The real ``cidery`` program, run as a user runs it, its output piped.
 
 A user mistake or an unreachable database ends with one short line on stderr
-and a non-zero exit, never a traceback; names from the database or the command
-line are printed as they are. Each start of the program costs about a second,
-so every run is made once, in a module fixture: the independent runs start
-together, alongside the migrate/status/check/rollback cycle, and the tests
-check their results one by one.
+and a non-zero exit, never a traceback; no output shows a password, and names
+from the database or the command line are printed as they are. Each start of
+the program costs about a second, so every run is made once, in a module
+fixture: the independent runs start together, alongside the
+migrate/status/check/rollback cycle, and the tests check their results one by one.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from cidery.sample.seed import seed
 CIDERY = Path(sys.executable).parent / "cidery"
 # Programs running at once: each spends part of its second waiting on the database.
 AT_ONCE = 2 * (os.cpu_count() or 2)
-UNREACHABLE = "postgresql://u:secret-pw@127.0.0.1:1/x"
+SECRET = "secret-pw"
+UNREACHABLE = f"postgresql://u:{SECRET}@127.0.0.1:1/x"
 MALFORMED = "mysql://x"
 # Names Rich would read as markup or emoji codes if it were given the chance.
 ODD_VARIETY = "[bold]x"
@@ -185,12 +186,42 @@ INDEPENDENT: dict[str, Run] = {
     "unknown_command": Run(("db", "nope")),
     "history": Run(("db", "history")),
     "sql_base_to_head": Run(("db", "sql", "base:head")),
+    # Secrets, in every spelling of a connection string.
+    "no_scheme": Run(("db", "status"), f"u:{SECRET}@127.0.0.1:1/x"),
+    "foreign_scheme": Run(("db", "status"), f"mysql://u:{SECRET}@127.0.0.1:1/x"),
+    "key_value": Run(("db", "status"), f"host=127.0.0.1 port=1 password={SECRET}"),
+    "query_password": Run(("db", "status"), f"postgresql://u@127.0.0.1:1/x?password={SECRET}"),
+    "server_url_external": Run(("db", "server", "url"), UNREACHABLE),
+    "server_url_query": Run(
+        ("db", "server", "url"), f"postgresql://u@127.0.0.1:1/x?password={SECRET}"
+    ),
     # Text from the user or the database, printed as it is.
     "migrate_markup_revision": Run(("db", "migrate", "[/]")),
     "migrate_style_revision": Run(("db", "migrate", "[bold]x")),
     "status_odd_names": Run(("db", "status"), "odd_names"),
     "run_odd_names": Run(("run",), "odd_names"),
 }
+
+# A URL SQLAlchemy or the driver would choke on, with its password: (URL, message).
+MALFORMED_URLS: dict[str, tuple[str, str]] = {
+    "port_not_a_number": (f"postgresql://u:{SECRET}@localhost:abc/db", "port"),
+    "port_out_of_range": (f"postgresql://u:{SECRET}@localhost:70000/db", "port"),
+    "port_zero": (f"postgresql://u:{SECRET}@localhost:0/db", "port"),
+    "port_empty_and_host_empty": (f"postgresql://u:{SECRET}@:/db", "no host"),
+    "host_empty": (f"postgresql://u:{SECRET}@:5432/db", "no host"),
+    "host_forgotten": (f"postgresql://u:{SECRET}", "port"),
+    "several_at_signs": (f"postgresql://u:{SECRET}@x@localhost/db", "more than one '@'"),
+    "unclosed_ipv6": (f"postgresql://u:{SECRET}@[::1/db", "IPv6"),
+    "bad_percent_in_password": (f"postgresql://u:{SECRET}%zz@localhost/db", "percent-encoding"),
+    "bad_percent_in_database": (f"postgresql://u:{SECRET}@localhost/d%zzb", "percent-encoding"),
+    "non_utf8_percent": (f"postgresql://u:{SECRET}@localhost/%ff", "not UTF-8"),
+    "unknown_option": (f"postgresql://u:{SECRET}@localhost/db?colour=red", "unknown option"),
+    "option_without_value": (f"postgresql://u:{SECRET}@localhost/db?sslmode", "no value"),
+    "line_break": (f"postgresql://u:{SECRET}@localhost/db\n?sslmode=require", "line break"),
+}
+INDEPENDENT.update(
+    {f"malformed_{name}": Run(("db", "status"), url) for name, (url, _) in MALFORMED_URLS.items()}
+)
 
 
 def migrate_and_back(url: str, cidery: Cidery) -> dict[str, Result]:
@@ -245,7 +276,50 @@ def test_mistakes_end_in_one_line(
 
 
 def test_password_is_never_shown(results: dict[str, Result]) -> None:
-    assert "secret-pw" not in results["status_unreachable"].output
+    assert SECRET not in results["status_unreachable"].output
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("no_scheme", ("must start with postgresql://", "u:***@127.0.0.1:1/x")),
+        ("foreign_scheme", ("must start with postgresql://", "'mysql'")),
+        ("key_value", ("must start with postgresql://", "key=value")),
+        ("query_password", ("cannot connect to", "password=***")),
+    ],
+)
+def test_a_password_in_any_spelling_is_masked(
+    results: dict[str, Result], name: str, expected: tuple[str, ...]
+) -> None:
+    result = results[name]
+    assert_one_line_error(result, *expected)
+    assert SECRET not in result.output, result
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("server_url_external", "postgresql+psycopg://u:***@127.0.0.1:1/x"),
+        ("server_url_query", "postgresql+psycopg://u@127.0.0.1:1/x?password=***"),
+    ],
+)
+def test_server_url_masks_the_password_and_says_so(
+    results: dict[str, Result], name: str, shown: str
+) -> None:
+    result = results[name]
+    assert result.returncode == 0, result
+    assert result.stdout.strip() == shown, result
+    assert "password is shown as ***" in result.stderr, result
+    assert SECRET not in result.output, result
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_URLS))
+def test_a_malformed_url_is_one_line_naming_the_problem(
+    results: dict[str, Result], name: str
+) -> None:
+    result = results[f"malformed_{name}"]
+    assert_one_line_error(result, "DATABASE_URL", MALFORMED_URLS[name][1])
+    assert SECRET not in result.output, result
 
 
 @pytest.mark.parametrize(

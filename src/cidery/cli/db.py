@@ -10,10 +10,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cidery.cli.output import cell, console, errors, styled
+from cidery.cli.output import cell, console, note, styled
 from cidery.cli.runtime import Runtime
 from cidery.db import server
-from cidery.db.engine import describe_url, session_factory, transaction
+from cidery.db.engine import session_factory, transaction
+from cidery.db.urls import describe_url
 from cidery.errors import CideryError
 from cidery.migrations import bookkeeping, runner
 from cidery.migrations.checks import drift, smoke
@@ -47,7 +48,7 @@ def server_start() -> None:
     """Start the embedded server (or reuse the running one)."""
     runtime = _runtime()
     url = server.start(_embedded_data_dir(runtime))
-    console.print(f"embedded PostgreSQL running: {describe_url(url)}")
+    console.print(f"embedded PostgreSQL running: {describe_url(url)}", soft_wrap=True)
 
 
 @server_app.command("stop")
@@ -76,8 +77,15 @@ def server_status() -> None:
 
 @server_app.command("url")
 def server_url() -> None:
-    """Print the URL of the database in use (starts the embedded server if needed)."""
-    console.print(_runtime().url, soft_wrap=True)
+    """Print the URL of the database in use (starts the embedded server if needed).
+
+    The password of a DATABASE_URL is shown as ***.
+    """
+    runtime = _runtime()
+    shown = describe_url(runtime.url)
+    console.print(shown, soft_wrap=True)
+    if shown != runtime.url:
+        note("note: the password is shown as ***; DATABASE_URL itself has it")
 
 
 # --- migrations ---------------------------------------------------------------------
@@ -117,7 +125,7 @@ Retries = Annotated[
 
 
 def _notify_retry(attempt: int, delay: float, reason: str) -> None:
-    errors.print(f"retry {attempt} in {delay:g}s: {reason}", soft_wrap=True)
+    note(f"retry {attempt} in {delay:g}s: {reason}")
 
 
 @app.command()
@@ -310,7 +318,7 @@ def lint() -> None:
         result = subprocess.run([str(squawk), *upgrades], check=False)
         found += result.returncode != 0
     else:
-        errors.print("squawk is not installed (pip install squawk-cli): skipped it")
+        note("squawk is not installed (pip install squawk-cli): skipped it")
     findings = project_rules.lint_revisions()
     for finding in findings:
         console.print(f"- {finding}", soft_wrap=True)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from cidery import __version__, export
 from cidery.cli import db
 from cidery.cli.output import fail
+from cidery.db.engine import driver_error
 from cidery.errors import CideryError
 
 app = typer.Typer(
@@ -46,12 +47,6 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def _database_error(exc: DBAPIError) -> str:
-    origin = exc.orig if exc.orig is not None else exc
-    lines = str(origin).strip().splitlines()
-    return f"database error: {lines[0] if lines else type(origin).__name__}"
-
-
 def run_app(typer_app: typer.Typer) -> None:
     """Run a Typer app, turning every :class:`CideryError` into one line and an exit code."""
     # Typer itself answers usage errors (exit 2); what escapes it is ours to word.
@@ -61,7 +56,7 @@ def run_app(typer_app: typer.Typer) -> None:
         fail(str(exc))
         sys.exit(exc.exit_code)
     except DBAPIError as exc:
-        fail(_database_error(exc))
+        fail(f"database error: {driver_error(exc)}")
         sys.exit(1)
     except KeyboardInterrupt:
         fail("interrupted")

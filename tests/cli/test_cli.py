@@ -1,10 +1,11 @@
 """The real ``cidery`` program, run as a user runs it, its output piped.
 
 A user mistake or an unreachable database ends with one short line on stderr
-and a non-zero exit, never a traceback. Each start of the program costs about
-a second, so every run is made once, in a module fixture: the independent runs
-start together, alongside the migrate/status/check/rollback cycle, and the
-tests check their results one by one.
+and a non-zero exit, never a traceback; no output shows a password, and names
+from the database or the command line are printed as they are. Each start of
+the program costs about a second, so every run is made once, in a module
+fixture: the independent runs start together, alongside the
+migrate/status/check/rollback cycle, and the tests check their results one by one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -22,13 +23,22 @@ import pytest
 from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from cidery.db.engine import make_engine
 from cidery.migrations import scripts
+from cidery.sample.seed import seed
 
 CIDERY = Path(sys.executable).parent / "cidery"
-UNREACHABLE = "postgresql://u:secret-pw@127.0.0.1:1/x"
+# Programs running at once: each spends part of its second waiting on the database.
+AT_ONCE = 2 * (os.cpu_count() or 2)
+SECRET = "secret-pw"
+UNREACHABLE = f"postgresql://u:{SECRET}@127.0.0.1:1/x"
 MALFORMED = "mysql://x"
+# Names Rich would read as markup or emoji codes if it were given the chance.
+ODD_VARIETY = "[bold]x"
+ODD_VARIETY_2 = ":apple: [red]"
+ODD_VENDOR = "[/]"
 
 
 @dataclass(frozen=True)
@@ -49,42 +59,49 @@ class Result:
         )
 
 
-def _env(database_url: str, data_dir: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "COLUMNS", "LINES") and not key.startswith("CIDERY_")
-    }
-    # A data directory of the test's own: nothing may touch a developer's embedded server.
-    env.update(DATABASE_URL=database_url, CIDERY_DATA_DIR=str(data_dir))
-    env.update(NO_COLOR="1", TERM="dumb")
-    return env
+@dataclass(frozen=True)
+class Run:
+    """One run of the program: its arguments, DATABASE_URL (None: the embedded server)
+    and environment variables of its own."""
+
+    args: tuple[str, ...]
+    url: str | None = "migrated"
+    env: dict[str, str] = field(default_factory=dict)
+    data_dir: Path | None = None  # the module's
 
 
-def start(args: tuple[str, ...], database_url: str, data_dir: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [str(CIDERY), *args],
-        env=_env(database_url, data_dir),
-        cwd=data_dir.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+@dataclass(frozen=True)
+class Cidery:
+    """Starts the program in the environment of the ``cli_env`` fixture."""
 
+    cli_env: Callable[..., dict[str, str]]
+    data_dir: Path
 
-def finish(args: tuple[str, ...], process: subprocess.Popen[str]) -> Result:
-    stdout, stderr = process.communicate(timeout=60)
-    return Result(args, process.returncode, stdout, stderr)
+    def start(self, run: Run) -> subprocess.Popen[str]:
+        data_dir = run.data_dir or self.data_dir
+        return subprocess.Popen(
+            [str(CIDERY), *run.args],
+            env=self.cli_env(run.url, data_dir, **run.env),
+            cwd=self.data_dir.parent,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
+    def run_together(self, runs: dict[str, Run]) -> dict[str, Result]:
+        """Every run, a few at a time: all at once, forty programs starting on two cores
+        would each take long enough to look hung."""
+        with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
+            started = {name: pool.submit(self.finish, run) for name, run in runs.items()}
+            return {name: future.result() for name, future in started.items()}
 
-def run_together(runs: dict[str, tuple[tuple[str, ...], str]], data_dir: Path) -> dict[str, Result]:
-    """Start every run at once, then wait for all: name -> (argv, DATABASE_URL)."""
-    processes = {name: start(args, url, data_dir) for name, (args, url) in runs.items()}
-    return {name: finish(runs[name][0], process) for name, process in processes.items()}
+    def run(self, args: tuple[str, ...], database_url: str | None, **env: str) -> Result:
+        return self.finish(Run(args, database_url, env))
 
-
-def run(args: tuple[str, ...], database_url: str, data_dir: Path) -> Result:
-    return finish(args, start(args, database_url, data_dir))
+    def finish(self, run: Run) -> Result:
+        process = self.start(run)
+        stdout, stderr = process.communicate(timeout=180)
+        return Result(run.args, process.returncode, stdout, stderr)
 
 
 def assert_one_line_error(result: Result, *expected: str) -> None:
@@ -103,6 +120,11 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def cidery(cli_env: Callable[..., dict[str, str]], data_dir: Path) -> Cidery:
+    return Cidery(cli_env, data_dir)
+
+
+@pytest.fixture(scope="module")
 def migrated(template_name: str, create_database: Callable[..., str]) -> str:
     """A migrated database for this module's runs, with one vendor in it."""
     url = create_database("cidery_cli", template=template_name)
@@ -113,30 +135,111 @@ def migrated(template_name: str, create_database: Callable[..., str]) -> str:
     return url  # create_database drops it at the end of the session
 
 
-# Runs that do not change the database: name -> (argv, which DATABASE_URL).
-INDEPENDENT: dict[str, tuple[tuple[str, ...], str]] = {
-    "migrate_unknown_revision": (("db", "migrate", "0099"), "migrated"),
-    "migrate_to_older": (("db", "migrate", "0001"), "migrated"),
-    "rollback_unknown_revision": (("db", "rollback", "0099"), "migrated"),
-    "sql_without_range": (("db", "sql", "0001"), "migrated"),
-    "sql_unknown_revision": (("db", "sql", "0099:0001"), "migrated"),
-    "status_unreachable": (("db", "status"), UNREACHABLE),
-    "status_malformed_url": (("db", "status"), MALFORMED),
-    "reset_without_yes": (("db", "reset"), "migrated"),
-    "unknown_command": (("db", "nope"), "migrated"),
-    "history": (("db", "history"), "migrated"),
-    "sql_base_to_head": (("db", "sql", "base:head"), "migrated"),
+@pytest.fixture(scope="module")
+def odd_names(template_name: str, create_database: Callable[..., str]) -> str:
+    """The sample cidery, with names Rich would take for markup: two varieties of
+    completed runs, and the vendor of a completed run whose yield is an outlier."""
+    url = create_database("cidery_cli_odd", template=template_name)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        seed(session)
+        session.commit()
+    with engine.begin() as conn:
+        run_id, vendor_id = conn.execute(
+            text(
+                "SELECT id, vendor_id FROM press_runs WHERE status = 'completed' "
+                "ORDER BY start_time LIMIT 1"
+            )
+        ).one()
+        conn.execute(
+            text("UPDATE vendors SET name = :name WHERE id = :id"),
+            {"name": ODD_VENDOR, "id": vendor_id},
+        )
+        # 0.2 L/kg: below the yield band, so the summary names the run's vendor.
+        conn.execute(
+            text(
+                "UPDATE press_runs SET juice_volume = round(total_apple_weight_kg * 0.2, 3), "
+                "total_juice_volume_l = round(total_apple_weight_kg * 0.2, 3), "
+                "juice_volume_unit = 'L' WHERE id = :id"
+            ),
+            {"id": run_id},
+        )
+        for old, new in (("Dabinett", ODD_VARIETY), ("Kingston Black", ODD_VARIETY_2)):
+            conn.execute(
+                text("UPDATE apple_varieties SET name = :new WHERE name = :old"),
+                {"old": old, "new": new},
+            )
+    engine.dispose()
+    return url
+
+
+# Runs that leave the database as it was (DATABASE_URL "migrated" is the fixture's).
+INDEPENDENT: dict[str, Run] = {
+    "migrate_unknown_revision": Run(("db", "migrate", "0099")),
+    "migrate_to_older": Run(("db", "migrate", "0001")),
+    "rollback_unknown_revision": Run(("db", "rollback", "0099")),
+    "sql_without_range": Run(("db", "sql", "0001")),
+    "sql_unknown_revision": Run(("db", "sql", "0099:0001")),
+    "status_unreachable": Run(("db", "status"), UNREACHABLE),
+    "status_malformed_url": Run(("db", "status"), MALFORMED),
+    "reset_without_yes": Run(("db", "reset")),
+    "unknown_command": Run(("db", "nope")),
+    "history": Run(("db", "history")),
+    "sql_base_to_head": Run(("db", "sql", "base:head")),
+    # Secrets, in every spelling of a connection string.
+    "no_scheme": Run(("db", "status"), f"u:{SECRET}@127.0.0.1:1/x"),
+    "foreign_scheme": Run(("db", "status"), f"mysql://u:{SECRET}@127.0.0.1:1/x"),
+    "key_value": Run(("db", "status"), f"host=127.0.0.1 port=1 password={SECRET}"),
+    "query_password": Run(("db", "status"), f"postgresql://u@127.0.0.1:1/x?password={SECRET}"),
+    "server_url_external": Run(("db", "server", "url"), UNREACHABLE),
+    "server_url_query": Run(
+        ("db", "server", "url"), f"postgresql://u@127.0.0.1:1/x?password={SECRET}"
+    ),
+    # Logging.
+    "status_quiet": Run(("db", "status")),
+    "status_verbose": Run(("-v", "db", "status")),
+    "status_cidery_log": Run(("db", "status"), env={"CIDERY_LOG": "info"}),
+    "verbose_unreachable": Run(("-v", "db", "status"), UNREACHABLE),
+    "bad_cidery_log": Run(("db", "status"), env={"CIDERY_LOG": "loud"}),
+    # Text from the user or the database, printed as it is.
+    "migrate_markup_revision": Run(("db", "migrate", "[/]")),
+    "migrate_style_revision": Run(("db", "migrate", "[bold]x")),
+    "status_odd_names": Run(("db", "status"), "odd_names"),
+    "run_odd_names": Run(("run",), "odd_names"),
 }
 
+# A URL SQLAlchemy or the driver would choke on, with its password: (URL, message).
+MALFORMED_URLS: dict[str, tuple[str, str]] = {
+    "port_not_a_number": (f"postgresql://u:{SECRET}@localhost:abc/db", "port"),
+    "port_out_of_range": (f"postgresql://u:{SECRET}@localhost:70000/db", "port"),
+    "port_zero": (f"postgresql://u:{SECRET}@localhost:0/db", "port"),
+    "port_empty_and_host_empty": (f"postgresql://u:{SECRET}@:/db", "no host"),
+    "host_empty": (f"postgresql://u:{SECRET}@:5432/db", "no host"),
+    "host_forgotten": (f"postgresql://u:{SECRET}", "port"),
+    "several_at_signs": (f"postgresql://u:{SECRET}@x@localhost/db", "more than one '@'"),
+    "unclosed_ipv6": (f"postgresql://u:{SECRET}@[::1/db", "IPv6"),
+    "bad_percent_in_password": (f"postgresql://u:{SECRET}%zz@localhost/db", "percent-encoding"),
+    "bad_percent_in_database": (f"postgresql://u:{SECRET}@localhost/d%zzb", "percent-encoding"),
+    "non_utf8_percent": (f"postgresql://u:{SECRET}@localhost/%ff", "not UTF-8"),
+    "unknown_option": (f"postgresql://u:{SECRET}@localhost/db?colour=red", "unknown option"),
+    "option_without_value": (f"postgresql://u:{SECRET}@localhost/db?sslmode", "no value"),
+    "line_break": (f"postgresql://u:{SECRET}@localhost/db\n?sslmode=require", "line break"),
+}
+INDEPENDENT.update(
+    {f"malformed_{name}": Run(("db", "status"), url) for name, (url, _) in MALFORMED_URLS.items()}
+)
 
-def migrate_and_back(url: str, data_dir: Path) -> dict[str, Result]:
+
+def migrate_and_back(url: str, cidery: Cidery) -> dict[str, Result]:
     """The everyday cycle on an empty database; each step waits for the one before."""
-    steps = {"migrate": run(("db", "migrate"), url, data_dir)}
+    steps = {"migrate": cidery.run(("db", "migrate"), url)}
     steps.update(
-        run_together({"status": (("db", "status"), url), "check": (("db", "check"), url)}, data_dir)
+        cidery.run_together(
+            {"status": Run(("db", "status"), url), "check": Run(("db", "check"), url)}
+        )
     )
-    steps["rollback"] = run(("db", "rollback"), url, data_dir)
-    steps["rollback_to_base"] = run(("db", "rollback", "base"), url, data_dir)
+    steps["rollback"] = cidery.run(("db", "rollback"), url)
+    steps["rollback_to_base"] = cidery.run(("db", "rollback", "base"), url)
     return steps
 
 
@@ -146,15 +249,16 @@ def empty(create_database: Callable[..., str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def results(migrated: str, empty: str, data_dir: Path) -> dict[str, Result]:
+def results(migrated: str, odd_names: str, empty: str, cidery: Cidery) -> dict[str, Result]:
     """Every run of this module; the cycle overlaps the independent runs to use both cores."""
+    databases = {"migrated": migrated, "odd_names": odd_names}
     runs = {
-        name: (args, migrated if url == "migrated" else url)
-        for name, (args, url) in INDEPENDENT.items()
+        name: Run(run.args, databases.get(run.url or "", run.url), run.env)
+        for name, run in INDEPENDENT.items()
     }
     with ThreadPoolExecutor(max_workers=1) as pool:
-        cycle = pool.submit(migrate_and_back, empty, data_dir)
-        independent = run_together(runs, data_dir)
+        cycle = pool.submit(migrate_and_back, empty, cidery)
+        independent = cidery.run_together(runs)
         return {**independent, **cycle.result()}
 
 
@@ -178,7 +282,104 @@ def test_mistakes_end_in_one_line(
 
 
 def test_password_is_never_shown(results: dict[str, Result]) -> None:
-    assert "secret-pw" not in results["status_unreachable"].output
+    assert SECRET not in results["status_unreachable"].output
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("no_scheme", ("must start with postgresql://", "u:***@127.0.0.1:1/x")),
+        ("foreign_scheme", ("must start with postgresql://", "'mysql'")),
+        ("key_value", ("must start with postgresql://", "key=value")),
+        ("query_password", ("cannot connect to", "password=***")),
+    ],
+)
+def test_a_password_in_any_spelling_is_masked(
+    results: dict[str, Result], name: str, expected: tuple[str, ...]
+) -> None:
+    result = results[name]
+    assert_one_line_error(result, *expected)
+    assert SECRET not in result.output, result
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("server_url_external", "postgresql+psycopg://u:***@127.0.0.1:1/x"),
+        ("server_url_query", "postgresql+psycopg://u@127.0.0.1:1/x?password=***"),
+    ],
+)
+def test_server_url_masks_the_password_and_says_so(
+    results: dict[str, Result], name: str, shown: str
+) -> None:
+    result = results[name]
+    assert result.returncode == 0, result
+    assert result.stdout.strip() == shown, result
+    assert "password is shown as ***" in result.stderr, result
+    assert SECRET not in result.output, result
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_URLS))
+def test_a_malformed_url_is_one_line_naming_the_problem(
+    results: dict[str, Result], name: str
+) -> None:
+    result = results[f"malformed_{name}"]
+    assert_one_line_error(result, "DATABASE_URL", MALFORMED_URLS[name][1])
+    assert SECRET not in result.output, result
+
+
+def test_logging_is_quiet_by_default(results: dict[str, Result]) -> None:
+    result = results["status_quiet"]
+    assert result.returncode == 0, result
+    assert result.stderr == "", result
+
+
+@pytest.mark.parametrize("name", ["status_verbose", "status_cidery_log"])
+def test_verbose_logs_what_cidery_does_to_stderr(results: dict[str, Result], name: str) -> None:
+    result = results[name]
+    assert result.returncode == 0, result
+    assert "INFO cidery.db.engine: connecting to postgresql+psycopg://" in result.stderr, result
+    assert "INFO cidery.db.engine: connected: PostgreSQL" in result.stderr, result
+    assert "INFO" not in result.stdout, result
+
+
+def test_log_lines_mask_the_password(results: dict[str, Result]) -> None:
+    result = results["verbose_unreachable"]
+    assert result.returncode == 1, result
+    assert "connecting to postgresql+psycopg://u:***@127.0.0.1:1/x" in result.stderr, result
+    assert result.stderr.strip().splitlines()[-1].startswith("error: cannot connect"), result
+    assert SECRET not in result.output, result
+
+
+def test_an_unknown_log_level_is_refused(results: dict[str, Result]) -> None:
+    assert_one_line_error(results["bad_cidery_log"], "CIDERY_LOG='loud'", "debug, info")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("migrate_markup_revision", "error: unknown revision '[/]'"),
+        ("migrate_style_revision", "error: unknown revision '[bold]x'"),
+    ],
+)
+def test_an_error_is_printed_literally(
+    results: dict[str, Result], name: str, expected: str
+) -> None:
+    result = results[name]
+    assert_one_line_error(result)
+    assert result.stderr.startswith(expected), result
+
+
+@pytest.mark.parametrize("name", ["status_odd_names", "run_odd_names"])
+def test_names_from_the_database_are_printed_literally(
+    results: dict[str, Result], name: str
+) -> None:
+    result = results[name]
+    assert result.returncode == 0, result
+    assert "Traceback" not in result.output, result
+    for variety in (ODD_VARIETY, ODD_VARIETY_2):
+        assert f"│ {variety} " in result.stdout, result
+    assert f" {ODD_VENDOR}: 0.2" in result.stdout, result  # the outlier's vendor
 
 
 def test_reset_refusal_leaves_the_database_alone(results: dict[str, Result], migrated: str) -> None:
@@ -294,8 +495,41 @@ def password_role(server_url: str) -> Iterator[tuple[str, str]]:
             c.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
-def test_wrong_password(password_role: tuple[str, str], data_dir: Path) -> None:
+def test_wrong_password(password_role: tuple[str, str], cidery: Cidery) -> None:
     role, url = password_role
-    result = run(("db", "status"), url, data_dir)
+    result = cidery.run(("db", "status"), url)
     assert_one_line_error(result, "cannot connect to", role)
     assert "wrong-pw" not in result.output
+
+
+# --- data directories the embedded server cannot use -------------------------------------
+# (tests/db/test_server.py has those only another user than root cannot use)
+
+
+@pytest.fixture(scope="module")
+def data_dir_results(cidery: Cidery, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Result]:
+    """``cidery db status`` on the embedded server, with data directories even root cannot
+    create: one below a file, one in /proc."""
+    base = tmp_path_factory.mktemp("data-dirs")
+    (base / "a-file").write_text("not a directory")
+    return cidery.run_together(
+        {
+            "file_in_path": Run(("db", "status"), None, data_dir=base / "a-file" / "pgdata"),
+            "under_proc": Run(("db", "status"), None, data_dir=Path("/proc/self/cidery/pgdata")),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("file_in_path", ("cannot create the data directory", "a-file is a file, not a directory")),
+        ("under_proc", ("cannot create the data directory", "does not accept new directories")),
+    ],
+)
+def test_an_unusable_data_directory_is_one_line_with_the_cause(
+    data_dir_results: dict[str, Result], name: str, expected: tuple[str, ...]
+) -> None:
+    result = data_dir_results[name]
+    assert_one_line_error(result, *expected)
+    assert "CIDERY_DATA_DIR" in result.stderr, result

@@ -111,7 +111,11 @@ def _seed(engine: Engine) -> None:
 
 
 def _cidery(*args: str, url: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "DATABASE_URL": url, "NO_COLOR": "1", "COLUMNS": "500"}
+    # The builder behind the cli_env fixture, which a plain helper cannot ask for.
+    from tests.environment import cli_environment
+
+    # With DATABASE_URL set no embedded server is used; /dev/null makes sure of it.
+    env = cli_environment(url, Path(os.devnull), COLUMNS="500")
     return subprocess.Popen(
         [str(CIDERY), *args],
         env=env,

@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cidery.cli.output import console, errors
+from cidery.cli.output import cell, console, note, styled
 from cidery.cli.runtime import Runtime
 from cidery.db import server
-from cidery.db.engine import describe_url, session_factory, transaction
+from cidery.db.engine import session_factory, transaction
 from cidery.errors import CideryError
 from cidery.migrations import runner, scripts
 from cidery.migrations.checks import checksums, drift, smoke
@@ -23,6 +23,7 @@ from cidery.press.access import Actor
 from cidery.press.report import PressSummary, press_summary
 from cidery.press.rules import YIELD_BAND
 from cidery.sample import seed
+from cidery.urls import describe_url
 
 # The press package's checks of its own data, run after the schema's.
 PRESS_CHECKS = (smoke.Check("pressed_fruit", press_checks.pressed_fruit_agrees),)
@@ -52,7 +53,7 @@ def server_start() -> None:
     """Start the embedded server (or reuse the running one)."""
     runtime = _runtime()
     url = server.start(_embedded_data_dir(runtime))
-    console.print(f"embedded PostgreSQL running: {describe_url(url)}")
+    console.print(f"embedded PostgreSQL running: {describe_url(url)}", soft_wrap=True)
 
 
 @server_app.command("stop")
@@ -81,8 +82,15 @@ def server_status() -> None:
 
 @server_app.command("url")
 def server_url() -> None:
-    """Print the URL of the database in use (starts the embedded server if needed)."""
-    console.print(_runtime().url, soft_wrap=True)
+    """Print the URL of the database in use (starts the embedded server if needed).
+
+    The password of a DATABASE_URL is shown as ***.
+    """
+    runtime = _runtime()
+    shown = describe_url(runtime.url)
+    console.print(shown, soft_wrap=True)
+    if shown != runtime.url:
+        note("note: the password is shown as ***; DATABASE_URL itself has it")
 
 
 # --- migrations ---------------------------------------------------------------------
@@ -122,7 +130,7 @@ Retries = Annotated[
 
 
 def _notify_retry(attempt: int, delay: float, reason: str) -> None:
-    errors.print(f"retry {attempt} in {delay:g}s: {reason}", soft_wrap=True)
+    note(f"retry {attempt} in {delay:g}s: {reason}")
 
 
 @app.command()
@@ -218,15 +226,15 @@ def print_status(runtime: Runtime) -> None:
         else describe_url(runtime.url)
     )
     summary = Table(show_header=False, title="cidery database")
-    summary.add_row("server", f"PostgreSQL {runtime.server_version} ({where})")
-    summary.add_row("revision", f"{current.current or 'none'} (head {current.head})")
-    summary.add_row("pending", ", ".join(current.pending) or "none")
+    summary.add_row("server", cell(f"PostgreSQL {runtime.server_version} ({where})"))
+    summary.add_row("revision", cell(f"{current.current or 'none'} (head {current.head})"))
+    summary.add_row("pending", cell(", ".join(current.pending) or "none"))
     console.print(summary)
     tables = Table(title="tables")
     tables.add_column("table")
     tables.add_column("rows", justify="right")
     for table in current.tables:
-        tables.add_row(table.name, f"{table.rows:,}")
+        tables.add_row(cell(table.name), f"{table.rows:,}")
     console.print(tables)
     if "press_runs" in {table.name for table in current.tables}:
         with session_factory(runtime.engine)() as session:
@@ -239,7 +247,11 @@ def print_press_summary(summary: PressSummary) -> None:
         by_status.add_column(column, justify="left" if column == "status" else "right")
     for row in summary.by_status:
         by_status.add_row(
-            row.status, f"{row.runs:,}", f"{row.loads:,}", f"{row.kg_pressed:,}", f"{row.litres:,}"
+            cell(row.status),
+            f"{row.runs:,}",
+            f"{row.loads:,}",
+            f"{row.kg_pressed:,}",
+            f"{row.litres:,}",
         )
     console.print(by_status)
     by_variety = Table(title="yield per variety (completed runs)")
@@ -248,7 +260,7 @@ def print_press_summary(summary: PressSummary) -> None:
     for variety in summary.by_variety:
         rate = variety.yield_l_per_kg
         by_variety.add_row(
-            variety.variety,
+            cell(variety.variety),
             f"{variety.kg_pressed:,}",
             f"{variety.litres:,}",
             "-" if rate is None else str(rate),
@@ -259,7 +271,8 @@ def print_press_summary(summary: PressSummary) -> None:
         for run in summary.outliers:
             console.print(
                 f"  {run.start_time:%Y-%m-%d} {run.vendor_name}: {run.extraction_rate} L/kg "
-                f"({run.total_apple_weight_kg} kg, {run.total_juice_volume_l} L)"
+                f"({run.total_apple_weight_kg} kg, {run.total_juice_volume_l} L)",
+                soft_wrap=True,
             )
     else:
         console.print(f"no run with a yield outside {YIELD_BAND}")
@@ -273,7 +286,7 @@ def history() -> None:
         table.add_column(column)
     for script in scripts.revisions_in_order():
         parent = script.down_revision or "base"
-        table.add_row(script.revision, str(parent), (script.doc or "").splitlines()[0])
+        table.add_row(cell(script.revision), cell(parent), cell((script.doc or "").splitlines()[0]))
     console.print(table)
 
 
@@ -287,14 +300,12 @@ def check() -> None:
         unverified = checksums.unrecorded(conn)
     if behind:
         console.print(f"{len(behind)} revision(s) not applied: run `cidery db migrate`")
-    # markup off: the lines quote SQL such as ARRAY['L'::unit], which Rich would eat.
     for line in found:
-        console.print(f"- {line}", markup=False, soft_wrap=True)
+        console.print(f"- {line}", soft_wrap=True)
     if unverified:
         console.print(
             f"note: no checksum recorded for {', '.join(unverified)} "
             "(applied before checksums existed)",
-            markup=False,
             soft_wrap=True,
         )
     if behind or found:
@@ -317,7 +328,7 @@ def lint() -> None:
         result = subprocess.run([str(squawk), *upgrades], check=False)
         found += result.returncode != 0
     else:
-        errors.print("squawk is not installed (pip install squawk-cli): skipped it")
+        note("squawk is not installed (pip install squawk-cli): skipped it")
     findings = project_rules.lint_revisions()
     for finding in findings:
         console.print(f"- {finding}", soft_wrap=True)
@@ -333,7 +344,7 @@ def sql_(
     ],
 ) -> None:
     """Print the SQL of a revision range, for DBAs who apply by hand."""
-    # Plain echo: Rich would wrap long lines and read "[...]" as markup.
+    # Plain echo, byte for byte: Rich would wrap long lines.
     typer.echo(scripts.offline_sql(revision_range, Runtime().timeouts), nl=False)
 
 
@@ -375,7 +386,8 @@ def run_smoke(runtime: Runtime) -> None:
     for column in ("check", "result", "detail"):
         table.add_column(column)
     for result in results:
-        table.add_row(result.name, "[green]pass[/]" if result.ok else "[red]FAIL[/]", result.detail)
+        outcome = styled("pass", "green") if result.ok else styled("FAIL", "red")
+        table.add_row(cell(result.name), outcome, cell(result.detail))
     console.print(table)
     failed = [r for r in results if not r.ok]
     if failed:

@@ -10,8 +10,10 @@ import typer
 from sqlalchemy.exc import DBAPIError
 
 from cidery import __version__, export
-from cidery.cli import db
+from cidery.cli import db, logs
 from cidery.cli.output import fail
+from cidery.config import log_level
+from cidery.db.engine import driver_error
 from cidery.errors import CideryError
 
 app = typer.Typer(
@@ -23,6 +25,23 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 types_app = typer.Typer(help="Types for the API layer.", no_args_is_help=True)
 app.add_typer(types_app, name="types")
+
+
+@app.callback()
+def options(
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "-v",
+            "--verbose",
+            count=True,
+            help="Log what cidery does to stderr (-vv: more). CIDERY_LOG=info does the same.",
+            show_default=False,
+        ),
+    ] = 0,
+) -> None:
+    if verbose:
+        logs.configure(logs.verbosity_level(verbose, log_level()))
 
 
 @types_app.command("export")
@@ -46,22 +65,17 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def _database_error(exc: DBAPIError) -> str:
-    origin = exc.orig if exc.orig is not None else exc
-    lines = str(origin).strip().splitlines()
-    return f"database error: {lines[0] if lines else type(origin).__name__}"
-
-
 def run_app(typer_app: typer.Typer) -> None:
     """Run a Typer app, turning every :class:`CideryError` into one line and an exit code."""
     # Typer itself answers usage errors (exit 2); what escapes it is ours to word.
     try:
+        logs.configure(log_level())
         typer_app()
     except CideryError as exc:
         fail(str(exc))
         sys.exit(exc.exit_code)
     except DBAPIError as exc:
-        fail(_database_error(exc))
+        fail(f"database error: {driver_error(exc)}")
         sys.exit(1)
     except KeyboardInterrupt:
         fail("interrupted")

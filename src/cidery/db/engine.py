@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cidery.config import Settings
 from cidery.db import server
 from cidery.errors import ConfigError, DatabaseUnavailable
+from cidery.urls import describe_url, mask_secrets
+
+log = logging.getLogger(__name__)
 
 
 def resolve_url(settings: Settings) -> str:
@@ -20,14 +23,6 @@ def resolve_url(settings: Settings) -> str:
     if settings.database_url is not None:
         return settings.database_url
     return server.start(settings.data_dir)
-
-
-def describe_url(url: str) -> str:
-    """The URL with its password hidden, for messages and status tables."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparsable URL>"
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
@@ -38,20 +33,29 @@ def make_engine(url: str, **kwargs: object) -> Engine:
             connect_args={"application_name": "cidery", "connect_timeout": 10},
             **kwargs,
         )
-    except ArgumentError as exc:
-        raise ConfigError(f"invalid database URL {describe_url(url)}: {exc}") from exc
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(
+            f"invalid database URL {describe_url(url)}: {mask_secrets(str(exc))}"
+        ) from exc
+
+
+def driver_error(exc: DBAPIError) -> str:
+    """The first line of what the driver said, its connection strings masked."""
+    origin = exc.orig if exc.orig is not None else exc
+    lines = str(origin).strip().splitlines()
+    return mask_secrets(lines[0] if lines else type(origin).__name__)
 
 
 def check_connection(engine: Engine) -> str:
     """Connect once and return the server version, or raise a one-line error."""
+    where = describe_url(engine.url.render_as_string(hide_password=False))
+    log.info("connecting to %s", where)
     try:
         with engine.connect() as conn:
             version = conn.execute(text("SHOW server_version")).scalar_one()
     except DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseUnavailable(
-            f"cannot connect to {describe_url(str(engine.url))}: {reason}"
-        ) from exc
+        raise DatabaseUnavailable(f"cannot connect to {where}: {driver_error(exc)}") from exc
+    log.info("connected: PostgreSQL %s", version)
     major = int(str(version).split(".")[0])
     if major < 14:
         raise DatabaseUnavailable(f"PostgreSQL {version} is too old: cidery needs 14 or newer")

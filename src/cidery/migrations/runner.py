@@ -27,7 +27,6 @@ from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
-from cidery.db.engine import describe_url
 from cidery.errors import RevisionError
 from cidery.migrations.authoring.archive import ARCHIVE_PREFIX
 from cidery.migrations.errors import LockTimeout, MigrationLocked
@@ -41,6 +40,7 @@ from cidery.migrations.scripts import (
     revisions_in_order,
     script_directory,
 )
+from cidery.urls import describe_url
 
 log = logging.getLogger(__name__)
 

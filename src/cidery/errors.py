@@ -1,7 +1,9 @@
 """Errors a user can cause and fix.
 
 Everything raised as a :class:`CideryError` is shown by the CLI as one line and a
-non-zero exit code; anything else is a bug and keeps its traceback.
+non-zero exit code; anything else is a bug and keeps its traceback. The errors carry
+a stable ``code`` and nothing of a transport: the CLI maps them to exit statuses
+(:mod:`cidery.cli.main`), an HTTP layer to its statuses.
 """
 
 
@@ -9,7 +11,6 @@ class CideryError(Exception):
     """A problem the user can act on (bad input, unreachable server, bad revision)."""
 
     code = "cidery_error"
-    exit_code = 1
 
 
 class ConfigError(CideryError):

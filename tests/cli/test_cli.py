@@ -25,8 +25,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from cidery.cli.main import exit_status
 from cidery.db.engine import make_engine
+from cidery.errors import CideryError, ConfigError
 from cidery.migrations import scripts
+from cidery.press.errors import Conflict
 from cidery.sample.seed import seed
 
 CIDERY = Path(sys.executable).parent / "cidery"
@@ -533,3 +536,10 @@ def test_an_unusable_data_directory_is_one_line_with_the_cause(
     result = data_dir_results[name]
     assert_one_line_error(result, *expected)
     assert "CIDERY_DATA_DIR" in result.stderr, result
+
+
+def test_errors_map_to_exit_statuses_at_the_edge() -> None:
+    """Errors carry no exit status; the CLI's one table decides (a lost race: retry)."""
+    assert exit_status(Conflict("held")) == 75
+    assert exit_status(ConfigError("bad")) == 1
+    assert not hasattr(CideryError("x"), "exit_code")

@@ -7,10 +7,10 @@ reported; a database migrated before checksums existed is not an error.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
@@ -190,7 +190,9 @@ def test_the_checksum_table_is_bookkeeping(connection: Connection) -> None:
     assert bookkeeping.include_name("vendors", "table", {})
 
 
-def test_cli_check_reports_an_edited_revision(clone_url: str, tmp_path: Path) -> None:
+def test_cli_check_reports_an_edited_revision(
+    clone_url: str, tmp_path: Path, cli_env: Callable[..., dict[str, str]]
+) -> None:
     """Assumes `cidery db check` prints each line of checksums.verify as "- <line>"."""
     engine = make_engine(clone_url)
     try:
@@ -203,12 +205,7 @@ def test_cli_check_reports_an_edited_revision(clone_url: str, tmp_path: Path) ->
             )
     finally:
         engine.dispose()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "COLUMNS", "LINES") and not key.startswith("CIDERY_")
-    }
-    env.update(DATABASE_URL=clone_url, CIDERY_DATA_DIR=str(tmp_path / "data"), NO_COLOR="1")
+    env = cli_env(clone_url)
     result = subprocess.run(
         [str(CIDERY), "db", "check"],
         env=env,

@@ -14,10 +14,10 @@ against the shared migrated database (autogenerate only reads it).
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -106,15 +106,12 @@ def test_an_empty_or_overlong_message_is_refused(
     assert sorted((location / "versions").iterdir()) == before, "no file was written"
 
 
-def test_cli_refuses_an_overlong_message_in_one_line(empty_url: str, tmp_path: Path) -> None:
+def test_cli_refuses_an_overlong_message_in_one_line(
+    empty_url: str, tmp_path: Path, cli_env: Callable[..., dict[str, str]]
+) -> None:
     """The message is checked first. (An empty database: were it not refused, generate
     would stop at "not at head" rather than write into the package's revisions.)"""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "COLUMNS", "LINES") and not key.startswith("CIDERY_")
-    }
-    env.update(DATABASE_URL=empty_url, CIDERY_DATA_DIR=str(tmp_path / "data"), NO_COLOR="1")
+    env = cli_env(empty_url)
     result = subprocess.run(
         [str(CIDERY), "db", "generate", "-m", "x" * 500],
         env=env,

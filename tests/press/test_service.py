@@ -15,11 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cidery import press
-from cidery.models import Purchase, PurchaseItem, Vendor
+from cidery.models import Purchase, PurchaseItem
 from cidery.models.enums import PressRunStatus, Unit, UserRole, VesselStatus
 from cidery.press import report
 from cidery.press.errors import (
@@ -1032,10 +1031,14 @@ def test_press_error_to_dict(w: World) -> None:
     assert info.value.retryable is False
 
 
-def test_vendor_lookup_is_by_id_not_by_row_state(session: Session, w: World) -> None:
-    """A vendor made inactive after its run started: the open run can still take loads."""
+def test_a_grower_made_inactive_mid_run_takes_no_more_loads(session: Session, w: World) -> None:
+    """The picker leaves an inactive grower's fruit out; add_load refuses it the same way,
+    and the run can still be completed with what it has."""
     run = w.start()
+    w.load(run, "10")
     w.vendor.is_active = False
     session.flush()
-    assert w.load(run, "10").load_sequence == 1
-    assert session.scalar(select(Vendor.is_active).where(Vendor.id == w.vendor.id)) is False
+    assert w.remaining() == 0
+    with refused(session, VendorInactive, "vendor_inactive", w.vendor.name, "reactivate"):
+        w.load(run, "10")
+    assert w.complete(run, litres="6").run.status == PressRunStatus.COMPLETED

@@ -15,6 +15,7 @@ from cidery.cli.output import fail
 from cidery.config import log_level
 from cidery.db.engine import driver_error
 from cidery.errors import CideryError
+from cidery.press.errors import Conflict
 
 app = typer.Typer(
     help="cidery: the PostgreSQL data layer of a cidery management system.",
@@ -65,6 +66,15 @@ def version() -> None:
     typer.echo(__version__)
 
 
+# Exit statuses by error, the most specific class first; every other CideryError is 1.
+# A lost race is worth retrying: 75 is EX_TEMPFAIL (sysexits.h).
+EXIT_STATUSES: tuple[tuple[type[CideryError], int], ...] = ((Conflict, 75),)
+
+
+def exit_status(error: CideryError) -> int:
+    return next((status for kind, status in EXIT_STATUSES if isinstance(error, kind)), 1)
+
+
 def run_app(typer_app: typer.Typer) -> None:
     """Run a Typer app, turning every :class:`CideryError` into one line and an exit code."""
     # Typer itself answers usage errors (exit 2); what escapes it is ours to word.
@@ -73,7 +83,7 @@ def run_app(typer_app: typer.Typer) -> None:
         typer_app()
     except CideryError as exc:
         fail(str(exc))
-        sys.exit(exc.exit_code)
+        sys.exit(exit_status(exc))
     except DBAPIError as exc:
         fail(f"database error: {driver_error(exc)}")
         sys.exit(1)

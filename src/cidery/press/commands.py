@@ -196,6 +196,12 @@ def _draw(conn: Connection, run: RowMapping, wanted: PressRunLoadCreate) -> Any:
             f"purchase line {line.id} was bought from another grower than this run's",
             purchase_item_id=str(line.id),
         )
+    # The same rule as start_run's, so the fruit picker (available_fruit, which leaves
+    # inactive growers out) offers exactly what a load may draw on.
+    if not line.vendor_active:
+        raise VendorInactive(
+            f"vendor {line.vendor_name!r} is inactive: reactivate it before pressing its fruit"
+        )
     if line.quantity_kg is None:
         raise InvalidInput.of(
             "purchase_item_id",

@@ -62,12 +62,16 @@ LOCK_LINE = (
         items.c.quantity_kg,
         items.c.pressed_kg,
         Purchase.vendor_id,
+        Vendor.name.label("vendor_name"),
+        Vendor.is_active.label("vendor_active"),
     )
     .join(Purchase, Purchase.id == items.c.purchase_id)
+    .join(Vendor, Vendor.id == Purchase.vendor_id)
     .where(items.c.id == bindparam("item_id"), live(items, Purchase))
     .with_for_update(of=items)
 )
-"""A live purchase line with its fruit figures, locked while a load draws on it."""
+"""A live purchase line with its fruit figures and its grower, the line locked while a
+load draws on it."""
 
 # --- a run's loads ------------------------------------------------------------------------
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from psycopg.pq import ConnStatus
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cidery.config import Settings
@@ -25,18 +28,71 @@ def resolve_url(settings: Settings) -> str:
     return server.start(settings.data_dir)
 
 
-def make_engine(url: str, **kwargs: object) -> Engine:
+# Liveness without a round trip per checkout. pool_pre_ping would send a query every time
+# a session takes a connection from the pool: a round trip as long as a short read. The
+# pool checks instead, on checkout, whether the server has said anything on the socket
+# of the idle connection: a healthy idle connection has nothing to read, while a backend
+# that was terminated or a server that shut down leaves its last message and the end of
+# the stream there. Only then is the connection pinged (and replaced if it is dead). What
+# the socket cannot show, a peer that vanished without closing (a host or network gone),
+# TCP keepalives detect within about a minute (libpq's keepalives_*; not used on a Unix
+# socket, where the peer is local), and pool_recycle bounds a connection's age for
+# firewalls and proxies that drop idle connections quietly. A connection that dies in the
+# instant between the check and its first statement fails that statement: SQLAlchemy
+# then invalidates it and every connection of the pool older than it, and the press
+# service reports a retryable DatabaseFailure.
+_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+_RECYCLE_S = 1800
+
+
+def _spoke_while_idle(dbapi_connection: Any) -> bool:
+    """Whether the server sent something on an idle connection's socket (psycopg only)."""
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is None:
+        return True  # another driver: no socket to look at, so always ping
+    if pgconn.status != ConnStatus.OK:
+        return True
+    ready, _, _ = select.select([pgconn.socket], [], [], 0)
+    return bool(ready)
+
+
+def _check_on_checkout(engine: Engine) -> None:
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkout")
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if not _spoke_while_idle(dbapi_connection):
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception:
+            alive = False
+        if not alive:
+            # The pool discards the connection and checks out another (a new one if needed).
+            raise DisconnectionError("the server closed the pooled connection")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    connect_args = {"application_name": "cidery", "connect_timeout": 10, **_KEEPALIVES}
     try:
-        return create_engine(
+        engine = create_engine(
             url,
-            pool_pre_ping=True,
-            connect_args={"application_name": "cidery", "connect_timeout": 10},
+            pool_pre_ping=False,
+            pool_recycle=kwargs.pop("pool_recycle", _RECYCLE_S),
+            connect_args=connect_args,
             **kwargs,
         )
     except (ArgumentError, ValueError) as exc:
         raise ConfigError(
             f"invalid database URL {describe_url(url)}: {mask_secrets(str(exc))}"
         ) from exc
+    _check_on_checkout(engine)
+    return engine
 
 
 def driver_error(exc: DBAPIError) -> str:

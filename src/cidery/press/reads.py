@@ -8,9 +8,11 @@ typed input (a model, or a mapping validated into one), runs statements of
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from cidery.press import queries
@@ -38,18 +40,41 @@ from cidery.press.schemas import (
 )
 from cidery.press.translate import reading
 
+# Isolation levels at which a read gets a snapshot per statement anyway: outside a
+# transaction (autocommit) it sees exactly what it would see inside one.
+_PER_STATEMENT = (None, "READ COMMITTED", "AUTOCOMMIT")
 
-def _connection(session: Session) -> Connection:
-    # The statements run on the connection, below the ORM's execute layer; what the
-    # caller added to the session is flushed first, as the ORM's autoflush would.
+
+@contextmanager
+def _connection(session: Session) -> Iterator[Connection]:
+    """Where a read runs: the session's transaction, or none when it needs none.
+
+    A session that has not begun a transaction, on an engine at READ COMMITTED, reads
+    on a connection of its own in autocommit: no BEGIN before the statements and no
+    ROLLBACK when the session is closed, two round trips a read-only request does not
+    need, and the session stays without a transaction, as it was. Otherwise the
+    statements run in the session's transaction, after what the caller added to the
+    session is flushed, as the ORM's autoflush would.
+    """
+    bind = session.get_bind()
+    if not session.in_transaction() and isinstance(bind, Engine):
+        level = bind.get_execution_options().get("isolation_level")
+        if level in _PER_STATEMENT and bind.dialect.default_isolation_level in _PER_STATEMENT:
+            with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                yield conn
+            return
     session.flush()
-    return session.connection()
+    yield session.connection()
 
 
 def run_detail(session: Session, run_id: uuid.UUID) -> PressRunDetail:
     """A run with its live loads in order and running totals (no permission check:
     for the service's own functions, after theirs)."""
-    conn = _connection(session)
+    with _connection(session) as conn:
+        return _detail(conn, run_id)
+
+
+def _detail(conn: Connection, run_id: uuid.UUID) -> PressRunDetail:
     run = conn.execute(queries.RUN, {"run_id": run_id}).mappings().first()
     if run is None:
         raise NotFound("press run", run_id)
@@ -101,8 +126,8 @@ def list_runs(session: Session, actor: object, query: RunFilter | object = None)
         until=wanted.until,
         after=after,
     )
-    with reading(who.user_id):
-        rows = _connection(session).execute(statement).mappings()
+    with reading(who.user_id), _connection(session) as conn:
+        rows = conn.execute(statement).mappings()
         items = [PressRunSummary.model_validate(row) for row in rows]
     more = len(items) > wanted.limit
     items = items[: wanted.limit]
@@ -117,8 +142,8 @@ def available_fruit(
     who = require(actor, Action.READ)
     wanted = parse(FruitFilter, {} if query is None else query)
     statement = queries.available_fruit(wanted.vendor_id, wanted.variety_id)
-    with reading(who.user_id):
-        rows = _connection(session).execute(statement).mappings()
+    with reading(who.user_id), _connection(session) as conn:
+        rows = conn.execute(statement).mappings()
         return [AvailableFruit.model_validate(row) for row in rows]
 
 
@@ -128,6 +153,6 @@ def yield_outliers(
     """Completed runs whose yield is outside the band (default: the usual one), newest first."""
     who = require(actor, Action.READ)
     wanted = parse(YieldBand, {"low": YIELD_LOW, "high": YIELD_HIGH} if band is None else band)
-    with reading(who.user_id):
-        rows = _connection(session).execute(queries.yield_outliers(wanted.low, wanted.high))
+    with reading(who.user_id), _connection(session) as conn:
+        rows = conn.execute(queries.yield_outliers(wanted.low, wanted.high))
         return [PressRunSummary.model_validate(row) for row in rows.mappings()]

@@ -9,16 +9,18 @@ reason. A refused call leaves no audit row.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from cidery import press
+from cidery import audit, press
 from cidery.db.engine import make_engine, session_factory
 from cidery.models import AuditLog
 from cidery.models.enums import AuditOperation, UserRole
+from cidery.press import queries
 from cidery.press.errors import InsufficientFruit, InvalidTransition, NotFound, PressError
 from cidery.press.schemas import VolumeUnit, WeightUnit
 from tests.factories import Factory, new_actor
@@ -232,3 +234,68 @@ def test_audit_rows_commit_and_roll_back_with_the_callers_transaction(clone_url:
             assert len(audit_rows(check, vessel.id)) == 1
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/St_Johns"])
+@pytest.mark.parametrize("microsecond", [0, 120000, 5])
+def test_add_load_audit_rows_are_what_audit_entry_writes(
+    w: World, zone: str, microsecond: int
+) -> None:
+    """The database writes add_load's audit rows (press_add_load); their JSON must be
+    exactly what cidery.audit.entry makes of the same rows in Python: decimals as their
+    text, timestamps as isoformat() gives them (microseconds only when there are some,
+    the offset of the session's time zone, half hours included)."""
+    w.session.execute(text(f"SET LOCAL TimeZone = '{zone}'"))
+    run = w.start()
+    before = w.session.execute(select(queries.runs).where(queries.runs.c.id == run.id))
+    old = before.mappings().one()
+    pressed_at = datetime(2026, 9, 1, 8, 30, 15, microsecond, tzinfo=UTC)
+    load = w.load(
+        run,
+        "12.5",
+        "lb",
+        juice_volume_l="3.250",
+        brix="12.40",
+        ph="3.50",
+        notes="first bin",
+        pressed_at=pressed_at,
+    )
+    new_load = (
+        w.session.execute(select(queries.loads).where(queries.loads.c.id == load.id))
+        .mappings()
+        .one()
+    )
+    new_run = (
+        w.session.execute(select(queries.runs).where(queries.runs.c.id == run.id)).mappings().one()
+    )
+    expected_load = audit.entry(
+        table="press_run_loads",
+        record_id=load.id,
+        operation=AuditOperation.INSERT,
+        actor=w.actor.user_id,
+        new=new_load,
+    )
+    expected_run = audit.entry(
+        table="press_runs",
+        record_id=run.id,
+        operation=AuditOperation.UPDATE,
+        actor=w.actor.user_id,
+        old=old,
+        new=new_run,
+    )
+    for expected in (expected_load, expected_run):
+        [row] = [
+            r
+            for r in audit_rows(w.session, expected["record_id"])
+            if r.operation is expected["operation"]
+        ]
+        assert row.table_name == expected["table_name"]
+        assert row.old_data == expected["old_data"]
+        assert row.new_data == expected["new_data"]
+        assert row.diff == expected["diff"]
+        assert row.reason is None
+        assert row.changed_by == w.actor.user_id
+    assert (
+        expected_load["new_data"]["pressed_at"]
+        == pressed_at.astimezone(new_load["pressed_at"].tzinfo).isoformat()
+    )

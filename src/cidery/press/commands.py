@@ -4,7 +4,8 @@ Every function takes a SQLAlchemy session, the acting
 :class:`~cidery.press.access.Actor` and a typed input (a model, or a mapping
 validated into one), checks the actor's permission, and never commits: the
 caller owns the transaction, so several calls compose into one and a test can
-roll everything back. Each call's writes run inside a savepoint, so a refused
+roll everything back. Each call's writes run inside a savepoint (``add_load``:
+inside the database function's own block, see its docstring), so a refused
 call leaves the caller's transaction exactly as it was, and each change writes
 its audit rows in the same transaction.
 
@@ -33,7 +34,7 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Numeric, String, Table, func, insert, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
@@ -49,6 +50,7 @@ from cidery.press.errors import (
     InvalidTransition,
     NoLoads,
     NotFound,
+    PressError,
     VendorInactive,
     VendorMismatch,
     VesselTooSmall,
@@ -68,27 +70,25 @@ from cidery.press.schemas import (
     PressRunLoadRead,
     PressRunRead,
 )
-from cidery.press.translate import writing
+from cidery.press.translate import from_sqlstate, reading, writing
 
 log = logging.getLogger(__name__)
 
 runs, loads = queries.runs, queries.loads
 
-# add_load's writes, built once: it is the hot path (every load of every operator).
-_NEXT_SEQUENCE = (
-    select(func.coalesce(func.max(loads.c.load_sequence), 0) + 1)
-    .where(loads.c.press_run_id == bindparam("sequence_run_id"))
-    .scalar_subquery()
-)
-_INSERT_LOAD = insert(loads).values(load_sequence=_NEXT_SEQUENCE).returning(loads)
-_ADD_TO_RUN = (
-    update(runs)
-    .where(runs.c.id == bindparam("target_run_id"))
-    .values(
-        total_apple_weight_kg=runs.c.total_apple_weight_kg + bindparam("added_kg"),
-        updated_by=bindparam("actor_id"),
-    )
-    .returning(runs)
+# add_load is the hot path (every load of every operator): one call of the database's
+# press_add_load() (revision 0004), which locks, checks, inserts, totals and audits in one
+# round trip; the load comes back as the columns of press_run_loads after the refusal's.
+_ADD_LOAD = text(
+    "SELECT * FROM press_add_load(:run_id, :item_id, :weight, CAST(:weight_unit AS unit), "
+    ":weight_kg, :juice_volume_l, :brix, :ph, :notes, :pressed_at, :actor_id, :max_total)"
+).columns(
+    refusal=String,
+    detail=String,
+    figure=Numeric,
+    error_state=String,
+    error_constraint=String,
+    **{column.name: column.type for column in loads.c},
 )
 
 
@@ -142,11 +142,13 @@ def _append_note(existing: str | None, note: str | None) -> str | None:
     return f"{existing}\n{note}" if existing else note
 
 
+def _too_large(field: str, amount: Decimal, what: str) -> InvalidInput:
+    return InvalidInput.of(field, f"{what} would be {amount}, more than {MAX_AMOUNT} can be kept")
+
+
 def _within_column(field: str, amount: Decimal, what: str) -> None:
     if amount > MAX_AMOUNT:
-        raise InvalidInput.of(
-            field, f"{what} would be {amount}, more than {MAX_AMOUNT} can be kept"
-        )
+        raise _too_large(field, amount, what)
 
 
 # --- starting and loading -----------------------------------------------------------------
@@ -186,31 +188,44 @@ def start_run(session: Session, actor: object, data: PressRunCreate | object) ->
     return PressRunRead.model_validate(run)
 
 
-def _draw(conn: Connection, run: RowMapping, wanted: PressRunLoadCreate) -> Any:
-    """The purchase line the load draws on, locked, once it is known to have the fruit."""
-    line = conn.execute(queries.LOCK_LINE, {"item_id": wanted.purchase_item_id}).first()
-    if line is None:
-        raise NotFound("purchase line", wanted.purchase_item_id)
-    if line.vendor_id != run["vendor_id"]:
-        raise VendorMismatch(
-            f"purchase line {line.id} was bought from another grower than this run's",
-            purchase_item_id=str(line.id),
+def _refused(
+    row: RowMapping, run_id: uuid.UUID, wanted: PressRunLoadCreate, actor_id: uuid.UUID | None
+) -> PressError:
+    """The error press_add_load's refusal stands for, with the figures it returned."""
+    item_id = wanted.purchase_item_id
+    refusal = row["refusal"]
+    if refusal == "run_not_found":
+        return NotFound("press run", run_id)
+    if refusal == "run_not_in_progress":
+        return InvalidTransition(
+            f"cannot add a load to press run {run_id}: it is {row['detail']}",
+            status=row["detail"],
+        )
+    if refusal == "run_total_too_large":
+        return _too_large("weight", row["figure"], "the run's total kg")
+    if refusal == "line_not_found":
+        return NotFound("purchase line", item_id)
+    if refusal == "vendor_mismatch":
+        return VendorMismatch(
+            f"purchase line {item_id} was bought from another grower than this run's",
+            purchase_item_id=str(item_id),
         )
     # The same rule as start_run's, so the fruit picker (available_fruit, which leaves
     # inactive growers out) offers exactly what a load may draw on.
-    if not line.vendor_active:
-        raise VendorInactive(
-            f"vendor {line.vendor_name!r} is inactive: reactivate it before pressing its fruit"
+    if refusal == "vendor_inactive":
+        return VendorInactive(
+            f"vendor {row['detail']!r} is inactive: reactivate it before pressing its fruit"
         )
-    if line.quantity_kg is None:
-        raise InvalidInput.of(
+    if refusal == "bought_by_volume":
+        return InvalidInput.of(
             "purchase_item_id",
-            f"purchase line {line.id} was bought by volume, not by weight: it has no fruit",
+            f"purchase line {item_id} was bought by volume, not by weight: it has no fruit",
         )
-    remaining = line.quantity_kg - line.pressed_kg
-    if wanted.weight_kg > remaining:
-        raise InsufficientFruit(line.id, wanted.weight_kg, remaining)
-    return line
+    if refusal == "insufficient_fruit":
+        return InsufficientFruit(item_id, wanted.weight_kg, row["figure"])
+    if refusal == "database_error":
+        return from_sqlstate(row["error_state"], row["error_constraint"], row["detail"], actor_id)
+    raise AssertionError(f"press_add_load returned an unknown refusal {refusal!r}")
 
 
 def add_load(
@@ -220,6 +235,13 @@ def add_load(
 
     The purchase line must have the fruit: its ``quantity_kg`` minus what live loads
     of runs neither cancelled nor deleted have drawn on it (``pressed_kg``).
+
+    The database does the work in one call (``press_add_load``, revision 0004): it locks
+    the run, then the line, checks them, inserts the load with the run's next number,
+    adds it to the run's total and writes both audit rows. A refusal, or an error the
+    database raised while writing, is returned with nothing written, so no savepoint is
+    needed for the caller's transaction to stay usable; only a cancelled statement or a
+    lost connection ends it.
     """
     who = require(actor, Action.ADD_LOAD)
     run_uuid = identifier(run_id, "run_id")
@@ -229,53 +251,30 @@ def add_load(
         raise InvalidInput.of(
             "weight", f"{wanted.weight} {wanted.weight_unit.value} is less than 1 g"
         )
-    with writing(session, who.user_id):
-        # The statements are built once and run on the session's connection: the hot
-        # path only binds values. writing()'s savepoint has flushed the session.
-        conn = session.connection()
-        run = _lock_run(conn, run_uuid, "add a load to")
-        _within_column("weight", run["total_apple_weight_kg"] + weight_kg, "the run's total kg")
-        line = _draw(conn, run, wanted)
-        values: dict[str, Any] = {
-            "press_run_id": run_uuid,
-            "sequence_run_id": run_uuid,
-            "purchase_item_id": line.id,
-            "apple_variety_id": line.apple_variety_id,
-            "weight": wanted.weight,
-            "weight_unit": Unit(wanted.weight_unit.value),
-            "weight_kg": weight_kg,
-            "juice_volume_l": wanted.juice_volume_l,
-            "brix": wanted.brix,
-            "ph": wanted.ph,
-            "notes": wanted.notes,
-            "created_by": who.user_id,
-            "updated_by": who.user_id,
-        }
-        if wanted.pressed_at is not None:
-            values["pressed_at"] = wanted.pressed_at
-        load = conn.execute(_INSERT_LOAD, values).mappings().one()
-        totals = {"target_run_id": run_uuid, "added_kg": weight_kg, "actor_id": who.user_id}
-        updated = conn.execute(_ADD_TO_RUN, totals).mappings().one()
-        audit.write(
-            session,
-            audit.entry(
-                table="press_run_loads",
-                record_id=load["id"],
-                operation=AuditOperation.INSERT,
-                actor=who.user_id,
-                new=load,
-            ),
-            audit.entry(
-                table="press_runs",
-                record_id=run_uuid,
-                operation=AuditOperation.UPDATE,
-                actor=who.user_id,
-                old=run,
-                new=updated,
-            ),
-        )
-    log.info("load %s of %s kg added to press run %s", load["load_sequence"], weight_kg, run_uuid)
-    return PressRunLoadRead.model_validate(load)
+    values = {
+        "run_id": run_uuid,
+        "item_id": wanted.purchase_item_id,
+        "weight": wanted.weight,
+        "weight_unit": wanted.weight_unit.value,
+        "weight_kg": weight_kg,
+        "juice_volume_l": wanted.juice_volume_l,
+        "brix": wanted.brix,
+        "ph": wanted.ph,
+        "notes": wanted.notes,
+        "pressed_at": wanted.pressed_at,
+        "actor_id": who.user_id,
+        "max_total": MAX_AMOUNT,
+    }
+    # What the caller added to the session is written first, as a savepoint's flush did.
+    session.flush()
+    with reading(who.user_id):
+        row = session.connection().execute(_ADD_LOAD, values).mappings().one()
+    if row["refusal"] is not None:
+        error = _refused(row, run_uuid, wanted, who.user_id)
+        log.info("press call refused: %s", error.code)
+        raise error
+    log.info("load %s of %s kg added to press run %s", row["load_sequence"], weight_kg, run_uuid)
+    return PressRunLoadRead.model_validate(row)
 
 
 def void_load(

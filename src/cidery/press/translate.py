@@ -50,25 +50,52 @@ def _constraint(exc: DBAPIError) -> str:
 
 def translate(exc: DBAPIError, actor_id: uuid.UUID | None) -> PressError:
     """The typed error for a database error raised by a service call."""
-    origin = exc.orig
+    origin = type(exc.orig) if exc.orig is not None else None
     if isinstance(exc, IntegrityError):
-        name = _constraint(exc)
-        if name.endswith(_AUTHOR_KEYS):
+        origin = pg_errors.IntegrityError
+    return _classify(
+        origin, _constraint(exc), _first_line(exc), actor_id, invalidated=exc.connection_invalidated
+    )
+
+
+def from_sqlstate(
+    sqlstate: str, constraint: str | None, message: str, actor_id: uuid.UUID | None
+) -> PressError:
+    """The typed error for a database error that a server-side function caught and
+    returned (its SQLSTATE, constraint and message) instead of raising it."""
+    try:
+        origin: type[BaseException] = pg_errors.lookup(sqlstate)
+    except KeyError:
+        origin = pg_errors.DatabaseError
+    first = message.strip().splitlines()[0] if message.strip() else sqlstate
+    return _classify(origin, constraint or "", first, actor_id, invalidated=False)
+
+
+def _classify(
+    origin: type[BaseException] | None,
+    constraint: str,
+    first_line: str,
+    actor_id: uuid.UUID | None,
+    *,
+    invalidated: bool,
+) -> PressError:
+    if origin is not None and issubclass(origin, pg_errors.IntegrityError):
+        if constraint.endswith(_AUTHOR_KEYS):
             return NotFound("user", str(actor_id))
         return ConstraintViolation(
-            f"the database refused the change ({name or 'a constraint'})", constraint=name
+            f"the database refused the change ({constraint or 'a constraint'})",
+            constraint=constraint,
         )
-    if isinstance(origin, _CONTENTION):
+    if origin is not None and issubclass(origin, _CONTENTION):
         return Conflict(
-            "another operator's change held this record; try again",
-            reason=type(origin).__name__,
+            "another operator's change held this record; try again", reason=origin.__name__
         )
-    if isinstance(origin, pg_errors.DataError):
+    if origin is not None and issubclass(origin, pg_errors.DataError):
         # A value the checks before the call let through and PostgreSQL cannot store.
-        return InvalidInput.of("value", _first_line(exc))
-    if isinstance(origin, pg_errors.OperationalError) or exc.connection_invalidated:
-        return DatabaseFailure(f"the database failed: {_first_line(exc)}", retryable=True)
-    return DatabaseFailure(f"the database failed: {_first_line(exc)}", retryable=False)
+        return InvalidInput.of("value", first_line)
+    if (origin is not None and issubclass(origin, pg_errors.OperationalError)) or invalidated:
+        return DatabaseFailure(f"the database failed: {first_line}", retryable=True)
+    return DatabaseFailure(f"the database failed: {first_line}", retryable=False)
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
+from cidery.config import DEFAULT_LOCK_WAIT
 from cidery.errors import RevisionError
 from cidery.migrations.authoring.archive import ARCHIVE_PREFIX
 from cidery.migrations.errors import LockTimeout, MigrationLocked
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 # One runner at a time: every migrate and rollback holds this session-level
 # advisory lock from before it reads the current revision until it is done.
 MIGRATION_LOCK_KEY = 0x63696465  # "cide"
-DEFAULT_LOCK_WAIT = 120.0
 LOCK_POLL_SECONDS = 0.1
 
 

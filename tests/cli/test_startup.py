@@ -117,3 +117,26 @@ def test_revisions_0001_and_0002_still_find_their_helpers(env: dict[str, str]) -
         assert modules[revision].ops is ops, revision
     with pytest.raises(ImportError, match="nothing_of_the_kind"):
         from cidery.migrations import nothing_of_the_kind  # noqa: F401
+
+
+def test_applying_revisions_leaves_the_models_unloaded(
+    env: dict[str, str], create_database: Callable[..., str]
+) -> None:
+    """Only autogenerate compares with the models; migrating an empty database, online or
+    as offline SQL, does not wait for them to load."""
+    loaded, stdout = _loaded(
+        {**env, "DATABASE_URL": create_database("cidery_startup")},
+        RUN_CIDERY,
+        "db",
+        "migrate",
+        watched=("cidery.models", "cidery.press"),
+    )
+    assert f"database at revision {scripts.head()}" in stdout, stdout
+    assert loaded == []
+    loaded, stdout = _loaded(
+        env,
+        "from cidery.migrations import scripts\nprint(scripts.offline_sql('base:head'))",
+        watched=("cidery.models", "cidery.press"),
+    )
+    assert "CREATE TABLE" in stdout
+    assert loaded == []

@@ -19,6 +19,9 @@ from cidery.urls import describe_url, url_problem
 
 DEFAULT_LOCK_TIMEOUT = "5s"
 DEFAULT_STATEMENT_TIMEOUT = "5min"
+# Seconds a migration runner waits for another to finish (``cidery db migrate --wait``);
+# here rather than in the runner so the command line can show it without importing Alembic.
+DEFAULT_LOCK_WAIT = 120.0
 EMBEDDED_DATABASE = "cidery"
 
 # PostgreSQL accepts a number with an optional unit for its time settings.

@@ -20,8 +20,6 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, unquote_plus
 
-import psycopg
-
 MASK = "***"
 
 # libpq's connection keywords whose values are secrets; any other key ending in
@@ -187,6 +185,10 @@ def _encoding_problem(text: str | None) -> str | None:
 
 
 def _libpq_keywords() -> frozenset[str]:
+    # Asked of the driver only for a URL with options: every command masks and checks
+    # URLs, including those that never load the driver.
+    import psycopg
+
     return frozenset(option.keyword.decode() for option in psycopg.pq.Conninfo.get_defaults())
 
 

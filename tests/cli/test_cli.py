@@ -20,12 +20,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import typer
 from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from cidery.cli.main import exit_status
+from cidery.cli.main import exit_status, run_app
 from cidery.db.engine import make_engine
 from cidery.errors import CideryError, ConfigError
 from cidery.migrations import scripts
@@ -542,4 +544,30 @@ def test_errors_map_to_exit_statuses_at_the_edge() -> None:
     """Errors carry no exit status; the CLI's one table decides (a lost race: retry)."""
     assert exit_status(Conflict("held")) == 75
     assert exit_status(ConfigError("bad")) == 1
+
+    class Deadlock(Conflict):
+        code = "deadlock"
+
+    # Looked up by code from the error's class up: a kind of conflict is still retried.
+    assert exit_status(Deadlock("held")) == 75
     assert not hasattr(CideryError("x"), "exit_code")
+
+
+def test_a_driver_error_that_escapes_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Told apart only once a command has loaded SQLAlchemy, and still masked."""
+    monkeypatch.setattr(sys, "argv", ["cidery"])
+    app = typer.Typer()
+
+    @app.command()
+    def query() -> None:
+        raise OperationalError("SELECT 1", {}, Exception(f"gone: {UNREACHABLE}\nmore"))
+
+    with pytest.raises(SystemExit) as stopped:
+        run_app(app)
+    assert stopped.value.code == 1
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("error: database error: gone: postgresql://u:***@"), stderr
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    assert SECRET not in stderr

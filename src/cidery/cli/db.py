@@ -1,32 +1,25 @@
-"""``cidery db``: the Python side of the original ``pnpm db:*`` scripts."""
+"""``cidery db``: the Python side of the original ``pnpm db:*`` scripts.
+
+Imported by every run of the program, whatever the command, to build the command
+tree: a command imports the database, migration and press modules, and Rich, inside
+its function (see :mod:`cidery.cli.main`); the signatures and docstrings Typer
+reads stay free of them.
+"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from cidery.cli.output import cell, console, note, styled
 from cidery.cli.runtime import Runtime
-from cidery.db import server
-from cidery.db.engine import session_factory, transaction
+from cidery.config import DEFAULT_LOCK_WAIT
 from cidery.errors import CideryError
-from cidery.migrations import runner, scripts
-from cidery.migrations.checks import checksums, drift, smoke
-from cidery.migrations.status import database_status
-from cidery.press import checks as press_checks
-from cidery.press.access import Actor
-from cidery.press.report import PressSummary, press_summary
-from cidery.press.rules import YIELD_BAND
-from cidery.sample import seed
 from cidery.urls import describe_url
 
-# The press package's checks of its own data, run after the schema's.
-PRESS_CHECKS = (smoke.Check("pressed_fruit", press_checks.pressed_fruit_agrees),)
+if TYPE_CHECKING:
+    from cidery.press.report import PressSummary
 
 app = typer.Typer(
     help="Migrate, seed, check and inspect the cidery database.", no_args_is_help=True
@@ -51,6 +44,9 @@ def _embedded_data_dir(runtime: Runtime) -> Path:
 @server_app.command("start")
 def server_start() -> None:
     """Start the embedded server (or reuse the running one)."""
+    from cidery.cli.output import console
+    from cidery.db import server
+
     runtime = _runtime()
     url = server.start(_embedded_data_dir(runtime))
     console.print(f"embedded PostgreSQL running: {describe_url(url)}", soft_wrap=True)
@@ -59,6 +55,9 @@ def server_start() -> None:
 @server_app.command("stop")
 def server_stop() -> None:
     """Stop the embedded server."""
+    from cidery.cli.output import console
+    from cidery.db import server
+
     data_dir = _embedded_data_dir(_runtime())
     if server.stop(data_dir):
         console.print(f"stopped the embedded server in {data_dir}")
@@ -69,6 +68,9 @@ def server_stop() -> None:
 @server_app.command("status")
 def server_status() -> None:
     """Show whether the embedded server is initialised and running."""
+    from cidery.cli.output import console
+    from cidery.db import server
+
     current = server.status(_embedded_data_dir(_runtime()))
     state = "running" if current.running else "stopped"
     if not current.initialised:
@@ -86,6 +88,8 @@ def server_url() -> None:
 
     The password of a DATABASE_URL is shown as ***.
     """
+    from cidery.cli.output import console, note
+
     runtime = _runtime()
     shown = describe_url(runtime.url)
     console.print(shown, soft_wrap=True)
@@ -101,6 +105,9 @@ def generate(
     message: Annotated[str, typer.Option("-m", "--message", help="What the revision does.")],
 ) -> None:
     """Autogenerate the next revision from the models, then write its SQL files."""
+    from cidery.cli.output import console
+    from cidery.migrations import scripts
+
     runtime = _runtime()
     script = scripts.generate(runtime.engine, message)
     up, down = scripts.sql_file_paths(script)
@@ -130,13 +137,15 @@ Retries = Annotated[
 
 
 def _notify_retry(attempt: int, delay: float, reason: str) -> None:
+    from cidery.cli.output import note
+
     note(f"retry {attempt} in {delay:g}s: {reason}")
 
 
 @app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
-    wait: Wait = runner.DEFAULT_LOCK_WAIT,
+    wait: Wait = DEFAULT_LOCK_WAIT,
     retries: Retries = 0,
 ) -> None:
     """Apply revisions up to REVISION (default: head)."""
@@ -146,9 +155,12 @@ def migrate(
 def apply_migrations(
     runtime: Runtime,
     revision: str = "head",
-    wait: float = runner.DEFAULT_LOCK_WAIT,
+    wait: float = DEFAULT_LOCK_WAIT,
     retries: int = 0,
 ) -> None:
+    from cidery.cli.output import console
+    from cidery.migrations import runner, scripts
+
     target = scripts.resolve(revision)
     # Counted under the migration lock: a runner that waited for another reports 0.
     applied = len(
@@ -167,6 +179,8 @@ def apply_migrations(
 
 
 def _pending(runtime: Runtime) -> list[str]:
+    from cidery.migrations import scripts
+
     with runtime.engine.connect() as conn:
         return [s.revision for s in scripts.pending(conn)]
 
@@ -183,7 +197,7 @@ def rollback(
             help="Drop the rows of removed tables instead of archiving them.",
         ),
     ] = False,
-    wait: Wait = runner.DEFAULT_LOCK_WAIT,
+    wait: Wait = DEFAULT_LOCK_WAIT,
     retries: Retries = 0,
 ) -> None:
     """Undo revisions down to REVISION (default: the last one applied).
@@ -191,6 +205,9 @@ def rollback(
     Rows in tables the rollback removes are kept in a schema cidery_archive_<rev>
     and put back by the next migrate, unless --allow-data-loss is given.
     """
+    from cidery.cli.output import console
+    from cidery.migrations import runner, scripts
+
     runtime = _runtime()
     runner.downgrade(
         runtime.engine,
@@ -218,6 +235,11 @@ def status() -> None:
 
 
 def print_status(runtime: Runtime) -> None:
+    from rich.table import Table
+
+    from cidery.cli.output import cell, console
+    from cidery.migrations.status import database_status
+
     with runtime.engine.connect() as conn:
         current = database_status(conn)
     where = (
@@ -237,11 +259,20 @@ def print_status(runtime: Runtime) -> None:
         tables.add_row(cell(table.name), f"{table.rows:,}")
     console.print(tables)
     if "press_runs" in {table.name for table in current.tables}:
+        from cidery.db.engine import session_factory
+        from cidery.press.access import Actor
+        from cidery.press.report import press_summary
+
         with session_factory(runtime.engine)() as session:
             print_press_summary(press_summary(session, Actor.system()))
 
 
 def print_press_summary(summary: PressSummary) -> None:
+    from rich.table import Table
+
+    from cidery.cli.output import cell, console
+    from cidery.press.rules import YIELD_BAND
+
     by_status = Table(title="press runs")
     for column in ("status", "runs", "loads", "kg pressed", "juice L"):
         by_status.add_column(column, justify="left" if column == "status" else "right")
@@ -281,6 +312,11 @@ def print_press_summary(summary: PressSummary) -> None:
 @app.command()
 def history() -> None:
     """Every revision, oldest first."""
+    from rich.table import Table
+
+    from cidery.cli.output import cell, console
+    from cidery.migrations import scripts
+
     table = Table()
     for column in ("revision", "parent", "description"):
         table.add_column(column)
@@ -293,6 +329,10 @@ def history() -> None:
 @app.command()
 def check() -> None:
     """Compare the live database with the models; exit 1 on any difference."""
+    from cidery.cli.output import console
+    from cidery.migrations import scripts
+    from cidery.migrations.checks import checksums, drift
+
     runtime = _runtime()
     with runtime.engine.connect() as conn:
         behind = scripts.pending(conn)
@@ -316,9 +356,12 @@ def check() -> None:
 @app.command()
 def lint() -> None:
     """Lint every revision's committed SQL with squawk and cidery's own rules."""
-    from cidery.migrations.checks import (
-        lint as project_rules,  # reads every revision: only when asked
-    )
+    import subprocess
+    import sys
+
+    from cidery.cli.output import console, note
+    from cidery.migrations import scripts
+    from cidery.migrations.checks import lint as project_rules
 
     found = 0
     squawk = Path(sys.executable).parent / "squawk"
@@ -344,6 +387,8 @@ def sql_(
     ],
 ) -> None:
     """Print the SQL of a revision range, for DBAs who apply by hand."""
+    from cidery.migrations import scripts
+
     # Plain echo, byte for byte: Rich would wrap long lines.
     typer.echo(scripts.offline_sql(revision_range, Runtime().timeouts), nl=False)
 
@@ -358,6 +403,10 @@ def seed_() -> None:
 
 
 def load_seed(runtime: Runtime) -> None:
+    from cidery.cli.output import console
+    from cidery.db.engine import transaction
+    from cidery.sample import seed
+
     _require_head(runtime)
     with transaction(runtime.engine) as session:
         report = seed.seed(session)
@@ -380,8 +429,16 @@ def smoke_() -> None:
 
 
 def run_smoke(runtime: Runtime) -> None:
+    from rich.table import Table
+
+    from cidery.cli.output import cell, console, styled
+    from cidery.migrations.checks import smoke
+    from cidery.press import checks as press_checks
+
+    # The press package's checks of its own data, run after the schema's.
+    press = (smoke.Check("pressed_fruit", press_checks.pressed_fruit_agrees),)
     with runtime.engine.connect() as conn:
-        results = smoke.run(conn, extra=PRESS_CHECKS)
+        results = smoke.run(conn, extra=press)
     table = Table(title="smoke checks")
     for column in ("check", "result", "detail"):
         table.add_column(column)
@@ -400,6 +457,9 @@ def reset(
     yes: Annotated[bool, typer.Option("--yes", help="Allow on a non-embedded database.")] = False,
 ) -> None:
     """Drop every cidery object and migrate again from empty."""
+    from cidery.cli.output import console
+    from cidery.migrations import runner, scripts
+
     runtime = _runtime()
     if not runtime.settings.uses_embedded_server and not yes:
         raise CideryError(

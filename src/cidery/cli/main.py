@@ -1,21 +1,23 @@
-"""Entry point: turns user mistakes into one line and an exit code, never a traceback."""
+"""Entry point: turns user mistakes into one line and an exit code, never a traceback.
+
+Every run of the program imports this module and :mod:`cidery.cli.db` before it knows
+which command it runs, so both stay cheap to import: a command imports what it needs
+(SQLAlchemy, Alembic, psycopg, Pydantic, the models) inside its function, and
+``cidery version`` or ``--help`` loads none of it (tests/cli/test_startup.py).
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
-from sqlalchemy.exc import DBAPIError
 
-from cidery import __version__, export
+from cidery import __version__
 from cidery.cli import db, logs
-from cidery.cli.output import fail
 from cidery.config import log_level
-from cidery.db.engine import driver_error
 from cidery.errors import CideryError
-from cidery.press.errors import Conflict
 
 app = typer.Typer(
     help="cidery: the PostgreSQL data layer of a cidery management system.",
@@ -50,6 +52,8 @@ def types_export(
     directory: Annotated[Path, typer.Argument(help="Where to write <Type>.schema.json files.")],
 ) -> None:
     """Write the JSON Schema of every API type, for a TypeScript front end to generate from."""
+    from cidery import export
+
     for path in export.export(directory):
         typer.echo(f"wrote {path}")
 
@@ -66,13 +70,41 @@ def version() -> None:
     typer.echo(__version__)
 
 
-# Exit statuses by error, the most specific class first; every other CideryError is 1.
-# A lost race is worth retrying: 75 is EX_TEMPFAIL (sysexits.h).
-EXIT_STATUSES: tuple[tuple[type[CideryError], int], ...] = ((Conflict, 75),)
+# Exit statuses by error code (CideryError.code), looked up from the error's own class
+# up to CideryError; every other error is 1. Codes rather than classes, so that the
+# press service is not imported to tell whether it raised. A lost race is worth
+# retrying: 75 is EX_TEMPFAIL (sysexits.h).
+EXIT_STATUSES: dict[str, int] = {"conflict": 75}
 
 
 def exit_status(error: CideryError) -> int:
-    return next((status for kind, status in EXIT_STATUSES if isinstance(error, kind)), 1)
+    for kind in type(error).__mro__:
+        status = EXIT_STATUSES.get(getattr(kind, "code", ""))
+        if status is not None:
+            return status
+    return 1
+
+
+def _database_error(exc: Exception) -> str | None:
+    """The one line for an error of the database driver, or None for any other error."""
+    # Only commands that use a database import SQLAlchemy: without it, no error is its.
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    from cidery.db.engine import driver_error
+
+    return f"database error: {driver_error(exc)}"
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    # Rich is imported only when there is an error to show.
+    from cidery.cli.output import fail
+
+    fail(message)
+    sys.exit(status)
 
 
 def run_app(typer_app: typer.Typer) -> None:
@@ -82,14 +114,14 @@ def run_app(typer_app: typer.Typer) -> None:
         logs.configure(log_level())
         typer_app()
     except CideryError as exc:
-        fail(str(exc))
-        sys.exit(exit_status(exc))
-    except DBAPIError as exc:
-        fail(f"database error: {driver_error(exc)}")
-        sys.exit(1)
+        _fail(str(exc), exit_status(exc))
     except KeyboardInterrupt:
-        fail("interrupted")
-        sys.exit(130)
+        _fail("interrupted", 130)
+    except Exception as exc:
+        message = _database_error(exc)
+        if message is None:
+            raise
+        _fail(message, 1)
 
 
 def main() -> None:

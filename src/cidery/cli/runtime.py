@@ -1,15 +1,21 @@
-"""What every command needs, built on first use: settings, the URL, an engine."""
+"""What every command needs, built on first use: settings, the URL, an engine.
+
+SQLAlchemy, the driver and Alembic are imported by the property that needs them, so
+a command that never touches the database does not load them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from cidery.config import Settings, load_settings
-from cidery.db.engine import check_connection, make_engine, resolve_url
-from cidery.migrations.scripts import Timeouts
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from cidery.migrations.scripts import Timeouts
 
 
 @dataclass
@@ -18,16 +24,22 @@ class Runtime:
 
     @cached_property
     def url(self) -> str:
+        from cidery.db.engine import resolve_url
+
         return resolve_url(self.settings)
 
     @cached_property
     def engine(self) -> Engine:
+        from cidery.db.engine import check_connection, make_engine
+
         engine = make_engine(self.url)
         self.server_version = check_connection(engine)
         return engine
 
     @property
     def timeouts(self) -> Timeouts:
+        from cidery.migrations.scripts import Timeouts
+
         return Timeouts(
             lock_timeout=self.settings.lock_timeout,
             statement_timeout=self.settings.statement_timeout,

@@ -12,8 +12,26 @@ of cidery but :mod:`cidery.config`.
 Revisions 0001 and 0002 were written when the authoring helpers lived here as
 ``cidery.migrations.archive`` and ``cidery.migrations.ops``; a revision's file is
 checksummed and never edited, so those names stay importable from this package.
+
+Those two names are loaded on first use (PEP 562): importing Alembic for them would make
+every ``cidery.migrations`` import, the command line's included, pay for it.
 """
 
-from cidery.migrations.authoring import archive, ops
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cidery.migrations.authoring import archive, ops
 
 __all__ = ["archive", "ops"]
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in __all__:
+        module = importlib.import_module(f"cidery.migrations.authoring.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

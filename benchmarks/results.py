@@ -82,6 +82,9 @@ class OtherIndexesResult:
 
     latency: Latency
     plan: PlanSummary
+    # Ours again, timed the same way right after theirs were rolled back: the figure
+    # ``ratio_theirs`` divides by, measured next to theirs rather than minutes before.
+    ours_again: Latency | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,8 @@ class PatternResult:
     ratio_pk_only_is_lower_bound: bool = False
     # Not in files written before the comparison existed.
     theirs: OtherIndexesResult | None = None
-    # The original app's median over ours: below 1, ours is the slower.
+    # The original app's median over ours (``theirs.ours_again``): below 1, ours is
+    # the slower.
     ratio_theirs: float | None = None
     # A service read's median over the same statements sent through the driver
     # (``raw_key``'s entry), on the same connection.

@@ -209,6 +209,8 @@ def test_every_pattern_is_timed_with_the_original_apps_indexes(run: Run) -> None
         assert theirs.latency.n == 1
         assert _positive(theirs.latency.median_ms), key
         assert _positive(result.ratio_theirs), key
+        assert theirs.ours_again is not None
+        assert _positive(theirs.ours_again.median_ms), key
         # Nothing of ours on the press tables was left to use.
         assert not set(theirs.plan.indexes) & set(reads.theirs_dropped_indexes), key
     # A run's loads in order: the original app's index on them serves it.

@@ -257,7 +257,8 @@ def _threads(
     spread: Callable[[int], float],
 ) -> _Threads:
     """``operators`` threads, each with its own connection, adding loads for
-    ``duration_s`` once every thread is connected and ``ready`` has returned (the other
+    ``duration_s`` once every thread is connected and warmed up (one untimed load) and
+    ``ready`` has returned (the other
     processes are connected too): flat out, or one every ``pace_s`` seconds (on
     schedule: a late call starts the next at once), operator ``i`` starting
     ``spread(i)`` of an interval late. A failed call is counted by exception type,
@@ -272,6 +273,10 @@ def _threads(
     def work(i: int) -> None:
         try:
             with worker(i) as call:
+                # One untimed load first: a new process compiles every statement and
+                # builds its validators on first use, tens of milliseconds that would
+                # otherwise be the p99 of a paced run's few hundred samples.
+                call()
                 connected.wait(timeout=JOIN_TIMEOUT)
                 go.wait(timeout=JOIN_TIMEOUT)
                 _loop(i, call)

@@ -29,9 +29,32 @@ OPERATORS_PLOT = "operators.png"
 
 # The issue's targets.
 P99_TARGET_MS = 50.0
-FLOOR_RATIO_TARGET = 1.5
 STALL_TARGET_MS = 200.0
 TARGET_OPERATORS = 50
+# "The write path at the limit": add_load no slower than the floor (its p99 within
+# 1.2x), at most 1 ms of client CPU per call; a service read within 1.3x of its raw
+# SQL; no statement slower with our indexes than with the original app's.
+FLOOR_RATIO_TARGET = 1.0
+FLOOR_P99_RATIO_TARGET = 1.2
+CPU_TARGET_MS = 1.0
+RAW_RATIO_TARGET = 1.3
+# Their median over ours below this counts as ours being slower, when the two plans
+# differ in shape. Sub-millisecond medians taken seconds apart on a shared machine
+# move by tens of percent (the same plan on an untouched table has come out 0.6x),
+# so a ratio under 1 between plans of the same nodes is the machine, not the index;
+# the report shows every ratio regardless.
+THEIRS_NOISE = 0.9
+
+
+def slower_with_ours(pattern: PatternResult) -> bool:
+    """Whether ``pattern`` ran slower with our indexes than with the original app's:
+    below :data:`THEIRS_NOISE`, with a plan of other nodes than ours."""
+    if pattern.ratio_theirs is None or pattern.theirs is None:
+        return False
+    if pattern.ratio_theirs >= THEIRS_NOISE:
+        return False
+    ours = pattern.plan.node_types if pattern.plan else ()
+    return pattern.theirs.plan.node_types != ours
 
 
 def load(path: Path) -> Results:
@@ -129,13 +152,60 @@ def targets(results: Results) -> list[tuple[str, str, bool | None]]:
             )
         rows.append(
             (
-                f"service within {FLOOR_RATIO_TARGET:g}{TIMES} the floor, median ({name})",
+                f"add_load within {FLOOR_RATIO_TARGET:g}{TIMES} the floor's median, p99 within "
+                f"{FLOOR_P99_RATIO_TARGET:g}{TIMES} ({name})",
                 f"{times(writes.service_over_floor)} "
-                f"({ms(writes.single.median_ms)} vs {ms(writes.floor.median_ms)} ms)",
+                f"({ms(writes.single.median_ms)} vs {ms(writes.floor.median_ms)} ms), p99 "
+                f"{times(writes.service_over_floor_p99)} "
+                f"({ms(writes.single.p99_ms)} vs {ms(writes.floor.p99_ms)} ms)",
                 writes.service_over_floor is not None
-                and writes.service_over_floor <= FLOOR_RATIO_TARGET,
+                and writes.service_over_floor <= FLOOR_RATIO_TARGET
+                and writes.service_over_floor_p99 is not None
+                and writes.service_over_floor_p99 <= FLOOR_P99_RATIO_TARGET,
             )
         )
+        if writes.single_cpu is not None:
+            used = writes.single_cpu.median_ms
+            floor_used = writes.floor_cpu.median_ms if writes.floor_cpu else None
+            rows.append(
+                (
+                    f"add_load at most {CPU_TARGET_MS:g} ms of client CPU per call ({name})",
+                    f"median {ms(used)} ms (floor {ms(floor_used)} ms), p99 "
+                    f"{ms(writes.single_cpu.p99_ms)} ms",
+                    used is not None and used <= CPU_TARGET_MS,
+                )
+            )
+    for name, scale in _scales(results):
+        for pattern in scale.reads.patterns:
+            if pattern.ratio_over_raw is None:
+                continue
+            raw = scale.reads.pattern(pattern.raw_key or "")
+            rows.append(
+                (
+                    f"`{pattern.key}` within {RAW_RATIO_TARGET:g}{TIMES} its raw SQL ({name})",
+                    f"{times(pattern.ratio_over_raw)} ({ms(pattern.latency.median_ms)} vs "
+                    f"{ms(raw.latency.median_ms if raw else None)} ms)",
+                    pattern.ratio_over_raw <= RAW_RATIO_TARGET,
+                )
+            )
+        compared = [p for p in scale.reads.patterns if p.ratio_theirs is not None]
+        if compared:
+            slower = [p for p in compared if slower_with_ours(p)]
+            least = min(compared, key=lambda p: p.ratio_theirs or 0)
+            said = (
+                "slower with ours: "
+                + ", ".join(f"`{p.key}` {times(p.ratio_theirs)}" for p in slower)
+                if slower
+                else f"least {times(least.ratio_theirs)} (`{least.key}`)"
+            )
+            rows.append(
+                (
+                    f"no statement slower with our indexes than with the original app's, "
+                    f"theirs {TIMES} ours ({name})",
+                    said,
+                    not slower,
+                )
+            )
     for name, scale in _scales(results):
         if scale.impact:
             worst = scale.impact.worst_stall_ms
@@ -325,7 +395,93 @@ def _reads_section(results: Results, plots: dict[str, str]) -> list[str]:
     ]
     if LATENCY_PLOT in plots:
         out += [f"![median latency per pattern against scale]({plots[LATENCY_PLOT]})", ""]
+    out += _raw_section(results)
+    out += _theirs_section(results)
     return out
+
+
+def _raw_section(results: Results) -> list[str]:
+    rows = []
+    for name, scale in _scales(results):
+        for p in scale.reads.patterns:
+            if p.ratio_over_raw is None:
+                continue
+            raw = scale.reads.pattern(p.raw_key or "")
+            rows.append(
+                [name, f"`{p.key}`", ms(p.latency.median_ms),
+                 f"`{p.raw_key}`", ms(raw.latency.median_ms if raw else None),
+                 times(p.ratio_over_raw)]
+            )  # fmt: skip
+    if not rows:
+        return []
+    return [
+        "### Service reads against their raw SQL",
+        "",
+        "Each service read against the very statements it sends (captured from the "
+        "driver's cursor for every argument set), replayed through psycopg on the same "
+        "connection: what SQLAlchemy's execution, input validation and the API types add. "
+        "Medians, milliseconds.",
+        "",
+        *_table(["scale", "service", "median", "raw SQL", "median", f"service {TIMES} raw"], rows),
+    ]
+
+
+def _theirs_section(results: Results) -> list[str]:
+    scales = [(n, s) for n, s in _scales(results) if s.reads.theirs_indexes]
+    if not scales:
+        return []
+    last_name = scales[-1][0]
+    out = [
+        "### Our indexes against the original app's",
+        "",
+        "Every pattern again, timed as with ours (same warm-up, iterations and budget), in "
+        "a transaction in which our secondary indexes of `press_runs` and "
+        "`press_run_loads` were dropped and the original TypeScript app's created, then "
+        "rolled back: "
+        + ", ".join(f"`{d.split(' ON ', 1)[1]}`" for d in scales[-1][1].reads.theirs_indexes)
+        + ". Then, the transaction rolled back, every pattern timed again with ours "
+        "(*ours again*): the ratio divides by that figure, measured next to theirs (the "
+        "first pass, *ours*, ran on the freshly generated database, a minute or more "
+        f"earlier). Medians, milliseconds; *theirs {TIMES} ours* below 1 means ours is "
+        f"slower; **bold** where it is below {THEIRS_NOISE:g}{TIMES} with a plan of other "
+        "nodes than ours (below it with the same nodes, only the index's name differs: "
+        "the shared machine's noise). "
+        f"*PK only* is the primary-keys-only pass. Plans with theirs at {last_name}.",
+        "",
+    ]
+    for name, scale in scales:
+        rows = []
+        for p in scale.reads.patterns:
+            if p.theirs is None:
+                continue
+            pk = p.pk_only
+            pk_ms = (
+                ms(pk.latency.median_ms)
+                if pk and pk.latency.median_ms is not None
+                else (f"> {ms(pk.timed_out_ms)}" if pk else NONE)
+            )
+            again = p.theirs.ours_again
+            row = [
+                f"`{p.key}`",
+                ms(p.latency.median_ms),
+                ms(again.median_ms if again else None),
+                ms(p.theirs.latency.median_ms),
+                pk_ms,
+                f"**{times(p.ratio_theirs)}**" if slower_with_ours(p)
+                else times(p.ratio_theirs),
+            ]  # fmt: skip
+            if name == last_name:
+                row.append(p.theirs.plan.summary)
+            rows.append(row)
+        header = ["pattern", "ours", "ours again", "theirs", "PK only", f"theirs {TIMES} ours"]
+        if name == last_name:
+            header.append("plan with theirs")
+        out += [f"#### {name}", "", *_table(header, rows)]
+    return out
+
+
+WRITE_HEADER = ["scenario", "operators", "client processes", "loads/s", "median", "p99",
+                "client CPU per load", "errors"]  # fmt: skip
 
 
 def _crew_row(label: str, m: CrewResult) -> list[str]:
@@ -335,9 +491,11 @@ def _crew_row(label: str, m: CrewResult) -> list[str]:
     return [
         label,
         str(m.operators),
+        str(m.processes),
         f"{m.throughput_per_s}",
         ms(m.latency.median_ms),
         ms(m.latency.p99_ms),
+        ms(m.client_cpu_ms_per_load),
         errors,
     ]
 
@@ -360,28 +518,35 @@ def _writes_section(results: Results, plots: dict[str, str]) -> list[str]:
         "the run, lock the purchase line `FOR UPDATE` and read its `pressed_kg`, insert the "
         "load with the next number — the database's trigger adds it to the line's "
         "`pressed_kg`, for both —, update the run, the two audit rows in one executemany). "
-        "*N operators*: N threads, each with its own connection and runs, adding loads flat "
-        f"out (no think time) for {plan.duration_s:g} s; the largest crew then runs the "
-        "floor's statements the same way (what the machine can do), and again through the "
+        "*N operators*: N operators, each a thread with its own connection and runs, spread "
+        f"over up to {plan.client_processes} client processes (each its own interpreter and "
+        "engine: one interpreter's lock would otherwise set the pace), adding loads flat "
+        f"out (no think time) for {plan.duration_s:g} s; the floor's statements right "
+        "after, the same way, with the same operators; then the largest crew through the "
         f"service *paced*: one load every {plan.pace_s:g} s per operator, their starts "
         f"spread over the first interval. *Contention*: {plan.contention_operators} "
         "operators on runs of one grower, all drawing on one purchase line, so they queue "
-        "on its row lock. The client threads run in one Python process on the same cores "
-        "as the server. Milliseconds.",
+        "on its row lock. The clients run on the same cores as the server. *Client CPU*: "
+        "the client processes' CPU time (`time.process_time`) per load; for the single "
+        "operator, the median of each call's. Milliseconds.",
         "",
     ]
     for name, writes in write_scales:
+        single_cpu = writes.single_cpu.median_ms if writes.single_cpu else None
+        floor_cpu = writes.floor_cpu.median_ms if writes.floor_cpu else None
         rows = [
-            ["single operator", "1", NONE, ms(writes.single.median_ms),
-             ms(writes.single.p99_ms), "0"],
-            ["floor (raw psycopg), single", "1", NONE, ms(writes.floor.median_ms),
-             ms(writes.floor.p99_ms), "0"],
+            ["single operator", "1", "1", NONE, ms(writes.single.median_ms),
+             ms(writes.single.p99_ms), ms(single_cpu), "0"],
+            ["floor (raw psycopg), single", "1", "1", NONE, ms(writes.floor.median_ms),
+             ms(writes.floor.p99_ms), ms(floor_cpu), "0"],
         ]  # fmt: skip
-        measured = [
-            (f"{m.operators} operator{'' if m.operators == 1 else 's'}", m)
-            for m in writes.operators
-        ]
-        if writes.floor_operators:
+        measured = []
+        for m in writes.operators:
+            measured.append((f"{m.operators} operator{'' if m.operators == 1 else 's'}", m))
+            floor_crew = writes.floor_crew(m.operators)
+            if floor_crew:
+                measured.append((f"floor (raw psycopg), {m.operators}", floor_crew))
+        if writes.floor_operators and not writes.floor_crews:
             m = writes.floor_operators
             measured.append((f"floor (raw psycopg), {m.operators} operators", m))
         if writes.paced:
@@ -394,7 +559,7 @@ def _writes_section(results: Results, plots: dict[str, str]) -> list[str]:
         out += [
             f"### {name}",
             "",
-            *_table(["scenario", "operators", "loads/s", "median", "p99", "errors"], rows),
+            *_table(WRITE_HEADER, rows),
             f"Service over floor, single operator: {times(writes.service_over_floor)} "
             f"(median), {times(writes.service_over_floor_p99)} (p99).",
             "",
@@ -547,6 +712,19 @@ def write_plots(results: Results, directory: Path) -> dict[str, Path]:
                 counts, [m.throughput_per_s for m in writes.operators], marker="o",
                 color=line.get_color(), label=f"{name} service",
             )  # fmt: skip
+            if writes.floor_crews:
+                floors = writes.floor_crews
+                left.plot(
+                    [m.operators for m in floors], [m.latency.p99_ms for m in floors],
+                    marker="x", linestyle=":", color=line.get_color(), markersize=8,
+                    label=f"{name} floor p99",
+                )  # fmt: skip
+                right.plot(
+                    [m.operators for m in floors], [m.throughput_per_s for m in floors],
+                    marker="x", linestyle=":", color=line.get_color(), markersize=8,
+                    label=f"{name} floor (raw psycopg)",
+                )  # fmt: skip
+                continue
             floor = writes.floor_operators
             if floor:
                 left.plot(

@@ -76,6 +76,18 @@ class PkOnlyResult:
 
 
 @dataclass(frozen=True)
+class OtherIndexesResult:
+    """A pattern again, with the original TypeScript app's indexes on the press tables
+    instead of ours."""
+
+    latency: Latency
+    plan: PlanSummary
+    # Ours again, timed the same way right after theirs were rolled back: the figure
+    # ``ratio_theirs`` divides by, measured next to theirs rather than minutes before.
+    ours_again: Latency | None = None
+
+
+@dataclass(frozen=True)
 class PatternResult:
     """One read: a pattern of ``cidery.press.queries.PATTERNS``, or a service call."""
 
@@ -90,6 +102,15 @@ class PatternResult:
     pk_only: PkOnlyResult | None = None
     ratio_pk_only: float | None = None
     ratio_pk_only_is_lower_bound: bool = False
+    # Not in files written before the comparison existed.
+    theirs: OtherIndexesResult | None = None
+    # The original app's median over ours (``theirs.ours_again``): below 1, ours is
+    # the slower.
+    ratio_theirs: float | None = None
+    # A service read's median over the same statements sent through the driver
+    # (``raw_key``'s entry), on the same connection.
+    raw_key: str | None = None
+    ratio_over_raw: float | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +121,10 @@ class ReadResults:
     # The tables whose secondary indexes the PK-only pass dropped (format 1: the two
     # press tables, always).
     pk_only_tables: tuple[str, ...] = ("press_runs", "press_run_loads")
+    # The original app's indexes as created for the comparison (CREATE INDEX text),
+    # and ours that were dropped to make room for them.
+    theirs_indexes: tuple[str, ...] = ()
+    theirs_dropped_indexes: tuple[str, ...] = ()
 
     def pattern(self, key: str) -> PatternResult | None:
         return next((p for p in self.patterns if p.key == key), None)
@@ -107,7 +132,11 @@ class ReadResults:
 
 @dataclass(frozen=True)
 class CrewResult:
-    """``operators`` threads adding loads for ``duration_s``: flat out, or paced."""
+    """``operators`` operators adding loads for ``duration_s``: flat out, or paced.
+
+    The operators are threads spread over ``processes`` client processes (files
+    written before processes were used: one).
+    """
 
     operators: int
     pace_s: float | None
@@ -117,6 +146,9 @@ class CrewResult:
     latency: Latency
     errors: int
     errors_by_type: dict[str, int] = field(default_factory=dict)
+    processes: int = 1
+    # Client CPU (every client process's user + system time) per completed load.
+    client_cpu_ms_per_load: float | None = None
 
 
 @dataclass(frozen=True)
@@ -129,9 +161,18 @@ class WriteResults:
     floor_operators: CrewResult | None = None
     paced: CrewResult | None = None
     contention: CrewResult | None = None
+    # Client CPU per single-operator call (``time.process_time`` deltas in the client
+    # process, milliseconds); not in files written before it was measured.
+    single_cpu: Latency | None = None
+    floor_cpu: Latency | None = None
+    # The floor at each operator count of ``operators``.
+    floor_crews: tuple[CrewResult, ...] = ()
 
     def crew(self, operators: int) -> CrewResult | None:
         return next((m for m in self.operators if m.operators == operators), None)
+
+    def floor_crew(self, operators: int) -> CrewResult | None:
+        return next((m for m in self.floor_crews if m.operators == operators), None)
 
 
 @dataclass(frozen=True)

@@ -16,23 +16,29 @@ an existing active grower and of purchase lines bought from that grower
 line, and every ten loads the next run, so runs and lines carry a realistic
 handful of loads (L has ten per run) rather than hundreds.
 
-* **single operator**: ``iterations`` sequential loads, interleaved with the floor's;
+* **single operator**: ``iterations`` sequential loads, interleaved with the floor's,
+  each call's client CPU read with ``time.process_time`` besides its latency;
 * **floor**: the same statements through raw psycopg, one transaction per load
   (lock run ``FOR UPDATE``, lock line ``FOR UPDATE`` and read its
   ``pressed_kg``, insert the load with the next number — the same trigger
   fires —, update the run, two audit inserts with the same JSON, in one
   executemany as the service writes them), single operator;
   ``service_over_floor`` is the ratio of the medians;
-* **operators**: 1, 5, 10, 25, 50 threads, each with its own connection and runs,
-  flat out (no think time) for ``duration_s``: throughput, p50/p99, errors; then
-  the largest crew again through the floor (the machine's ceiling), and paced at
-  one load per operator every ``pace_s`` seconds;
-* **contention**: ``contention_operators`` threads on runs of one grower all
+* **operators**: 1, 8 and 50 operators, each a thread with its own connection and
+  runs, spread over up to ``client_processes`` client processes (each its own
+  interpreter and engine, so the figure is PostgreSQL's and the service's, not one
+  interpreter lock's), flat out (no think time) for ``duration_s``: throughput,
+  p50/p99, errors, client CPU per load; the floor's statements right after each,
+  the same way; then the largest crew through the service paced at one load per
+  operator every ``pace_s`` seconds;
+* **contention**: ``contention_operators`` operators on runs of one grower all
   drawing on the same purchase line, so they queue on its row lock.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
 import threading
 import time
 import uuid
@@ -47,6 +53,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from sqlalchemy import Engine, insert, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.options import WriteOptions
@@ -188,18 +195,23 @@ def service_load(factory: sessionmaker[Session], actor: press.Actor, operator: O
 
 def _interleaved(
     calls: list[Callable[[], None]], iterations: int, warmup: int
-) -> list[list[float]]:
-    """Each call ``iterations`` times, taking turns; their latencies, call by call."""
+) -> tuple[list[list[float]], list[list[float]]]:
+    """Each call ``iterations`` times, taking turns; their latencies and the client CPU
+    each used (this process's ``time.process_time``: nothing else runs in it then),
+    call by call."""
     for _ in range(warmup):
         for call in calls:
             call()
     samples: list[list[float]] = [[] for _ in calls]
+    cpu: list[list[float]] = [[] for _ in calls]
     for _ in range(iterations):
-        for call, kept in zip(calls, samples, strict=True):
+        for call, kept, used in zip(calls, samples, cpu, strict=True):
+            c0 = time.process_time()
             t0 = now()
             call()
             kept.append(now() - t0)
-    return samples
+            used.append(time.process_time() - c0)
+    return samples, cpu
 
 
 # A worker: set up inside its own thread (its connection), it yields the call to repeat.
@@ -227,12 +239,30 @@ def floor_worker(url: str, actor: uuid.UUID, operators: list[Operator]) -> Worke
     return worker
 
 
-def concurrent(
-    worker: Worker, operators: int, duration_s: float, pace_s: float | None = None
-) -> CrewResult:
-    """``operators`` threads, each with its own connection, adding loads for ``duration_s``:
-    flat out, or one every ``pace_s`` seconds (on schedule: a late call starts the next
-    at once). A failed call is counted by exception type, not timed."""
+@dataclass
+class _Threads:
+    """What one process's operator threads did."""
+
+    samples: list[float]
+    errors: Counter[str]
+    cpu_s: float  # the process's CPU time from the start signal to the last call's end
+
+
+def _threads(
+    worker: Worker,
+    operators: int,
+    duration_s: float,
+    pace_s: float | None,
+    ready: Callable[[], None],
+    spread: Callable[[int], float],
+) -> _Threads:
+    """``operators`` threads, each with its own connection, adding loads for
+    ``duration_s`` once every thread is connected and warmed up (one untimed load) and
+    ``ready`` has returned (the other
+    processes are connected too): flat out, or one every ``pace_s`` seconds (on
+    schedule: a late call starts the next at once), operator ``i`` starting
+    ``spread(i)`` of an interval late. A failed call is counted by exception type,
+    not timed."""
     connected = threading.Barrier(operators + 1)
     go = threading.Event()
     samples: list[list[float]] = [[] for _ in range(operators)]
@@ -243,6 +273,10 @@ def concurrent(
     def work(i: int) -> None:
         try:
             with worker(i) as call:
+                # One untimed load first: a new process compiles every statement and
+                # builds its validators on first use, tens of milliseconds that would
+                # otherwise be the p99 of a paced run's few hundred samples.
+                call()
                 connected.wait(timeout=JOIN_TIMEOUT)
                 go.wait(timeout=JOIN_TIMEOUT)
                 _loop(i, call)
@@ -255,7 +289,7 @@ def concurrent(
     def _loop(i: int, call: Callable[[], None]) -> None:
         start, end = window
         # Paced operators start spread over one interval, as people do.
-        due = start + (pace_s * i / operators if pace_s else 0.0)
+        due = start + (pace_s * spread(i) if pace_s else 0.0)
         while True:
             if pace_s:
                 wait = due - now()
@@ -277,27 +311,188 @@ def concurrent(
         thread.start()
     try:
         connected.wait(timeout=JOIN_TIMEOUT)
+        ready()
     except threading.BrokenBarrierError:
+        connected.abort()
         go.set()
         for thread in threads:
             thread.join(timeout=JOIN_TIMEOUT)
         if failures:
             raise failures[0] from None
         raise
+    cpu = time.process_time()
     started = now()
     window[:] = [started, started + duration_s]
     go.set()
     for thread in threads:
         thread.join(timeout=duration_s + JOIN_TIMEOUT)
-    elapsed = now() - started
     if failures:
         raise failures[0]
-    all_samples = [s for per in samples for s in per]
     all_errors: Counter[str] = Counter()
     for per_thread in errors:
         all_errors.update(per_thread)
+    return _Threads(
+        samples=[s for per in samples for s in per],
+        errors=all_errors,
+        cpu_s=time.process_time() - cpu,
+    )
+
+
+# --- client processes ----------------------------------------------------------------------
+# One Python process cannot drive 50 operators: its threads share one interpreter lock,
+# so beyond a few operators the client, not PostgreSQL or the service, sets the pace.
+# The crews therefore run in several processes, each with its own engine (or psycopg
+# connections, for the floor) and its own operators, all started together.
+
+
+@dataclass(frozen=True)
+class _Client:
+    """One client process: its operators (threads) and what they run."""
+
+    number: int  # its place among the crew's processes
+    floor: bool  # the hand-written statements instead of the service
+    url: str  # SQLAlchemy's form; the floor connects with the libpq form of it
+    actor: uuid.UUID
+    operators: list[Operator]
+    # Each operator's place in the whole crew, and the crew's size: paced starts are
+    # spread over the whole crew, not over each process's share.
+    places: list[int]
+    crew: int
+    duration_s: float
+    pace_s: float | None
+
+
+@dataclass
+class _Outcome:
+    number: int
+    samples: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    cpu_s: float = 0.0
+    # Loads each operator has taken (the parent's copies move on by as many).
+    done: list[int] = field(default_factory=list)
+    failure: str | None = None
+
+
+def _client(client: _Client, started: Any, outcomes: Any) -> None:
+    """A client process: connect, wait for every other process at ``started`` (a
+    multiprocessing barrier), run, and put its :class:`_Outcome` on ``outcomes``."""
+    try:
+        engine = None
+        operators = client.operators
+        if client.floor:
+            worker = floor_worker(libpq_url_of(client.url), client.actor, operators)
+        else:
+            engine = make_engine(
+                client.url,
+                pool_size=len(operators),
+                max_overflow=0,
+                pool_timeout=JOIN_TIMEOUT,
+            )
+            actor = press.Actor(user_id=client.actor, role=UserRole.OPERATOR)
+            worker = service_worker(engine, actor, operators)
+        try:
+            measured = _threads(
+                worker,
+                len(operators),
+                client.duration_s,
+                client.pace_s,
+                ready=lambda: started.wait(timeout=JOIN_TIMEOUT),
+                spread=lambda i: client.places[i] / client.crew,
+            )
+        finally:
+            if engine is not None:
+                engine.dispose()
+        outcomes.put(
+            _Outcome(
+                number=client.number,
+                samples=measured.samples,
+                errors=dict(measured.errors),
+                cpu_s=measured.cpu_s,
+                done=[op.done for op in operators],
+            )
+        )
+    except BaseException as exc:
+        started.abort()
+        outcomes.put(_Outcome(number=client.number, failure=f"{type(exc).__name__}: {exc}"))
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Fresh interpreters, never forked from this one (its threads, pools and
+    sockets must not be copied): forkserver where there is one, with this module
+    imported once in the server rather than in every process; spawn elsewhere."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def concurrent(
+    url: str,
+    actor: uuid.UUID,
+    operators: list[Operator],
+    duration_s: float,
+    *,
+    floor: bool = False,
+    pace_s: float | None = None,
+    processes: int = 1,
+) -> CrewResult:
+    """``operators`` adding loads for ``duration_s`` from up to ``processes`` client
+    processes, each with its own connections: through the service at ``url``, or the
+    floor's statements. See :func:`_threads` for pacing and errors; the operators'
+    positions move on by the loads they took."""
+    count = min(processes, len(operators))
+    clients = [
+        _Client(
+            number=p,
+            floor=floor,
+            url=url,
+            actor=actor,
+            operators=operators[p::count],
+            places=list(range(len(operators)))[p::count],
+            crew=len(operators),
+            duration_s=duration_s,
+            pace_s=pace_s,
+        )
+        for p in range(count)
+    ]
+    context = _context()
+    started = context.Barrier(count + 1)
+    outcomes = context.Queue()
+    children = [
+        context.Process(target=_client, args=(client, started, outcomes), daemon=True)  # type: ignore[attr-defined]
+        for client in clients
+    ]
+    for child in children:
+        child.start()
+    try:
+        broken = False
+        try:
+            started.wait(timeout=JOIN_TIMEOUT + 60)
+        except threading.BrokenBarrierError:
+            broken = True
+        began = now()
+        results = [outcomes.get(timeout=duration_s + 2 * JOIN_TIMEOUT) for _ in clients]
+        elapsed = now() - began
+    finally:
+        for child in children:
+            child.join(timeout=JOIN_TIMEOUT)
+            if child.is_alive():
+                child.kill()
+    failed = [r.failure for r in results if r.failure is not None]
+    if failed or broken:
+        raise RuntimeError(f"a client process failed: {failed[0] if failed else 'no reason given'}")
+    # The queue holds the outcomes in the order the processes finished.
+    for result in results:
+        for op, done in zip(clients[result.number].operators, result.done, strict=True):
+            op.done = done
+    all_samples = [s for r in results for s in r.samples]
+    all_errors: Counter[str] = Counter()
+    for r in results:
+        all_errors.update(r.errors)
+    cpu_s = sum(r.cpu_s for r in results)
     return CrewResult(
-        operators=operators,
+        operators=len(operators),
         pace_s=pace_s,
         duration_s=round(elapsed, 3),
         loads=len(all_samples),
@@ -305,6 +500,8 @@ def concurrent(
         latency=latency(all_samples),
         errors=sum(all_errors.values()),
         errors_by_type=dict(all_errors),
+        processes=count,
+        client_cpu_ms_per_load=round(cpu_s * 1000 / len(all_samples), 3) if all_samples else None,
     )
 
 
@@ -406,6 +603,10 @@ def libpq_url(engine: Engine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def libpq_url_of(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 # --- all of it ------------------------------------------------------------------------------
 
 
@@ -415,7 +616,8 @@ def run_writes(
     """Every write scenario on the database at ``url`` (which must hold generated data)."""
     options = options or WriteOptions()
     most = max(options.operator_counts)
-    engine = make_engine(url, pool_size=most + 2, max_overflow=0, pool_timeout=JOIN_TIMEOUT)
+    # The crews connect from their own processes: this engine serves the single operator.
+    engine = make_engine(url, pool_size=2, max_overflow=0, pool_timeout=JOIN_TIMEOUT)
     try:
         # Two operators more than the largest count: the single-operator and floor runs.
         stage = prepare(engine, most + 2, options.contention_operators)
@@ -425,7 +627,7 @@ def run_writes(
 
         # Interleaved, one service load then one floor load: both see the same machine.
         with psycopg.connect(libpq_url(engine), row_factory=dict_row) as conn:
-            single_samples, floor_samples = _interleaved(
+            (single_samples, floor_samples), (single_cpu, floor_cpu) = _interleaved(
                 [
                     lambda: service_load(factory, actor, single_op),
                     lambda: floor_load(conn, stage.actor, floor_op),
@@ -435,40 +637,53 @@ def run_writes(
             )
         single, floor = latency(single_samples), latency(floor_samples)
         over_floor = ratio(single.median_ms, floor.median_ms)
+        cpu, floor_cpu_used = latency(single_cpu), latency(floor_cpu)
         progress(
-            f"write single operator: median {single.median_ms:.2f} ms, p99 {single.p99_ms:.2f} ms"
+            f"write single operator: median {single.median_ms:.2f} ms, p99 {single.p99_ms:.2f} ms, "
+            f"client CPU median {cpu.median_ms:.2f} ms"
         )
         progress(
-            f"write floor (raw psycopg): median {floor.median_ms:.2f} ms; "
-            f"service/floor {over_floor}"
+            f"write floor (raw psycopg): median {floor.median_ms:.2f} ms, client CPU median "
+            f"{floor_cpu_used.median_ms:.2f} ms; service/floor {over_floor}"
         )
+        # Every crew connects anew: the single operator's connections are not kept.
+        engine.dispose()
 
         def report(label: str, measured: CrewResult) -> None:
             progress(
                 f"write {label}: {measured.throughput_per_s} loads/s, "
                 f"p50 {measured.latency.median_ms:.2f} ms, p99 {measured.latency.p99_ms:.2f} ms, "
-                f"{measured.errors} errors"
+                f"{measured.errors} errors, {measured.processes} processes, "
+                f"client CPU {measured.client_cpu_ms_per_load} ms per load"
             )
 
-        service = service_worker(engine, actor, crew)
+        def crew_run(operators: list[Operator], **how: Any) -> CrewResult:
+            return concurrent(
+                url,
+                stage.actor,
+                operators,
+                options.duration_s,
+                processes=options.client_processes,
+                **how,
+            )
+
         crews = []
+        floor_crews = []
         for count in options.operator_counts:
-            measured = concurrent(service, count, options.duration_s)
+            measured = crew_run(crew[:count])
             crews.append(measured)
             report(f"{count} operators", measured)
-        # The floor's connections are its own: close the pool's first (max_connections).
-        engine.dispose()
-        floor_crew = floor_worker(libpq_url(engine), stage.actor, crew)
-        floor_operators = concurrent(floor_crew, most, options.duration_s)
-        report(f"{most} operators, floor", floor_operators)
+            # The floor right after, on the same operators' runs and lines.
+            measured = crew_run(crew[:count], floor=True)
+            floor_crews.append(measured)
+            report(f"{count} operators, floor", measured)
         paced = None
         if options.pace_s:
-            paced = concurrent(service, most, options.duration_s, options.pace_s)
+            paced = crew_run(crew[:most], pace_s=options.pace_s)
             report(f"{most} operators, one load each per {options.pace_s:g} s", paced)
         contention = None
         if stage.contended:
-            contended = service_worker(engine, actor, stage.contended)
-            contention = concurrent(contended, len(stage.contended), options.duration_s)
+            contention = crew_run(stage.contended)
             report(f"{len(stage.contended)} operators on one purchase line", contention)
         return WriteResults(
             single=single,
@@ -476,9 +691,12 @@ def run_writes(
             service_over_floor=over_floor,
             service_over_floor_p99=ratio(single.p99_ms, floor.p99_ms),
             operators=tuple(crews),
-            floor_operators=floor_operators,
+            floor_operators=floor_crews[-1] if floor_crews else None,
             paced=paced,
             contention=contention,
+            single_cpu=cpu,
+            floor_cpu=floor_cpu_used,
+            floor_crews=tuple(floor_crews),
         )
     finally:
         engine.dispose()

@@ -20,7 +20,7 @@ import pytest
 from benchmarks import report, suite
 from benchmarks.cli import app
 from benchmarks.options import ImpactOptions, ReadOptions, WriteOptions
-from benchmarks.reads import SERVICE_FRUIT, SERVICE_RUN
+from benchmarks.reads import RAW_FRUIT, RAW_RUN, SERVICE_FRUIT, SERVICE_RUN, THEIR_INDEXES
 from benchmarks.results import Results
 from benchmarks.scales import SCALES
 from psycopg import sql
@@ -48,6 +48,8 @@ TINY_PLAN = suite.Plan(
         duration_s=0.2,
         contention_operators=2,
         pace_s=0.05,
+        # Two client processes: the crew of two runs one operator in each.
+        client_processes=2,
     ),
     impact=ImpactOptions(baseline_s=0.1, settle_s=0.05),
 )
@@ -132,7 +134,8 @@ def test_the_scratch_database_is_dropped(run: Run, server_url: str) -> None:
 def test_reads_time_and_explain_every_pattern(run: Run) -> None:
     reads = run.results.scales["TINY"].reads
     patterns = {p.key: p for p in reads.patterns}
-    assert set(patterns) == {p.key for p in PATTERNS} | {SERVICE_FRUIT, SERVICE_RUN}
+    services = {SERVICE_FRUIT, SERVICE_RUN, RAW_FRUIT, RAW_RUN}
+    assert set(patterns) == {p.key for p in PATTERNS} | services
     for key, result in patterns.items():
         assert result.latency.n == 1
         assert _positive(result.latency.median_ms), key
@@ -157,9 +160,10 @@ def test_reads_time_and_explain_every_pattern(run: Run) -> None:
     assert {index for index in declared if not index.endswith("_pkey")} <= dropped
     assert {"purchases", "purchase_items"} <= set(reads.pk_only_tables)
     for key, result in patterns.items():
-        if key in (SERVICE_FRUIT, SERVICE_RUN):
+        if key in services:
             assert result.plan is None
             assert result.pk_only is None
+            assert result.theirs is None
             assert result.wraps
             assert set(result.wraps) <= set(patterns)
             continue
@@ -170,6 +174,56 @@ def test_reads_time_and_explain_every_pattern(run: Run) -> None:
         assert _positive(result.ratio_pk_only)
 
 
+def test_service_reads_are_compared_with_their_raw_sql(run: Run) -> None:
+    reads = run.results.scales["TINY"].reads
+    for service, raw in ((SERVICE_FRUIT, RAW_FRUIT), (SERVICE_RUN, RAW_RUN)):
+        measured = reads.pattern(service)
+        replayed = reads.pattern(raw)
+        assert measured is not None
+        assert replayed is not None
+        assert measured.raw_key == raw
+        assert _positive(measured.ratio_over_raw)
+        assert _positive(replayed.latency.median_ms)
+        assert replayed.wraps == measured.wraps
+    # get_run's three statements replayed: the run, its loads, their varieties' names.
+    run_raw = reads.pattern(RAW_RUN)
+    loads = reads.pattern("run-loads")
+    assert run_raw is not None
+    assert loads is not None
+    assert run_raw.rows_mean >= loads.rows_mean + 1
+
+
+def test_every_pattern_is_timed_with_the_original_apps_indexes(run: Run) -> None:
+    reads = run.results.scales["TINY"].reads
+    assert reads.theirs_indexes == THEIR_INDEXES
+    ours = {p.key: p for p in PATTERNS}
+    # Ours of the press tables made room for theirs; the other tables' were kept.
+    assert "press_runs_start_time_idx" in reads.theirs_dropped_indexes
+    assert "press_run_loads_press_run_id_idx" in reads.theirs_dropped_indexes
+    assert not any(name.startswith("purchase") for name in reads.theirs_dropped_indexes)
+    for key in ours:
+        result = reads.pattern(key)
+        assert result is not None
+        theirs = result.theirs
+        assert theirs is not None, key
+        assert theirs.latency.n == 1
+        assert _positive(theirs.latency.median_ms), key
+        assert _positive(result.ratio_theirs), key
+        assert theirs.ours_again is not None
+        assert _positive(theirs.ours_again.median_ms), key
+        # Nothing of ours on the press tables was left to use.
+        assert not set(theirs.plan.indexes) & set(reads.theirs_dropped_indexes), key
+    # A run's loads in order: the original app's index on them serves it.
+    run_loads = reads.pattern("run-loads")
+    assert run_loads is not None
+    assert run_loads.theirs is not None
+    assert any(name.startswith("theirs_") for name in run_loads.theirs.plan.indexes) or (
+        "Seq Scan" in run_loads.theirs.plan.node_types
+    )
+    # The indexes came back: the transaction was rolled back.
+    assert run_loads.plan is not None
+
+
 def test_writes_measure_service_floor_operators_and_contention(run: Run) -> None:
     writes = run.results.scales["TINY"].writes
     assert writes is not None
@@ -178,14 +232,22 @@ def test_writes_measure_service_floor_operators_and_contention(run: Run) -> None
         assert _positive(measured.median_ms)
     assert _positive(writes.service_over_floor)
     assert [m.operators for m in writes.operators] == [1, 2]
-    assert writes.floor_operators is not None
+    assert [m.operators for m in writes.floor_crews] == [1, 2]
+    assert writes.floor_operators == writes.floor_crews[-1]
+    assert writes.single_cpu is not None
+    assert writes.single_cpu.n == 1
+    assert writes.floor_cpu is not None
     assert writes.paced is not None
     assert writes.contention is not None
-    for crew in [*writes.operators, writes.floor_operators, writes.paced, writes.contention]:
+    crews = [*writes.operators, *writes.floor_crews, writes.paced, writes.contention]
+    for crew in crews:
         assert crew.errors == 0, crew.errors_by_type
         assert crew.loads >= 1
         assert _positive(crew.throughput_per_s)
         assert _positive(crew.latency.p99_ms)
+        # Client processes, not threads of this one; never more than operators.
+        assert crew.processes == min(TINY_PLAN.writes.client_processes, crew.operators)
+        assert _positive(crew.client_cpu_ms_per_load)
     assert writes.floor_operators.operators == 2
     assert writes.paced.pace_s == TINY_PLAN.writes.pace_s
     assert writes.contention.operators == 2
@@ -214,7 +276,9 @@ def test_migration_impact_applies_each_revision_on_the_one_before(run: Run) -> N
 
 def test_targets_are_evaluated(run: Run) -> None:
     rows = report.targets(run.results)
-    assert len(rows) == 4  # flat-out p99, paced p99, service/floor, migration stall
+    # Flat-out p99, paced p99, service/floor, client CPU, the two service reads against
+    # their raw SQL, ours against the original app's indexes, migration stall.
+    assert len(rows) == 8
     for target, measured, _met in rows:
         assert target
         assert measured
@@ -222,8 +286,10 @@ def test_targets_are_evaluated(run: Run) -> None:
 
 def test_the_report_shows_every_entry_and_revision(run: Run) -> None:
     text = run.markdown.read_text()
-    for key in [p.key for p in PATTERNS] + [SERVICE_FRUIT, SERVICE_RUN]:
+    for key in [p.key for p in PATTERNS] + [SERVICE_FRUIT, SERVICE_RUN, RAW_FRUIT, RAW_RUN]:
         assert f"| `{key}` |" in text
+    assert "### Our indexes against the original app's" in text
+    assert "### Service reads against their raw SQL" in text
     impact = run.results.scales["TINY"].impact
     assert impact is not None
     for revision in impact.revisions:

@@ -18,7 +18,9 @@ from benchmarks.results import (
     FORMAT,
     Latency,
     Machine,
+    OtherIndexesResult,
     PatternResult,
+    PlanSummary,
     ReadResults,
     Results,
     ResultsFormatError,
@@ -181,3 +183,41 @@ def test_the_report_command_refuses_a_file_it_cannot_read(tmp_path: Path) -> Non
     assert isinstance(result.exception, CideryError)
     assert "cannot report from it" in str(result.exception)
     assert "results.json" in str(result.exception)
+
+
+def _summary(*nodes: str) -> PlanSummary:
+    return PlanSummary(
+        summary=" → ".join(nodes),
+        node_types=nodes,
+        indexes=(),
+        seq_scans=(),
+        total_cost=1.0,
+        uses_expected_index=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("ratio", "their_nodes", "slower"),
+    [
+        (1.4, ("Sort", "Bitmap Heap Scan", "Bitmap Index Scan"), False),
+        # Below the noise band with the same nodes: another index of the same shape.
+        (0.6, ("Limit", "Index Scan"), False),
+        (0.95, ("Limit", "Sort", "Seq Scan"), False),
+        (0.5, ("Limit", "Sort", "Seq Scan"), True),
+    ],
+)
+def test_ours_counts_as_slower_only_below_the_noise_with_another_plan(
+    ratio: float, their_nodes: tuple[str, ...], slower: bool
+) -> None:
+    measured = Latency(n=2, median_ms=1.0)
+    pattern = PatternResult(
+        key="runs",
+        description="runs",
+        expected_index="press_runs_start_time_idx",
+        latency=measured,
+        rows_mean=50,
+        plan=_summary("Limit", "Index Scan"),
+        theirs=OtherIndexesResult(latency=measured, plan=_summary(*their_nodes)),
+        ratio_theirs=ratio,
+    )
+    assert report.slower_with_ours(pattern) is slower

@@ -205,6 +205,14 @@ class PressRunLoad(Entity, Authored, Base):
         CheckConstraint("ph >= 0 AND ph <= 14", name="ph_range"),
         # (b) a run's loads in sequence order; unique, so no sequence number repeats.
         Index("press_run_loads_press_run_id_idx", "press_run_id", "load_sequence", unique=True),
+        # Each run's live loads, counted by the run lists (load_count): smaller than the
+        # unique index above, which is a level deeper and cannot skip voided loads, so the
+        # count is an index-only scan.
+        Index(
+            "press_run_loads_live_press_run_id_idx",
+            "press_run_id",
+            postgresql_where=text(live_sql()),
+        ),
         # (d) weight already pressed per purchase line; also covers the composite
         # foreign key, and carries what the sum reads, so it can scan the index only.
         Index(

@@ -320,6 +320,8 @@ PATTERNS: tuple[Pattern, ...] = (
         "press_run_loads_press_run_id_idx",
         _constant(RUN_LOADS),
         parameters=("run_id",),
+        # The partial index of live loads (0005) serves a run's few loads as well.
+        equivalent=("press_run_loads_live_press_run_id_idx",),
     ),
     Pattern(
         "run-load-totals",
@@ -327,6 +329,8 @@ PATTERNS: tuple[Pattern, ...] = (
         "press_run_loads_press_run_id_idx",
         _constant(RUN_LOAD_TOTALS),
         parameters=("run_id",),
+        # The partial index of live loads (0005) serves a run's few loads as well.
+        equivalent=("press_run_loads_live_press_run_id_idx",),
     ),
     Pattern(
         "lock-line",

@@ -203,7 +203,7 @@ def test_the_draw_trigger_is_enabled_again(generated: Generated, conn: Connectio
                 "WHERE r.status = 'in_progress' ORDER BY r.id LIMIT 1"
             )
         ).one()
-        line = session.execute(queries.available_fruit(vendor_id)).first()
+        line = session.execute(*queries.available_fruit(vendor_id)).first()
         assert line is not None
         actor = press.Actor(user_id=operator_id, role=UserRole.OPERATOR)
         press.add_load(
@@ -226,7 +226,7 @@ def test_fruit_is_left_for_the_open_runs(generated: Generated) -> None:
             text("SELECT DISTINCT vendor_id FROM press_runs WHERE status = 'in_progress'")
         ).scalars()
         for vendor_id in open_vendors:
-            available = session.execute(queries.available_fruit(vendor_id)).all()
+            available = session.execute(*queries.available_fruit(vendor_id)).all()
             assert sum(row.remaining_kg for row in available) > 1000, vendor_id
 
 

@@ -3,9 +3,10 @@
 The service (:mod:`cidery.press.commands`, :mod:`cidery.press.reads`), the press
 summary and the benchmarks run these statements and no others; the plan tests
 EXPLAIN exactly these statements on a season of data and assert the index that
-serves each (:data:`PATTERNS`). Statements without arguments other than values
-are built once, with bind parameters; those whose shape depends on a filter are
-functions returning the ``Select``.
+serves each (:data:`PATTERNS`). Statements are built once, with bind parameters,
+one for each shape a few filters give them (the fruit left to press); the run list,
+whose filters give it many shapes, and the yield outliers are functions returning
+the ``Select``.
 
 Fruit pressed from a purchase line is ``purchase_items.pressed_kg``, kept by the
 database's triggers (revision 0003): the remaining fruit of a line is a read of
@@ -158,9 +159,7 @@ def yield_outliers(low: Decimal, high: Decimal) -> Select[Any]:
     )
 
 
-def available_fruit(
-    vendor_id: uuid.UUID | None = None, variety_id: uuid.UUID | None = None
-) -> Select[Any]:
+def _available_fruit(*, by_vendor: bool, by_variety: bool) -> Select[Any]:
     """Purchase lines with fruit left, of active growers, for the variety picker.
 
     Exactly the lines :func:`cidery.press.start_run` and ``add_load`` accept: the
@@ -188,11 +187,34 @@ def available_fruit(
         .where(live(items, Purchase, Vendor), Vendor.is_active, remaining > 0)
         .order_by(Vendor.name, AppleVariety.name, items.c.harvest_date, items.c.id)
     )
-    if vendor_id is not None:
-        query = query.where(Purchase.vendor_id == vendor_id)
-    if variety_id is not None:
-        query = query.where(items.c.apple_variety_id == variety_id)
+    if by_vendor:
+        query = query.where(Purchase.vendor_id == bindparam("vendor_id"))
+    if by_variety:
+        query = query.where(items.c.apple_variety_id == bindparam("variety_id"))
     return query
+
+
+# One statement per filter combination, built once: building the Select and computing
+# its cache key on every call cost more than executing it.
+FRUIT = _available_fruit(by_vendor=False, by_variety=False)
+FRUIT_BY_VENDOR = _available_fruit(by_vendor=True, by_variety=False)
+FRUIT_BY_VARIETY = _available_fruit(by_vendor=False, by_variety=True)
+FRUIT_BY_VENDOR_AND_VARIETY = _available_fruit(by_vendor=True, by_variety=True)
+
+
+def available_fruit(
+    vendor_id: uuid.UUID | None = None, variety_id: uuid.UUID | None = None
+) -> tuple[Select[Any], dict[str, uuid.UUID]]:
+    """The statement of purchase lines with fruit left for these filters (None: any
+    grower, any variety), and the values of its bind parameters."""
+    values = {
+        name: value
+        for name, value in (("vendor_id", vendor_id), ("variety_id", variety_id))
+        if value is not None
+    }
+    if vendor_id is None:
+        return (FRUIT if variety_id is None else FRUIT_BY_VARIETY), values
+    return (FRUIT_BY_VENDOR if variety_id is None else FRUIT_BY_VENDOR_AND_VARIETY), values
 
 
 # --- the press summary --------------------------------------------------------------------
@@ -400,16 +422,26 @@ PATTERNS: tuple[Pattern, ...] = (
         "fruit-vendor",
         "purchase lines with fruit left for one grower",
         "purchases_vendor_id_idx",
-        available_fruit,
-        arguments=("vendor_id",),
+        _constant(FRUIT_BY_VENDOR),
+        parameters=("vendor_id",),
     ),
     Pattern(
         "fruit-variety",
         "purchase lines with fruit left of one variety",
         "purchase_items_apple_variety_id_idx",
-        available_fruit,
-        arguments=("variety_id",),
+        _constant(FRUIT_BY_VARIETY),
+        parameters=("variety_id",),
     ),
+    Pattern(
+        "fruit-vendor-variety",
+        "purchase lines with fruit left for one grower, of one variety",
+        "purchases_vendor_id_idx",
+        _constant(FRUIT_BY_VENDOR_AND_VARIETY),
+        parameters=("vendor_id", "variety_id"),
+        # Either filter narrows a season's lines to a few; the planner may start from either.
+        equivalent=("purchase_items_apple_variety_id_idx",),
+    ),
+    Pattern("fruit", "every purchase line with fruit left", None, _constant(FRUIT)),
     Pattern(
         "outliers",
         "completed runs with an unusual yield",

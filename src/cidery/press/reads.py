@@ -141,9 +141,9 @@ def available_fruit(
     """Purchase lines with fruit left to press, for the variety picker."""
     who = require(actor, Action.READ)
     wanted = parse(FruitFilter, {} if query is None else query)
-    statement = queries.available_fruit(wanted.vendor_id, wanted.variety_id)
+    statement, values = queries.available_fruit(wanted.vendor_id, wanted.variety_id)
     with reading(who.user_id), _connection(session) as conn:
-        rows = conn.execute(statement).mappings()
+        rows = conn.execute(statement, values).mappings()
         return [AvailableFruit.model_validate(row) for row in rows]
 
 

@@ -6,8 +6,8 @@ the names in ``pattern.arguments``) and executed with its bind parameters
 bound from the same sample values (``run_id``, ``item_id``...). Two service
 calls are measured beside them, as the API makes them: ``press.available_fruit``
 for one grower (pattern ``fruit-vendor`` plus input validation and the API
-types) and ``press.get_run`` (patterns ``run`` and ``run-loads`` plus the
-variety names and the running totals).
+types) and ``press.get_run`` (patterns ``run`` and ``run-loads``, the loads with
+their variety's name, plus the running totals).
 
 Every entry runs ``iterations`` times with arguments sampled from the data —
 runs that have loads, their grower, a month around their start and the page

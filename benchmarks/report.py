@@ -334,7 +334,7 @@ def _reads_section(results: Results, plots: dict[str, str]) -> list[str]:
         "converted, after a warm-up. The service reads are measured the same way: "
         "`fruit-service` is `press.available_fruit` for one grower (pattern `fruit-vendor` "
         "plus input validation and the API types), `run-service` is `press.get_run` "
-        "(patterns `run` and `run-loads`, the variety names, the totals). Milliseconds; "
+        "(patterns `run` and `run-loads`, the totals). Milliseconds; "
         "*growth* is the median at the largest scale over the median at the smallest.",
         "",
         f"*PK only*: the patterns in a transaction in which every secondary index of {stripped} "

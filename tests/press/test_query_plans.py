@@ -333,7 +333,6 @@ def test_the_service_runs_every_declared_statement() -> None:
         "LOAD_RUN",
         "LOCK_LOAD",
         "LOCK_RUN",
-        "VARIETY_NAMES",
         "PRESSED_BY_LINE",
     }
     statements = {

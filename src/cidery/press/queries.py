@@ -77,21 +77,19 @@ load draws on it."""
 # --- a run's loads ------------------------------------------------------------------------
 
 RUN_LOADS = (
-    select(loads)
+    select(loads, AppleVariety.name.label("variety_name"))
+    .join(AppleVariety, AppleVariety.id == loads.c.apple_variety_id)
     .where(loads.c.press_run_id == bindparam("run_id"), live(loads))
     .order_by(loads.c.load_sequence)
 )
-"""A run's live loads in sequence order (get_run, the resume screen)."""
+"""A run's live loads in sequence order, each with its variety's name (get_run, the
+resume screen: the names in the same round trip as the loads)."""
 
 RUN_LOAD_TOTALS = select(
     func.count().label("load_count"),
     func.coalesce(func.sum(loads.c.weight_kg), 0).label("weight_kg"),
 ).where(loads.c.press_run_id == bindparam("run_id"), live(loads))
 """How many live loads a run has and what they weigh (complete_run)."""
-
-VARIETY_NAMES = select(AppleVariety.id, AppleVariety.name).where(
-    AppleVariety.id.in_(bindparam("variety_ids", expanding=True))
-)
 
 # --- lists --------------------------------------------------------------------------------
 

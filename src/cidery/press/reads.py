@@ -77,9 +77,10 @@ def run_detail(session: Session, run_id: uuid.UUID) -> PressRunDetail:
 
 def _records(result: Result[Any]) -> list[dict[str, Any]]:
     """The rows as dicts: Pydantic validates a dict several times faster than a
-    ``RowMapping`` (which it reads key by key as a generic mapping)."""
+    ``RowMapping`` (which it reads key by key as a generic mapping). The rows are
+    fetched at once: one fetch per row through the result costs more."""
     keys = tuple(result.keys())
-    return [dict(zip(keys, row, strict=True)) for row in result]
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def _detail(conn: Connection, run_id: uuid.UUID) -> PressRunDetail:

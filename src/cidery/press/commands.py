@@ -101,10 +101,7 @@ def _lock_run(conn: Connection, run_id: uuid.UUID, action: str) -> RowMapping:
     if run is None:
         raise NotFound("press run", run_id)
     if run["status"] != PressRunStatus.IN_PROGRESS:
-        raise InvalidTransition(
-            f"cannot {action} press run {run['id']}: it is {run['status'].value}",
-            status=run["status"].value,
-        )
+        raise _not_in_progress(run["id"], run["status"].value, action)
     return run
 
 
@@ -142,6 +139,17 @@ def _append_note(existing: str | None, note: str | None) -> str | None:
     return f"{existing}\n{note}" if existing else note
 
 
+def _inactive(vendor_name: str) -> VendorInactive:
+    # One wording for start_run and add_load: the picker leaves inactive growers out.
+    return VendorInactive(
+        f"vendor {vendor_name!r} is inactive: reactivate it before pressing its fruit"
+    )
+
+
+def _not_in_progress(run_id: uuid.UUID, status: str, action: str) -> InvalidTransition:
+    return InvalidTransition(f"cannot {action} press run {run_id}: it is {status}", status=status)
+
+
 def _too_large(field: str, amount: Decimal, what: str) -> InvalidInput:
     return InvalidInput.of(field, f"{what} would be {amount}, more than {MAX_AMOUNT} can be kept")
 
@@ -164,9 +172,7 @@ def start_run(session: Session, actor: object, data: PressRunCreate | object) ->
         if vendor is None:
             raise NotFound("vendor", wanted.vendor_id)
         if not vendor["is_active"]:
-            raise VendorInactive(
-                f"vendor {vendor['name']!r} is inactive: reactivate it before pressing its fruit"
-            )
+            raise _inactive(vendor["name"])
         values: dict[str, Any] = {
             "vendor_id": wanted.vendor_id,
             "notes": wanted.notes,
@@ -197,10 +203,7 @@ def _refused(
     if refusal == "run_not_found":
         return NotFound("press run", run_id)
     if refusal == "run_not_in_progress":
-        return InvalidTransition(
-            f"cannot add a load to press run {run_id}: it is {row['detail']}",
-            status=row["detail"],
-        )
+        return _not_in_progress(run_id, row["detail"], "add a load to")
     if refusal == "run_total_too_large":
         return _too_large("weight", row["figure"], "the run's total kg")
     if refusal == "line_not_found":
@@ -210,12 +213,8 @@ def _refused(
             f"purchase line {item_id} was bought from another grower than this run's",
             purchase_item_id=str(item_id),
         )
-    # The same rule as start_run's, so the fruit picker (available_fruit, which leaves
-    # inactive growers out) offers exactly what a load may draw on.
     if refusal == "vendor_inactive":
-        return VendorInactive(
-            f"vendor {row['detail']!r} is inactive: reactivate it before pressing its fruit"
-        )
+        return _inactive(row["detail"])
     if refusal == "bought_by_volume":
         return InvalidInput.of(
             "purchase_item_id",

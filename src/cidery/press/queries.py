@@ -56,24 +56,6 @@ LOAD_RUN = select(loads.c.press_run_id).where(loads.c.id == bindparam("load_id")
 
 LOCK_LOAD = select(loads).where(loads.c.id == bindparam("load_id"), live(loads)).with_for_update()
 
-LOCK_LINE = (
-    select(
-        items.c.id,
-        items.c.apple_variety_id,
-        items.c.quantity_kg,
-        items.c.pressed_kg,
-        Purchase.vendor_id,
-        Vendor.name.label("vendor_name"),
-        Vendor.is_active.label("vendor_active"),
-    )
-    .join(Purchase, Purchase.id == items.c.purchase_id)
-    .join(Vendor, Vendor.id == Purchase.vendor_id)
-    .where(items.c.id == bindparam("item_id"), live(items, Purchase))
-    .with_for_update(of=items)
-)
-"""A live purchase line with its fruit figures and its grower, the line locked while a
-load draws on it."""
-
 # --- a run's loads ------------------------------------------------------------------------
 
 RUN_LOADS = (
@@ -351,15 +333,6 @@ PATTERNS: tuple[Pattern, ...] = (
         parameters=("run_id",),
         # The partial index of live loads (0005) serves a run's few loads as well.
         equivalent=("press_run_loads_live_press_run_id_idx",),
-    ),
-    Pattern(
-        "lock-line",
-        "a purchase line to draw on, locked",
-        "purchase_items_pkey",
-        _constant(LOCK_LINE),
-        parameters=("item_id",),
-        # Unique on (id, apple_variety_id): as selective as the primary key.
-        equivalent=("purchase_items_id_apple_variety_id_key",),
     ),
     Pattern(
         "runs",

@@ -42,9 +42,18 @@ class Action(enum.StrEnum):
     CANCEL = "cancel a press run"
 
 
-_PRESSING = frozenset(Action)
+_PRESSING = frozenset(
+    {
+        Action.READ,
+        Action.START,
+        Action.ADD_LOAD,
+        Action.VOID_LOAD,
+        Action.COMPLETE,
+        Action.CANCEL,
+    }
+)
 
-# Viewers read; operators press; admins do everything.
+# Viewers read; operators press; admins also manage users and read the audit log.
 PERMISSIONS: MappingProxyType[UserRole, frozenset[Action]] = MappingProxyType(
     {
         UserRole.VIEWER: frozenset({Action.READ}),

@@ -1,0 +1,1 @@
+"""Accounts: users, their passwords, browser sessions, API tokens and sign-in throttling."""

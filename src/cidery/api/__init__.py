@@ -1,0 +1,1 @@
+"""The HTTP API: a FastAPI application over the services, built by ``create_app``."""

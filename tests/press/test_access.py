@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from cidery import press
+from cidery import accounts, press
 from cidery.models.enums import UserRole
 from cidery.press.access import PERMISSIONS, Action, may
 from cidery.press.errors import Forbidden, InvalidInput
@@ -65,6 +65,19 @@ CALLS: dict[Action, list[Call]] = {
         )
     ],
     Action.CANCEL: [lambda s, a, w: press.cancel_run(s, a, w["run"].id, {"reason": "jammed"})],
+    Action.MANAGE_USERS: [
+        lambda s, a, w: accounts.list_users(s, a),
+        lambda s, a, w: accounts.create_user(
+            s,
+            a,
+            {
+                "email": f"new-{w['run'].id}@cidery.example",
+                "name": "New Hand",
+                "role": "viewer",
+                "password": "long enough password",
+            },
+        ),
+    ],
 }
 CASES = [
     pytest.param(role, action, call, id=f"{role.value}-{action.name.lower()}-{i}")
@@ -97,7 +110,7 @@ def test_the_permission_table_decides(
 
 def test_the_table_reads_as_the_roles_are_described() -> None:
     assert PERMISSIONS[UserRole.VIEWER] == {Action.READ}
-    assert PERMISSIONS[UserRole.OPERATOR] == set(Action)
+    assert PERMISSIONS[UserRole.OPERATOR] == set(Action) - {Action.MANAGE_USERS}
     assert PERMISSIONS[UserRole.ADMIN] == set(Action)
 
 

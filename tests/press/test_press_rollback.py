@@ -35,6 +35,9 @@ from tests.factories import Factory
 
 ARCHIVE = "cidery_archive_0002"
 PRESS_TABLES = ("press_runs", "press_run_loads")
+# Tables of revisions after 0002, which have round trips of their own to prove
+# (tests/migrations/test_revision_harness.py): left out here.
+LATER_TABLES = frozenset({"api_tokens", "auth_sessions", "idempotency_keys", "sign_in_throttles"})
 
 # The sample data of the 0001 tables (the press rows are made below, in known numbers).
 BASELINE_SEED_STEPS = (
@@ -51,12 +54,11 @@ BASELINE_SEED_STEPS = (
 # Derived from the loads (0003), they are computed again by the upgrade.
 LATER_COLUMNS = ("pressed_kg",)
 
-# Fingerprint of a table: its row count and an md5 of every row as text, in id order,
-# leaving out the columns named in :ignoring (a text[]).
+# Fingerprint of a table: its row count and an md5 of every row as text, in the order
+# of that text (not every table has an id), leaving out the columns named in :ignoring.
 _FINGERPRINT = (
-    "SELECT count(*), "
-    "md5(string_agg((to_jsonb(t) - CAST(:ignoring AS text[]))::text, ',' ORDER BY id)) "
-    "FROM {} t"
+    "SELECT count(*), md5(string_agg(r, ',' ORDER BY r)) FROM "
+    "(SELECT (to_jsonb(t) - CAST(:ignoring AS text[]))::text AS r FROM {} t) rows"
 )
 
 
@@ -226,7 +228,7 @@ def test_rollback_archives_press_rows_and_migrate_puts_them_back(clone_engine: E
     _seed(clone_engine)
     schema_before = _snapshot(clone_engine)
     with clone_engine.connect() as conn:
-        all_tables = _tables(conn)
+        all_tables = _tables(conn) - LATER_TABLES
     baseline_tables = all_tables - set(PRESS_TABLES)
     before = _fingerprints(clone_engine, all_tables)
     baseline_before = _baseline_fingerprints(clone_engine, baseline_tables)
@@ -257,7 +259,7 @@ def test_rollback_archives_press_rows_and_migrate_puts_them_back(clone_engine: E
 def test_rollback_allowing_data_loss_archives_nothing(clone_engine: Engine) -> None:
     _seed(clone_engine)
     with clone_engine.connect() as conn:
-        baseline_tables = _tables(conn) - set(PRESS_TABLES)
+        baseline_tables = _tables(conn) - set(PRESS_TABLES) - LATER_TABLES
     before = _baseline_fingerprints(clone_engine, baseline_tables)
 
     runner.downgrade(clone_engine, "0001", allow_data_loss=True)
@@ -271,6 +273,7 @@ def test_rollback_allowing_data_loss_archives_nothing(clone_engine: Engine) -> N
     assert _counts(clone_engine, "public") == {
         **{t: before[t][0] for t in before},
         **dict.fromkeys(PRESS_TABLES, 0),
+        **dict.fromkeys(LATER_TABLES, 0),
     }
 
 

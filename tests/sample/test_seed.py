@@ -7,14 +7,23 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
+from cidery import credentials
 from cidery.db.engine import make_engine
 from cidery.migrations import runner
 from cidery.models import Purchase, User, Vendor
 from cidery.models.enums import UserRole, VesselStatus, VesselType
-from cidery.sample.seed import PLACEHOLDER_PASSWORD_HASH, STEPS, seed
+from cidery.sample.seed import (
+    DEMO_API_TOKEN,
+    PLACEHOLDER_PASSWORD_HASH,
+    RECORDING_USER_EMAIL,
+    STEPS,
+    USERS,
+    seed,
+)
 
 SEEDED_TABLES = {
     "users",
+    "api_tokens",
     "vendors",
     "apple_varieties",
     "purchases",
@@ -166,15 +175,57 @@ def test_in_use_vessels_hold_the_unfinished_batches(
     assert in_use == holding != set()
 
 
-def test_sample_users_cover_every_role_and_cannot_log_in(
+def test_sample_users_cover_every_role_and_sign_in_with_their_demo_password(
     session: Session, connection: Connection
 ) -> None:
     seed(session)
-    rows = connection.execute(text("SELECT role::text, password_hash FROM users")).all()
+    rows = connection.execute(text("SELECT email, role::text, password_hash FROM users")).all()
 
     assert {row.role for row in rows} == {role.value for role in UserRole}
-    assert {row.password_hash for row in rows} == {PLACEHOLDER_PASSWORD_HASH}
-    assert not PLACEHOLDER_PASSWORD_HASH.startswith("$")
+    demo = {user.email: user.password for user in USERS}
+    for row in rows:
+        assert credentials.verify(demo[row.email], row.password_hash)
+        assert not credentials.verify("not the password", row.password_hash)
+
+
+def test_an_account_seeded_before_sign_in_gets_its_demo_password(
+    session: Session, connection: Connection
+) -> None:
+    admin = USERS[0]
+    session.add(
+        User(
+            email=admin.email,
+            name=admin.name,
+            role=admin.role,
+            password_hash=PLACEHOLDER_PASSWORD_HASH,
+        )
+    )
+    session.flush()
+    assert not credentials.verify(admin.password, PLACEHOLDER_PASSWORD_HASH)
+
+    seed(session)
+
+    stored = connection.execute(
+        text("SELECT password_hash FROM users WHERE email = :e"), {"e": admin.email}
+    ).scalar_one()
+    assert credentials.verify(admin.password, stored)
+
+
+def test_the_demo_api_token_belongs_to_the_operator(session: Session) -> None:
+    seed(session)
+    seed(session)
+    owners = (
+        session.execute(
+            text(
+                "SELECT u.email FROM api_tokens t JOIN users u ON u.id = t.user_id "
+                "WHERE t.token_hash = :h"
+            ),
+            {"h": credentials.digest(DEMO_API_TOKEN)},
+        )
+        .scalars()
+        .all()
+    )
+    assert owners == [RECORDING_USER_EMAIL]
 
 
 def test_growers_have_contact_details_and_one_is_inactive(
@@ -256,8 +307,12 @@ def test_nothing_is_skipped_at_head(session: Session) -> None:
     assert set(report.inserted) == SEEDED_TABLES
 
 
-def test_seeding_at_revision_0001_skips_the_press_tables(empty_url: str) -> None:
-    """At 0001 the press step is skipped: its tables are left out of ``inserted`` (not
+# Tables of revisions after 0001 that the seed fills.
+LATER_TABLES = PRESS_TABLES | {"api_tokens"}
+
+
+def test_seeding_at_revision_0001_skips_the_later_tables(empty_url: str) -> None:
+    """At 0001 the API token and press steps are skipped: its tables are left out of ``inserted`` (not
     reported as 0) and listed in ``skipped``; seeding again after the upgrade adds them."""
     engine = make_engine(empty_url)
     try:
@@ -266,11 +321,11 @@ def test_seeding_at_revision_0001_skips_the_press_tables(empty_url: str) -> None
             report = seed(session)
             session.commit()
 
-        assert report.skipped == ["press_runs", "press_run_loads"]
-        assert set(report.inserted) == SEEDED_TABLES - PRESS_TABLES
+        assert report.skipped == ["api_tokens", "press_runs", "press_run_loads"]
+        assert set(report.inserted) == SEEDED_TABLES - LATER_TABLES
         assert all(added > 0 for added in report.inserted.values()), report.inserted
         with engine.connect() as connection:
-            assert row_counts(connection, SEEDED_TABLES - PRESS_TABLES) == report.inserted
+            assert row_counts(connection, SEEDED_TABLES - LATER_TABLES) == report.inserted
 
         runner.upgrade(engine, "head")
         with Session(engine) as session:
@@ -278,9 +333,9 @@ def test_seeding_at_revision_0001_skips_the_press_tables(empty_url: str) -> None
             session.commit()
 
         assert later.skipped == []
-        assert {table for table, added in later.inserted.items() if added} == PRESS_TABLES
+        assert {table for table, added in later.inserted.items() if added} == LATER_TABLES
         with engine.connect() as connection:
-            assert all(row_counts(connection, PRESS_TABLES).values())
+            assert all(row_counts(connection, LATER_TABLES).values())
     finally:
         engine.dispose()
 

@@ -1,5 +1,6 @@
 """All mapped classes, imported so ``Base.metadata`` is complete for Alembic."""
 
+from cidery.models.access import ApiToken, AuthSession, IdempotencyKey, SignInThrottle
 from cidery.models.audit import AuditLog
 from cidery.models.base import Base
 from cidery.models.cellar import Batch, BatchMeasurement, Vessel
@@ -10,13 +11,16 @@ from cidery.models.purchasing import AppleVariety, Purchase, PurchaseItem, Vendo
 from cidery.models.users import User
 
 __all__ = [
+    "ApiToken",
     "AppleVariety",
     "AuditLog",
+    "AuthSession",
     "Base",
     "Batch",
     "BatchCost",
     "BatchMeasurement",
     "CogsItem",
+    "IdempotencyKey",
     "Inventory",
     "InventoryTransaction",
     "Package",
@@ -24,6 +28,7 @@ __all__ = [
     "PressRunLoad",
     "Purchase",
     "PurchaseItem",
+    "SignInThrottle",
     "User",
     "Vendor",
     "Vessel",

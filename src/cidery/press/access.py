@@ -40,6 +40,7 @@ class Action(enum.StrEnum):
     VOID_LOAD = "void a load"
     COMPLETE = "complete a press run"
     CANCEL = "cancel a press run"
+    MANAGE_USERS = "manage users"
 
 
 _PRESSING = frozenset(

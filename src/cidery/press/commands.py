@@ -277,20 +277,28 @@ def add_load(
 
 
 def void_load(
-    session: Session, actor: object, load_id: Id, data: LoadVoid | object
+    session: Session,
+    actor: object,
+    load_id: Id,
+    data: LoadVoid | object,
+    *,
+    run_id: Id | None = None,
 ) -> PressRunDetail:
     """Take back a load of an in-progress run (soft delete); its fruit becomes available
     again. Returns the run as it now is.
 
-    The other loads keep their numbers; the voided one's number is not reused.
+    The other loads keep their numbers; the voided one's number is not reused. With
+    ``run_id`` (an address such as ``/press-runs/{run}/loads/{load}``), a load of
+    another run is :class:`NotFound`.
     """
     who = require(actor, Action.VOID_LOAD)
     load_uuid = identifier(load_id, "load_id")
+    run_uuid = identifier(run_id, "run_id") if run_id is not None else None
     wanted = parse(LoadVoid, data)
     with writing(session, who.user_id):
         conn = session.connection()
         found = conn.execute(queries.LOAD_RUN, {"load_id": load_uuid}).first()
-        if found is None:
+        if found is None or (run_uuid is not None and found.press_run_id != run_uuid):
             raise NotFound("load", load_uuid)
         run = _lock_run(conn, found.press_run_id, "void a load of")
         load = conn.execute(queries.LOCK_LOAD, {"load_id": load_uuid}).mappings().first()

@@ -38,7 +38,9 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from cidery import credentials
 from cidery.models import (
+    ApiToken,
     AppleVariety,
     Batch,
     BatchMeasurement,
@@ -65,9 +67,15 @@ from cidery.models.enums import (
 )
 from cidery.units import to_canonical
 
-# Not in any password-hash format (no ``$scheme$`` prefix), so no password can
-# ever verify against it: the sample accounts exist to own records, not to log in.
+# Not in any password-hash format (no ``$scheme$`` prefix), so no password can ever
+# verify against it: what sample accounts of databases seeded before sign-in existed
+# hold, until the next seed gives them their demo password.
 PLACEHOLDER_PASSWORD_HASH = "seed-not-a-login"
+
+# The demo operator's API token, for scripts and the README's examples against the
+# sample data. Like the demo passwords it is public: sample data is for a demo or a
+# development database, never for a cidery's real one.
+DEMO_API_TOKEN = "cidery_demo-operator-token-sample-data-only"
 
 # The operator's account records the sample readings and stock movements.
 RECORDING_USER_EMAIL = "operator@cidery.example"
@@ -91,6 +99,8 @@ class UserSeed:
     email: str
     name: str
     role: UserRole
+    # The demo sign-in (``make run`` prints them): public, for sample data only.
+    password: str
 
 
 @dataclass(frozen=True)
@@ -211,9 +221,9 @@ def _at(year: int, month: int, day: int, hour: int = 9) -> datetime:
 D = Decimal
 
 USERS: tuple[UserSeed, ...] = (
-    UserSeed("admin@cidery.example", "Morgan Hale", UserRole.ADMIN),
-    UserSeed(RECORDING_USER_EMAIL, "Sam Ortiz", UserRole.OPERATOR),
-    UserSeed("viewer@cidery.example", "Jamie Chen", UserRole.VIEWER),
+    UserSeed("admin@cidery.example", "Morgan Hale", UserRole.ADMIN, "demo-admin-pass"),
+    UserSeed(RECORDING_USER_EMAIL, "Sam Ortiz", UserRole.OPERATOR, "demo-operator-pass"),
+    UserSeed("viewer@cidery.example", "Jamie Chen", UserRole.VIEWER, "demo-viewer-pass"),
 )
 
 # 555-01xx numbers and the .example domain are reserved for fiction.
@@ -537,22 +547,53 @@ def _cents(amount: Decimal) -> Decimal:
 
 
 def seed_users(session: Session) -> dict[str, int]:
-    existing = _live_by_key(session, User, User.email)
+    """The demo accounts, one per role, with their demo passwords.
+
+    An account seeded before sign-in existed (the placeholder hash) gets its demo
+    password; an account whose password was changed keeps it.
+    """
+    existing = {
+        user.email.lower(): user for user in session.scalars(select(User).where(live(User)))
+    }
     added = 0
     for data in USERS:
-        if data.email.lower() in existing:
-            continue
-        session.add(
-            User(
-                email=data.email,
-                name=data.name,
-                role=data.role,
-                password_hash=PLACEHOLDER_PASSWORD_HASH,
+        user = existing.get(data.email.lower())
+        if user is None:
+            session.add(
+                User(
+                    email=data.email,
+                    name=data.name,
+                    role=data.role,
+                    password_hash=credentials.hash_password(data.password),
+                )
             )
-        )
-        added += 1
+            added += 1
+        elif user.password_hash == PLACEHOLDER_PASSWORD_HASH:
+            user.password_hash = credentials.hash_password(data.password)
     session.flush()
     return {"users": added}
+
+
+def seed_api_tokens(session: Session) -> dict[str, int]:
+    """The demo operator's API token (:data:`DEMO_API_TOKEN`)."""
+    digest = credentials.digest(DEMO_API_TOKEN)
+    if session.scalar(select(ApiToken.id).where(ApiToken.token_hash == digest)) is not None:
+        return {"api_tokens": 0}
+    operator = session.scalar(
+        select(User.id).where(func.lower(User.email) == RECORDING_USER_EMAIL, live(User))
+    )
+    if operator is None:
+        return {"api_tokens": 0}
+    session.add(
+        ApiToken(
+            user_id=operator,
+            name="demo token (sample data)",
+            token_hash=digest,
+            prefix=DEMO_API_TOKEN[: credentials.SHOWN_CHARS],
+        )
+    )
+    session.flush()
+    return {"api_tokens": 1}
 
 
 def seed_vendors(session: Session) -> dict[str, int]:
@@ -841,6 +882,7 @@ class SeedStep:
 # In dependency order: each step may look up rows the earlier ones made.
 STEPS: tuple[SeedStep, ...] = (
     SeedStep(seed_users, ("users",)),
+    SeedStep(seed_api_tokens, ("api_tokens",)),
     SeedStep(seed_vendors, ("vendors",)),
     SeedStep(seed_varieties, ("apple_varieties",)),
     SeedStep(seed_purchases, ("purchases", "purchase_items")),

@@ -1,0 +1,57 @@
+"""The application factory: ``create_app(settings)``, served by uvicorn (``cidery serve``).
+
+Nothing connects at import: the engine and the session factory are made in the
+lifespan, when the server starts, from the settings given. Handlers are sync
+functions (the services are synchronous), run by FastAPI in its thread pool;
+each request is one transaction (:func:`cidery.api.security.database_session`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from cidery.api import problems
+from cidery.api.requests import RequestContext
+from cidery.api.routes import auth, health, press_runs, users
+from cidery.api.settings import ApiSettings
+from cidery.db.engine import make_engine, session_factory
+from cidery.migrations.scripts import head
+
+PREFIX = "/api/v1"
+TITLE = "cidery"
+VERSION = "1.0.0"
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(
+            settings.database_url, pool_size=settings.pool_size, max_overflow=settings.pool_size
+        )
+        app.state.engine = engine
+        app.state.sessions = session_factory(engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title=TITLE,
+        version=VERSION,
+        summary="The press-run workflow of a cidery: runs, loads, yields, users.",
+        lifespan=lifespan,
+        responses=problems.ERROR_RESPONSES,
+    )
+    app.state.settings = settings
+    app.state.head_revision = head()
+    api = APIRouter(prefix=PREFIX)
+    for module in (auth, press_runs, users):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(health.router)
+    problems.install(app)
+    app.add_middleware(RequestContext)
+    return app

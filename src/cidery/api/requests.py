@@ -1,0 +1,93 @@
+"""Every request: an id (``X-Request-ID``), one structured log line, no leaked error.
+
+A pure ASGI middleware rather than Starlette's ``BaseHTTPMiddleware``, which costs
+a task and a queue per request. It is the outermost layer the app adds, so it also
+turns an exception that escaped everything else into a problem answer that carries
+the request id, and logs it with its traceback (which never reaches the client).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cidery.api.problems import problem
+
+access_log = logging.getLogger("cidery.api.access")
+log = logging.getLogger("cidery.api")
+
+HEADER = "X-Request-ID"
+# A client's own id is kept if it is short and plain (it is logged and echoed).
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def _incoming_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            return text if _CLIENT_ID.fullmatch(text) else None
+    return None
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            log.error("unexpected error (request %s)", request_id, exc_info=exc)
+            if response_started:
+                raise
+            response = problem(
+                Request(scope),
+                "internal_error",
+                f"something went wrong on the server; quote request id {request_id}",
+            )
+            await response(scope, receive, send_with_id)
+        finally:
+            _log(scope, status, time.perf_counter() - started, request_id)
+
+
+def _log(scope: Scope, status: int, seconds: float, request_id: str) -> None:
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    route = scope.get("route")
+    state: dict[str, Any] = scope.get("state", {})
+    line = {
+        "method": scope.get("method"),
+        "route": getattr(route, "path", None) or "(no route)",
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+        "user_id": state.get("user_id"),
+        "request_id": request_id,
+    }
+    access_log.info(json.dumps(line, separators=(",", ":")))

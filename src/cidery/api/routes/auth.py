@@ -1,0 +1,88 @@
+"""Signing in and out, who am I, and one's own API tokens."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from cidery import accounts
+from cidery.accounts import rules
+from cidery.api import idempotency
+from cidery.api.idempotency import IdempotencyKey
+from cidery.api.security import PUBLIC, SESSION_COOKIE, SIGNED_IN, Call, allow
+
+router = APIRouter(prefix="/auth", tags=["sign-in"])
+
+
+def _client_address(call: Call) -> str | None:
+    client = call.request.client
+    return client.host if client else None
+
+
+@router.post("/sign-in", response_model=accounts.SignedIn)
+def sign_in(body: accounts.SignIn, response: Response, call: Call = allow(PUBLIC)) -> object:
+    """Sign in with email and password: a session cookie, and the CSRF token for writes."""
+    result = accounts.sign_in(
+        call.session,
+        body,
+        address=_client_address(call),
+        user_agent=call.request.headers.get("user-agent"),
+    )
+    if result.refusal is not None:
+        # The failure counts towards the back-off: keep it, then answer.
+        call.session.commit()
+        raise result.refusal
+    assert result.signed_in is not None
+    assert result.token is not None
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.token,
+        max_age=int(rules.ABSOLUTE_LIMIT.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=call.request.app.state.settings.secure_cookies or call.request.url.scheme == "https",
+        path="/",
+    )
+    return result.signed_in
+
+
+@router.post("/sign-out", status_code=204)
+def sign_out(response: Response, call: Call = allow(SIGNED_IN)) -> None:
+    """End this browser's session (an API token is revoked under /auth/tokens)."""
+    cookie = call.request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        accounts.sign_out(call.session, cookie)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/me", response_model=accounts.UserRead)
+def me(call: Call = allow(SIGNED_IN)) -> accounts.UserRead:
+    """The signed-in user."""
+    return accounts.current_user(call.session, call.signed_in)
+
+
+@router.get("/tokens", response_model=list[accounts.ApiTokenRead])
+def list_tokens(call: Call = allow(SIGNED_IN)) -> list[accounts.ApiTokenRead]:
+    """Your API tokens (never their secrets)."""
+    return accounts.tokens.list_own(call.session, call.signed_in)
+
+
+@router.post("/tokens", status_code=201, response_model=accounts.ApiTokenCreated)
+def create_token(
+    body: accounts.ApiTokenCreate, key: IdempotencyKey = None, call: Call = allow(SIGNED_IN)
+) -> object:
+    """A new API token for programs: its ``token`` is shown in this answer only."""
+    return idempotency.respond(
+        call,
+        key,
+        body,
+        lambda: accounts.tokens.create(call.session, call.signed_in, body),
+        status=201,
+    )
+
+
+@router.post("/tokens/{token_id}/revoke", response_model=accounts.ApiTokenRead)
+def revoke_token(token_id: uuid.UUID, call: Call = allow(SIGNED_IN)) -> accounts.ApiTokenRead:
+    """Revoke one of your API tokens; requests with it are refused from now on."""
+    return accounts.tokens.revoke(call.session, call.signed_in, token_id)

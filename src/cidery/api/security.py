@@ -1,0 +1,159 @@
+"""Who is asking and whether they may: authentication, CSRF, and each route's permission.
+
+Every route declares one :data:`Permission` through :func:`allow`: ``PUBLIC`` (no
+sign-in: health, sign-in), ``SIGNED_IN`` (any role: one's own account and tokens),
+or an :class:`~cidery.press.access.Action` of the one permission table in
+:mod:`cidery.press.access`. The route's dependency authenticates, checks the table
+and hands the handler a :class:`Call` with the request's session; the services
+check the same table again, so a route declared too widely still cannot act.
+
+A browser authenticates with the session cookie; its unsafe requests (POST,
+PATCH, …) must also carry the session's CSRF token in ``X-CSRF-Token`` and come
+from this app's origin (``Origin``, else ``Referer``). A program sends
+``Authorization: Bearer <API token>``: no cookie, so no CSRF check is needed.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from cidery import accounts
+from cidery.accounts.errors import NotAuthenticated
+from cidery.api.problems import ApiError
+from cidery.press.access import Action, Actor, may
+from cidery.press.errors import Forbidden
+
+SESSION_COOKIE = "cidery_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Access(enum.Enum):
+    PUBLIC = "public"
+    SIGNED_IN = "signed in"
+
+
+PUBLIC = Access.PUBLIC
+SIGNED_IN = Access.SIGNED_IN
+Permission = Access | Action
+
+
+@dataclass
+class Call:
+    """What a handler gets: the request's session (one transaction) and who is asking."""
+
+    request: Request
+    session: Session
+    principal: accounts.Principal | None
+
+    @property
+    def actor(self) -> Actor:
+        if self.principal is None:
+            raise NotAuthenticated("sign in first")
+        return self.principal.actor
+
+    @property
+    def signed_in(self) -> accounts.Principal:
+        if self.principal is None:
+            raise NotAuthenticated("sign in first")
+        return self.principal
+
+
+def database_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, else rolled back.
+
+    Used with ``scope="function"``, so the commit happens before the answer is sent:
+    a client never sees a success that was not committed.
+    """
+    session: Session = request.app.state.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(database_session, scope="function")]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise NotAuthenticated("the Authorization header must be 'Bearer <API token>'")
+    return credentials.strip()
+
+
+def authenticate(request: Request, session: Session) -> accounts.Principal | None:
+    token = _bearer(request)
+    if token is not None:
+        principal = accounts.by_token(session, token)
+        if principal is None:
+            raise NotAuthenticated("the API token is unknown, expired or revoked")
+        return principal
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        principal = accounts.by_session(session, cookie)
+        if principal is None:
+            raise NotAuthenticated("the session has ended (signed out, idle or too old)")
+        return principal
+    return None
+
+
+def _origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_csrf(request: Request, principal: accounts.Principal) -> None:
+    """A cookie-authenticated write must come from this app's pages."""
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not principal.csrf_token or not hmac.compare_digest(sent, principal.csrf_token):
+        raise ApiError("csrf_failed", f"the {CSRF_HEADER} header is missing or wrong")
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if origin is None:
+        return  # not a browser request made by a page (browsers send Origin on writes)
+    own = _origin_of(str(request.base_url))
+    trusted = {own, *request.app.state.settings.trusted_origins}
+    if _origin_of(origin) not in trusted:
+        raise ApiError("csrf_failed", "the request came from another site")
+
+
+def allow(permission: Permission) -> Any:
+    """The dependency of a route that requires ``permission``; it yields the :class:`Call`."""
+
+    def guard(request: Request, session: SessionDep) -> Call:
+        principal = authenticate(request, session)
+        if principal is not None:
+            request.state.user_id = str(principal.user_id)
+        if permission is PUBLIC:
+            return Call(request, session, principal)
+        if principal is None:
+            raise NotAuthenticated("sign in first, or send an API token")
+        if principal.by_cookie and request.method not in SAFE_METHODS:
+            check_csrf(request, principal)
+        if isinstance(permission, Action) and not may(principal.actor, permission):
+            raise Forbidden(principal.role.value, permission.value)
+        return Call(request, session, principal)
+
+    guard.permission = permission  # type: ignore[attr-defined]
+    return Depends(guard)
+
+
+def permission_of(dependency: Callable[..., Any]) -> Permission | None:
+    return getattr(dependency, "permission", None)

@@ -1,0 +1,42 @@
+"""How the app is served: its database account, cookies, pool."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from cidery.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    # The app's own database account (row access only), not the schema owner's.
+    database_url: str
+    # Secure cookies when served over TLS. Behind a TLS proxy the app sees plain
+    # HTTP, so this is set explicitly (CIDERY_SECURE_COOKIES=1), not guessed.
+    secure_cookies: bool = False
+    pool_size: int = 10
+    # Origins besides the app's own from which signed-in browsers may send writes.
+    trusted_origins: tuple[str, ...] = ()
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={value!r} is not a yes/no value (1, 0, true, false)")
+
+
+def from_environment(database_url: str) -> ApiSettings:
+    origins = os.environ.get("CIDERY_TRUSTED_ORIGINS", "")
+    return ApiSettings(
+        database_url=database_url,
+        secure_cookies=flag("CIDERY_SECURE_COOKIES"),
+        trusted_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
+    )

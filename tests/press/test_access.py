@@ -56,6 +56,11 @@ CALLS: dict[Action, list[Call]] = {
     Action.VOID_LOAD: [
         lambda s, a, w: press.void_load(s, a, w["load"].id, {"reason": "weighed twice"})
     ],
+    Action.CORRECT_LOAD: [
+        lambda s, a, w: press.correct_load(
+            s, a, w["load"].id, {"weight": "220", "weight_unit": "lb", "brix": "12.5"}
+        )
+    ],
     Action.COMPLETE: [
         lambda s, a, w: press.complete_run(
             s,

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from cidery import press
 from cidery.db.engine import make_engine
-from cidery.models import AuditLog, PressRun, PressRunLoad, Vessel
+from cidery.models import AuditLog, PressRun, PressRunLoad, PurchaseItem, Vendor, Vessel
 from cidery.models.enums import PressRunStatus, VesselStatus
+from cidery.press.checks import pressed_fruit_agrees
 from cidery.press.errors import (
     Conflict,
     InsufficientFruit,
@@ -307,3 +308,142 @@ def test_a_lock_timeout_is_a_retryable_conflict(stage: Stage) -> None:
     assert load.load_sequence == 1
     with stage.session() as s:
         assert stage.detail(s, run.id).total_weight_kg == Decimal("70.000")
+
+
+# --- correcting loads while others draw on the same line ------------------------------------
+
+
+def _pressed(session: Session, item_ids: list[uuid.UUID]) -> dict[uuid.UUID, Decimal]:
+    rows = session.execute(
+        select(PurchaseItem.id, PurchaseItem.pressed_kg).where(PurchaseItem.id.in_(item_ids))
+    ).all()
+    return {row.id: row.pressed_kg for row in rows}
+
+
+def _assert_books_balance(session: Session, run_ids: list[uuid.UUID]) -> None:
+    """Every line's pressed kg is what its loads draw (and within what was bought), and
+    every run's total is the sum of its live loads."""
+    agrees, detail = pressed_fruit_agrees(session.connection())
+    assert agrees, detail
+    over = session.scalar(
+        select(func.count())
+        .select_from(PurchaseItem)
+        .where(PurchaseItem.pressed_kg > PurchaseItem.quantity_kg)
+    )
+    assert over == 0
+    for run_id in run_ids:
+        loads = _live_loads(session, [run_id])
+        total = sum((load.weight_kg for load in loads), Decimal(0))
+        assert press.get_run(session, press.Actor.system(), run_id).run.total_apple_weight_kg == (
+            total
+        )
+
+
+def _corrector(stage: Stage, load_id: uuid.UUID, **fields: Any) -> Callable[[Session], Any]:
+    def correct(session: Session) -> Any:
+        return press.correct_load(session, stage.actor, load_id, fields)
+
+    return correct
+
+
+def test_a_correction_and_a_load_racing_for_the_last_fruit(stage: Stage) -> None:
+    """600 kg drawn, 400 left: a correction to 900 kg (300 more) and a new load of 300 kg
+    cannot both land; whichever does, the line is never overdrawn."""
+    for _ in range(5):
+        with stage.session() as s, s.begin():
+            item = Factory(s).purchase_item(
+                vendor=s.get(Vendor, stage.vendor_id), quantity=Decimal("1000")
+            )
+            first, second = stage.start(s), stage.start(s)
+            entry = {"purchase_item_id": item.id, "weight": "600", "weight_unit": "kg"}
+            load = press.add_load(s, stage.actor, first.id, entry)
+            item_id = item.id
+
+        def add(
+            session: Session, run_id: uuid.UUID = second.id, item_id: uuid.UUID = item_id
+        ) -> Any:
+            entry = {"purchase_item_id": item_id, "weight": "300", "weight_unit": "kg"}
+            return press.add_load(session, stage.actor, run_id, entry)
+
+        outcomes = race(
+            stage.engine, [_corrector(stage, load.id, weight="900", weight_unit="kg"), add]
+        )
+        failures = _failures(outcomes)
+        _assert_clean(failures, InsufficientFruit, Conflict)
+        assert len(failures) >= 1, "both drew 300 kg of the last 400"
+        with stage.session() as s:
+            assert _pressed(s, [item_id])[item_id] <= Decimal("1000")
+            _assert_books_balance(s, [first.id, second.id])
+
+
+def test_corrections_and_loads_on_one_line_never_overdraw_it(stage: Stage) -> None:
+    """Two runs with a 400 kg load each on the 1000 kg line; at once, each load corrected
+    to several heavier weights and new 70 kg loads added to both runs."""
+    with stage.session() as s, s.begin():
+        runs = [stage.start(s), stage.start(s)]
+        loads = [stage.load(s, run.id, "400") for run in runs]
+
+    work: list[Callable[[Session], Any]] = []
+    for i in range(THREADS):
+        if i % 2:
+            work.append(
+                _corrector(stage, loads[i % 4 // 2].id, weight=str(400 + 10 * i), weight_unit="kg")
+            )
+        else:
+            run_id = runs[i % 4 // 2].id
+            work.append(lambda session, run_id=run_id: stage.load(session, run_id, "70"))
+    outcomes = race(stage.engine, work)
+    _assert_clean(_failures(outcomes), InsufficientFruit, Conflict)
+    assert any(o.error is None for o in outcomes)
+    with stage.session() as s:
+        assert _pressed(s, [stage.item_id])[stage.item_id] <= Decimal("1000")
+        _assert_books_balance(s, [run.id for run in runs])
+
+
+def test_loads_moved_across_two_lines_in_opposite_directions(stage: Stage) -> None:
+    """Twenty runs, one load each: half move their load from line X to Y while the others
+    move theirs from Y to X. Each move locks both lines, always in id order, so no two
+    moves deadlock (the test's connections have no lock timeout: every move lands), and
+    the fruit follows the loads."""
+    with stage.session() as s, s.begin():
+        make = Factory(s)
+        vendor = s.get(Vendor, stage.vendor_id)
+        x, y = (make.purchase_item(vendor=vendor, quantity=Decimal("500")) for _ in range(2))
+        x_id, y_id = x.id, y.id
+        moves: list[tuple[PressRunLoadRead, uuid.UUID]] = []
+        for i in range(THREADS):
+            run = stage.start(s)
+            line, kg, to = (x_id, "30", y_id) if i % 2 == 0 else (y_id, "20", x_id)
+            entry = {"purchase_item_id": line, "weight": kg, "weight_unit": "kg"}
+            moves.append((press.add_load(s, stage.actor, run.id, entry), to))
+        assert _pressed(s, [x_id, y_id]) == {x_id: Decimal(300), y_id: Decimal(200)}
+
+    outcomes = race(
+        stage.engine, [_corrector(stage, load.id, purchase_item_id=to) for load, to in moves]
+    )
+    assert _failures(outcomes) == []
+    with stage.session() as s:
+        assert _pressed(s, [x_id, y_id]) == {x_id: Decimal(200), y_id: Decimal(300)}
+        moved = _live_loads(s, [load.press_run_id for load, _ in moves])
+        assert sorted((load.purchase_item_id, load.weight_kg) for load in moved) == sorted(
+            (to, load.weight_kg) for load, to in moves
+        )
+        _assert_books_balance(s, [load.press_run_id for load, _ in moves])
+
+
+def test_a_correction_that_cannot_lock_the_run_is_a_retryable_conflict(stage: Stage) -> None:
+    with stage.session() as s, s.begin():
+        run = stage.start(s)
+        load = stage.load(s, run.id, "100")
+    with stage.session() as holder, stage.session() as waiter:
+        holder.execute(select(PressRun).where(PressRun.id == run.id).with_for_update())
+        waiter.execute(text("SET LOCAL lock_timeout = '100ms'"))
+        with pytest.raises(Conflict) as info:
+            press.correct_load(waiter, stage.actor, load.id, {"weight": "90", "weight_unit": "kg"})
+        assert info.value.retryable is True
+        holder.commit()
+        detail = press.correct_load(
+            waiter, stage.actor, load.id, {"weight": "90", "weight_unit": "kg"}
+        )
+        waiter.commit()
+    assert detail.run.total_apple_weight_kg == Decimal("90.000")

@@ -332,6 +332,7 @@ def test_the_service_runs_every_declared_statement() -> None:
         "LOCK_VESSEL",
         "LOAD_RUN",
         "LOCK_LOAD",
+        "LOCK_LINES",
         "LOCK_RUN",
         "PRESSED_BY_LINE",
     }

@@ -9,10 +9,18 @@ the statements the service runs, in :mod:`cidery.press.queries`.
 """
 
 from cidery.press.access import Action, Actor
-from cidery.press.commands import add_load, cancel_run, complete_run, start_run, void_load
+from cidery.press.commands import (
+    add_load,
+    cancel_run,
+    complete_run,
+    correct_load,
+    start_run,
+    void_load,
+)
 from cidery.press.reads import available_fruit, get_run, list_runs, yield_outliers
 from cidery.press.schemas import (
     FruitFilter,
+    LoadCorrection,
     LoadVoid,
     PressRunCancel,
     PressRunComplete,
@@ -28,6 +36,7 @@ __all__ = [
     "Action",
     "Actor",
     "FruitFilter",
+    "LoadCorrection",
     "LoadVoid",
     "PressRunCancel",
     "PressRunComplete",
@@ -41,6 +50,7 @@ __all__ = [
     "available_fruit",
     "cancel_run",
     "complete_run",
+    "correct_load",
     "get_run",
     "list_runs",
     "start_run",

@@ -38,6 +38,7 @@ class Action(enum.StrEnum):
     START = "start a press run"
     ADD_LOAD = "add a load"
     VOID_LOAD = "void a load"
+    CORRECT_LOAD = "correct a load"
     COMPLETE = "complete a press run"
     CANCEL = "cancel a press run"
     MANAGE_USERS = "manage users"
@@ -49,6 +50,7 @@ _PRESSING = frozenset(
         Action.START,
         Action.ADD_LOAD,
         Action.VOID_LOAD,
+        Action.CORRECT_LOAD,
         Action.COMPLETE,
         Action.CANCEL,
     }

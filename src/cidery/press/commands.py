@@ -1,4 +1,4 @@
-"""Changing press runs: start, add a load, void a load, complete, cancel.
+"""Changing press runs: start, add a load, correct or void a load, complete, cancel.
 
 Every function takes a SQLAlchemy session, the acting
 :class:`~cidery.press.access.Actor` and a typed input (a model, or a mapping
@@ -22,8 +22,9 @@ serialises what matters:
   an old figure, and a CHECK refuses an over-allocation whatever happens;
 * the destination vessel's row is locked when a run is completed into it.
 
-Locks are always taken in that order (run, purchase line, vessel), so two
-calls cannot deadlock each other. A lock or serialisation failure surfaces as
+Locks are always taken in that order (run, purchase line, vessel; a load moved
+to another line locks both lines, in id order), so two calls cannot deadlock
+each other. A lock or serialisation failure surfaces as
 :class:`~cidery.press.errors.Conflict` (retryable), never as a raw database error.
 """
 
@@ -61,6 +62,7 @@ from cidery.press.reads import run_detail
 from cidery.press.rules import MAX_AMOUNT, YIELD_BAND, YIELD_HIGH, YIELD_LOW
 from cidery.press.schemas import (
     CompletedRun,
+    LoadCorrection,
     LoadVoid,
     PressRunCancel,
     PressRunComplete,
@@ -69,8 +71,10 @@ from cidery.press.schemas import (
     PressRunLoadCreate,
     PressRunLoadRead,
     PressRunRead,
+    WeightUnit,
 )
 from cidery.press.translate import from_sqlstate, reading, writing
+from cidery.units import to_canonical
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +150,30 @@ def _inactive(vendor_name: str) -> VendorInactive:
     )
 
 
+def _mismatch(item_id: uuid.UUID) -> VendorMismatch:
+    # One wording for add_load and correct_load.
+    return VendorMismatch(
+        f"purchase line {item_id} was bought from another grower than this run's",
+        purchase_item_id=str(item_id),
+    )
+
+
+def _by_volume(item_id: uuid.UUID) -> InvalidInput:
+    return InvalidInput.of(
+        "purchase_item_id",
+        f"purchase line {item_id} was bought by volume, not by weight: it has no fruit",
+    )
+
+
+def _weight_kg(weight: Decimal, unit: WeightUnit) -> Decimal:
+    """``weight`` in ``unit`` as the kilograms stored (:func:`cidery.units.to_canonical`);
+    a weight below the stored gram is refused."""
+    kg = to_canonical(weight, Unit(unit.value))
+    if kg <= 0:
+        raise InvalidInput.of("weight", f"{weight} {unit.value} is less than 1 g")
+    return kg
+
+
 def _not_in_progress(run_id: uuid.UUID, status: str, action: str) -> InvalidTransition:
     return InvalidTransition(f"cannot {action} press run {run_id}: it is {status}", status=status)
 
@@ -209,17 +237,11 @@ def _refused(
     if refusal == "line_not_found":
         return NotFound("purchase line", item_id)
     if refusal == "vendor_mismatch":
-        return VendorMismatch(
-            f"purchase line {item_id} was bought from another grower than this run's",
-            purchase_item_id=str(item_id),
-        )
+        return _mismatch(item_id)
     if refusal == "vendor_inactive":
         return _inactive(row["detail"])
     if refusal == "bought_by_volume":
-        return InvalidInput.of(
-            "purchase_item_id",
-            f"purchase line {item_id} was bought by volume, not by weight: it has no fruit",
-        )
+        return _by_volume(item_id)
     if refusal == "insufficient_fruit":
         return InsufficientFruit(item_id, wanted.weight_kg, row["figure"])
     if refusal == "database_error":
@@ -245,11 +267,7 @@ def add_load(
     who = require(actor, Action.ADD_LOAD)
     run_uuid = identifier(run_id, "run_id")
     wanted = parse(PressRunLoadCreate, data)
-    weight_kg = wanted.weight_kg
-    if weight_kg <= 0:
-        raise InvalidInput.of(
-            "weight", f"{wanted.weight} {wanted.weight_unit.value} is less than 1 g"
-        )
+    weight_kg = _weight_kg(wanted.weight, wanted.weight_unit)
     values = {
         "run_id": run_uuid,
         "item_id": wanted.purchase_item_id,
@@ -316,6 +334,123 @@ def void_load(
         audit.write(session, voided, changed)
         detail = run_detail(session, run["id"])
     log.info("load %s of press run %s voided", load["load_sequence"], run["id"])
+    return detail
+
+
+def _corrected_load(load: RowMapping, wanted: LoadCorrection) -> dict[str, Any]:
+    """The load's columns as the correction leaves them (all of them, changed or not),
+    ``apple_variety_id`` aside: it follows the line, known once the line is read."""
+    given = wanted.corrected
+    values = {
+        name: given.get(name, load[name])
+        for name in ("purchase_item_id", "weight", "brix", "ph", "notes")
+    }
+    unit = given.get("weight_unit") or WeightUnit(load["weight_unit"].value)
+    values["weight_unit"] = Unit(unit.value)
+    if "weight" in given or "weight_unit" in given:
+        values["weight_kg"] = _weight_kg(values["weight"], unit)
+    else:
+        values["weight_kg"] = load["weight_kg"]
+    return values
+
+
+def _draw_on(
+    conn: Connection, load: RowMapping, run: RowMapping, item_id: uuid.UUID, weight_kg: Decimal
+) -> RowMapping | None:
+    """Lock the lines the load draws on before and after (in id order, after the run's
+    lock) and check that the line after can give ``weight_kg``, counting what the load
+    already draws on it. Returns the line drawn on after, None when the draw is unchanged.
+
+    A correction that draws no more (a lighter load on the same line) is not refused
+    for the line's grower, liveness or fruit: what it gives back is always accepted.
+    """
+    old_id, old_kg = load["purchase_item_id"], load["weight_kg"]
+    if item_id == old_id and weight_kg == old_kg:
+        return None
+    ids = sorted({old_id, item_id})
+    lines = {
+        row["id"]: row
+        for row in conn.execute(queries.LOCK_LINES, {"item_ids": ids}).mappings().all()
+    }
+    line = lines.get(item_id)
+    if item_id == old_id and weight_kg < old_kg:
+        return line
+    if line is None or not line["is_live"]:
+        raise NotFound("purchase line", item_id)
+    if line["vendor_id"] != run["vendor_id"]:
+        raise _mismatch(item_id)
+    if not line["vendor_active"]:
+        raise _inactive(line["vendor_name"])
+    if line["quantity_kg"] is None:
+        raise _by_volume(item_id)
+    remaining = line["quantity_kg"] - line["pressed_kg"]
+    if item_id == old_id:
+        remaining += old_kg
+    if weight_kg > remaining:
+        raise InsufficientFruit(item_id, weight_kg, remaining)
+    return line
+
+
+def correct_load(
+    session: Session, actor: object, load_id: Id, data: LoadCorrection | object
+) -> PressRunDetail:
+    """Correct a live load of an in-progress run: its weight and unit, its purchase line,
+    brix, pH or notes (see :class:`~cidery.press.schemas.LoadCorrection`). Returns the
+    run as it now is.
+
+    The rules of ``add_load`` hold for the load as corrected: the line live, of the
+    run's grower (active), bought by weight, with the fruit left, where the fruit the
+    load already draws on its own line counts as left. The run's row is locked, then
+    the load's line and the line it moves to (in id order); the database's triggers
+    move the fruit between the lines, and the run's total follows the weight. One
+    audit row for the load (``update``, old and new row, diff), one for the run when its
+    total changed. A correction that changes nothing writes nothing.
+    """
+    who = require(actor, Action.CORRECT_LOAD)
+    load_uuid = identifier(load_id, "load_id")
+    wanted = parse(LoadCorrection, data)
+    with writing(session, who.user_id):
+        conn = session.connection()
+        found = conn.execute(queries.LOAD_RUN, {"load_id": load_uuid}).first()
+        if found is None:
+            raise NotFound("load", load_uuid)
+        run = _lock_run(conn, found.press_run_id, "correct a load of")
+        load = conn.execute(queries.LOCK_LOAD, {"load_id": load_uuid}).mappings().first()
+        if load is None:
+            raise NotFound("load", load_uuid)
+        values = _corrected_load(load, wanted)
+        old_kg, new_kg = load["weight_kg"], values["weight_kg"]
+        if new_kg > old_kg:
+            _within_column(
+                "weight", run["total_apple_weight_kg"] - old_kg + new_kg, "the run's total kg"
+            )
+        line = _draw_on(conn, load, run, values["purchase_item_id"], new_kg)
+        if line is not None:
+            values["apple_variety_id"] = line["apple_variety_id"]
+        # Only the columns that change are SET: the fruit triggers fire on the columns
+        # named, and the audit diff lists exactly what changed.
+        changes = {name: value for name, value in values.items() if value != load[name]}
+        if changes:
+            _, corrected = _update(conn, loads, load, who.user_id, wanted.reason, **changes)
+            entries = [corrected]
+            if new_kg != old_kg:
+                _, totalled = _update(
+                    conn,
+                    runs,
+                    run,
+                    who.user_id,
+                    wanted.reason,
+                    total_apple_weight_kg=runs.c.total_apple_weight_kg + (new_kg - old_kg),
+                )
+                entries.append(totalled)
+            audit.write(session, *entries)
+        detail = run_detail(session, run["id"])
+    log.info(
+        "load %s of press run %s corrected: %s",
+        load["load_sequence"],
+        run["id"],
+        ", ".join(sorted(changes)) or "nothing changed",
+    )
     return detail
 
 

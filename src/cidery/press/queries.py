@@ -56,6 +56,27 @@ LOAD_RUN = select(loads.c.press_run_id).where(loads.c.id == bindparam("load_id")
 
 LOCK_LOAD = select(loads).where(loads.c.id == bindparam("load_id"), live(loads)).with_for_update()
 
+LOCK_LINES = (
+    select(
+        items.c.id,
+        items.c.apple_variety_id,
+        items.c.quantity_kg,
+        items.c.pressed_kg,
+        (items.c.deleted_at.is_(None) & Purchase.deleted_at.is_(None)).label("is_live"),
+        Purchase.vendor_id,
+        Vendor.name.label("vendor_name"),
+        Vendor.is_active.label("vendor_active"),
+    )
+    .join(Purchase, Purchase.id == items.c.purchase_id)
+    .join(Vendor, Vendor.id == Purchase.vendor_id)
+    .where(items.c.id.in_(bindparam("item_ids", expanding=True)))
+    .order_by(items.c.id)
+    .with_for_update(of=items)
+)
+"""Purchase lines by id, locked in id order (correct_load: the load's line and the one it
+moves to), each with its grower and whether it and its purchase are live: the line a load
+leaves may have been deleted since, and its fruit is still given back."""
+
 # --- a run's loads ------------------------------------------------------------------------
 
 RUN_LOADS = (

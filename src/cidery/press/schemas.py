@@ -16,7 +16,7 @@ import enum
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     AfterValidator,
@@ -25,6 +25,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    field_validator,
     model_validator,
 )
 
@@ -122,6 +123,58 @@ class PressRunLoadCreate(InputModel):
     @property
     def weight_kg(self) -> Decimal:
         return to_canonical(self.weight, Unit(self.weight_unit.value))
+
+
+class LoadCorrection(InputModel):
+    """Correct a load of an in-progress run: only the fields given change.
+
+    ``brix``, ``ph`` and ``notes`` given as null are cleared; ``purchase_item_id``,
+    ``weight`` and ``weight_unit`` cannot be null. A new ``weight`` comes with its
+    ``weight_unit``, so a figure is never read in a unit the client did not state;
+    ``weight_unit`` alone re-reads the weight as entered in that unit (pounds entered
+    as kilograms: ``{"weight_unit": "lb"}``). ``reason`` goes into the audit log and
+    is not a correction by itself.
+    """
+
+    purchase_item_id: uuid.UUID | None = None
+    weight: Amount | None = None
+    weight_unit: WeightUnit | None = None
+    brix: Brix | None = None
+    ph: PH | None = None
+    notes: Notes | None = None
+    reason: Reason | None = None
+
+    CORRECTABLE: ClassVar[tuple[str, ...]] = (
+        "purchase_item_id",
+        "weight",
+        "weight_unit",
+        "brix",
+        "ph",
+        "notes",
+    )
+
+    @field_validator("purchase_item_id", "weight", "weight_unit")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Only an explicit null reaches here (defaults are not validated): these columns
+        # always hold a value, so null cannot clear them.
+        if value is None:
+            raise ValueError("cannot be cleared: give a value or leave the field out")
+        return value
+
+    @model_validator(mode="after")
+    def _a_correction(self) -> Self:
+        if "weight" in self.model_fields_set and "weight_unit" not in self.model_fields_set:
+            raise ValueError("a corrected weight needs its weight_unit")
+        if not self.corrected:
+            raise ValueError(f"nothing to correct: give one of {', '.join(self.CORRECTABLE)}")
+        return self
+
+    @property
+    def corrected(self) -> dict[str, Any]:
+        """The fields given, with their values (null for a cleared one)."""
+        given = self.model_fields_set
+        return {name: getattr(self, name) for name in self.CORRECTABLE if name in given}
 
 
 class PressRunComplete(InputModel):
@@ -303,6 +356,7 @@ EXPORTED: tuple[type[BaseModel], ...] = (
     PressRunComplete,
     PressRunCancel,
     LoadVoid,
+    LoadCorrection,
     RunFilter,
     FruitFilter,
     YieldBand,

@@ -40,6 +40,7 @@ class Action(enum.StrEnum):
     VOID_LOAD = "void a load"
     COMPLETE = "complete a press run"
     CANCEL = "cancel a press run"
+    READ_AUDIT = "read the audit log"
 
 
 _PRESSING = frozenset(

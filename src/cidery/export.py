@@ -7,8 +7,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from cidery.catalog import schemas as catalog_schemas
 from cidery.errors import CideryError
-from cidery.press.schemas import EXPORTED, InputModel
+from cidery.press import schemas as press_schemas
+from cidery.press.schemas import InputModel
+
+# Every type the API sends or receives: the press workflow's, then the catalog's.
+EXPORTED: tuple[type[BaseModel], ...] = press_schemas.EXPORTED + catalog_schemas.EXPORTED
 
 
 def schema_of(model: type[BaseModel]) -> dict[str, object]:

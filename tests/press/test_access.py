@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from cidery import accounts, press
+from cidery import accounts, catalog, press
 from cidery.models.enums import UserRole
 from cidery.press.access import PERMISSIONS, Action, may
 from cidery.press.errors import Forbidden, InvalidInput
@@ -43,6 +43,10 @@ CALLS: dict[Action, list[Call]] = {
         lambda s, a, w: press.available_fruit(s, a, {"vendor_id": w["vendor"].id}),
         lambda s, a, w: press.yield_outliers(s, a),
         lambda s, a, w: press_summary(s, a),
+        lambda s, a, w: catalog.list_vendors(s, a),
+        lambda s, a, w: catalog.list_varieties(s, a),
+        lambda s, a, w: catalog.list_vessels(s, a, {"available": True}),
+        lambda s, a, w: catalog.yield_report(s, a, {"group_by": "vendor"}),
     ],
     Action.START: [lambda s, a, w: press.start_run(s, a, {"vendor_id": w["vendor"].id})],
     Action.ADD_LOAD: [
@@ -83,6 +87,9 @@ CALLS: dict[Action, list[Call]] = {
             },
         ),
     ],
+    Action.READ_AUDIT: [
+        lambda s, a, w: catalog.list_audit_logs(s, a, {"record_id": w["run"].id}),
+    ],
 }
 CASES = [
     pytest.param(role, action, call, id=f"{role.value}-{action.name.lower()}-{i}")
@@ -115,7 +122,10 @@ def test_the_permission_table_decides(
 
 def test_the_table_reads_as_the_roles_are_described() -> None:
     assert PERMISSIONS[UserRole.VIEWER] == {Action.READ}
-    assert PERMISSIONS[UserRole.OPERATOR] == set(Action) - {Action.MANAGE_USERS}
+    assert PERMISSIONS[UserRole.OPERATOR] == set(Action) - {
+        Action.MANAGE_USERS,
+        Action.READ_AUDIT,
+    }
     assert PERMISSIONS[UserRole.ADMIN] == set(Action)
 
 

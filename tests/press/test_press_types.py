@@ -17,10 +17,10 @@ from sqlalchemy import Connection, Table, inspect
 from sqlalchemy.orm import Session
 
 from cidery import export
+from cidery.export import EXPORTED
 from cidery.models import Base, PressRun, PressRunLoad, pressing
 from cidery.models.enums import PressRunStatus, Unit
 from cidery.press.schemas import (
-    EXPORTED,
     READ_TYPES_BY_TABLE,
     PressRunComplete,
     PressRunLoadCreate,

@@ -42,6 +42,7 @@ class Action(enum.StrEnum):
     COMPLETE = "complete a press run"
     CANCEL = "cancel a press run"
     MANAGE_USERS = "manage users"
+    READ_AUDIT = "read the audit log"
 
 
 _PRESSING = frozenset(

@@ -59,7 +59,7 @@ from cidery.press.errors import (
 )
 from cidery.press.inputs import Id, identifier, parse
 from cidery.press.reads import run_detail
-from cidery.press.rules import MAX_AMOUNT, YIELD_BAND, YIELD_HIGH, YIELD_LOW
+from cidery.press.rules import MAX_AMOUNT, RECEIVES_JUICE, YIELD_BAND, YIELD_HIGH, YIELD_LOW
 from cidery.press.schemas import (
     CompletedRun,
     LoadCorrection,
@@ -462,9 +462,9 @@ def _vessel_for(conn: Connection, vessel_id: uuid.UUID, juice_l: Decimal) -> Row
     vessel = conn.execute(queries.LOCK_VESSEL, {"vessel_id": vessel_id}).mappings().first()
     if vessel is None:
         raise NotFound("vessel", vessel_id)
-    if vessel["status"] != VesselStatus.AVAILABLE:
+    if vessel["status"] != RECEIVES_JUICE:
         raise VesselUnavailable(
-            f"vessel {vessel['name']!r} is {vessel['status'].value}, not available",
+            f"vessel {vessel['name']!r} is {vessel['status'].value}, not {RECEIVES_JUICE.value}",
             vessel_id=str(vessel["id"]),
             status=vessel["status"].value,
         )

@@ -64,17 +64,22 @@ def optional_identifier(value: object, field: str) -> uuid.UUID | None:
 # --- the list cursor ----------------------------------------------------------------------
 
 
-def encode_cursor(start_time: datetime, id_: uuid.UUID) -> str:
-    raw = json.dumps([start_time.isoformat(), str(id_)]).encode()
+def encode_cursor(moment: datetime, id_: uuid.UUID) -> str:
+    """The cursor after a row of a list in (time, id) order: a run's start time, an audit
+    row's change time."""
+    raw = json.dumps([moment.isoformat(), str(id_)]).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The (start time, id) a cursor of :func:`encode_cursor` holds; anything else is refused.
+def decode_cursor(
+    cursor: str, field: str = "after", returned_by: str = "list_runs"
+) -> tuple[datetime, uuid.UUID]:
+    """The (time, id) a cursor of :func:`encode_cursor` holds; anything else is refused,
+    as ``field`` holding no cursor ``returned_by`` returns.
 
     A cursor comes back from a client: it may be any text at all.
     """
-    refused = InvalidInput.of("after", "not a cursor returned by list_runs")
+    refused = InvalidInput.of(field, f"not a cursor returned by {returned_by}")
     try:
         decoded: Any = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
     except (ValueError, binascii.Error, RecursionError):

@@ -48,7 +48,7 @@ _PER_STATEMENT = (None, "READ COMMITTED", "AUTOCOMMIT")
 
 
 @contextmanager
-def _connection(session: Session) -> Iterator[Connection]:
+def read_connection(session: Session) -> Iterator[Connection]:
     """Where a read runs: the session's transaction, or none when it needs none.
 
     A session that has not begun a transaction, on an engine at READ COMMITTED, reads
@@ -72,7 +72,7 @@ def _connection(session: Session) -> Iterator[Connection]:
 def run_detail(session: Session, run_id: uuid.UUID) -> PressRunDetail:
     """A run with its live loads in order and running totals (no permission check:
     for the service's own functions, after theirs)."""
-    with _connection(session) as conn:
+    with read_connection(session) as conn:
         return _detail(conn, run_id)
 
 
@@ -135,7 +135,7 @@ def list_runs(session: Session, actor: object, query: RunFilter | object = None)
         until=wanted.until,
         after=after,
     )
-    with reading(who.user_id), _connection(session) as conn:
+    with reading(who.user_id), read_connection(session) as conn:
         rows = conn.execute(statement).mappings()
         items = [PressRunSummary.model_validate(row) for row in rows]
     more = len(items) > wanted.limit
@@ -151,7 +151,7 @@ def available_fruit(
     who = require(actor, Action.READ)
     wanted = parse(FruitFilter, {} if query is None else query)
     statement, values = queries.available_fruit(wanted.vendor_id, wanted.variety_id)
-    with reading(who.user_id), _connection(session) as conn:
+    with reading(who.user_id), read_connection(session) as conn:
         return _FRUIT.validate_python(_records(conn.execute(statement, values)))
 
 
@@ -161,6 +161,6 @@ def yield_outliers(
     """Completed runs whose yield is outside the band (default: the usual one), newest first."""
     who = require(actor, Action.READ)
     wanted = parse(YieldBand, {"low": YIELD_LOW, "high": YIELD_HIGH} if band is None else band)
-    with reading(who.user_id), _connection(session) as conn:
+    with reading(who.user_id), read_connection(session) as conn:
         rows = conn.execute(queries.yield_outliers(wanted.low, wanted.high))
         return [PressRunSummary.model_validate(row) for row in rows.mappings()]

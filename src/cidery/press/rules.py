@@ -1,4 +1,5 @@
-"""The press workflow's figures, each stated once: the usual yield band, the page size.
+"""The press workflow's figures, each stated once: the usual yield band, the page size,
+the vessel status that receives juice.
 
 The hard limit on yield (1.2 L/kg) is the database's CHECK and lives with the model
 (:data:`cidery.models.pressing.MAX_EXTRACTION_RATE`).
@@ -8,11 +9,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from cidery.models.enums import VesselStatus
+
 # A normal run gives 0.40-0.85 L of juice per kg of fruit; outside that the run is
 # accepted but flagged (yield_outliers, and a warning when it is completed).
 YIELD_LOW = Decimal("0.40")
 YIELD_HIGH = Decimal("0.85")
 YIELD_BAND = f"{YIELD_LOW}-{YIELD_HIGH} L/kg"
+
+# The status in which a vessel may receive a run's juice: complete_run refuses any other,
+# and the vessel list calls a vessel "available" in it.
+RECEIVES_JUICE = VesselStatus.AVAILABLE
 
 # The most runs one page of list_runs returns.
 MAX_PAGE = 200

@@ -48,7 +48,7 @@ class VolumeUnit(enum.StrEnum):
     GALLON = "gal"
 
 
-def _storable_text(value: str) -> str:
+def storable_text(value: str) -> str:
     # PostgreSQL's text cannot hold U+0000; psycopg refuses the whole statement.
     if "\x00" in value:
         raise ValueError("must not contain a NUL character")
@@ -76,11 +76,11 @@ Amount = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3, allow_i
 Brix = Annotated[Decimal, Field(ge=0, le=40, max_digits=4, decimal_places=2, allow_inf_nan=False)]
 PH = Annotated[Decimal, Field(ge=0, le=14, max_digits=3, decimal_places=2, allow_inf_nan=False)]
 Hours = Annotated[Decimal, Field(ge=0, max_digits=6, decimal_places=2, allow_inf_nan=False)]
-Notes = Annotated[str, Field(max_length=4000), AfterValidator(_storable_text)]
+Notes = Annotated[str, Field(max_length=4000), AfterValidator(storable_text)]
 Reason = Annotated[
     str,
     Field(min_length=1, max_length=4000),
-    AfterValidator(_storable_text),
+    AfterValidator(storable_text),
 ]
 Moment = Annotated[AwareDatetime, AfterValidator(_storable_time)]
 WorkerCount = Annotated[int, BeforeValidator(_not_a_boolean), Field(gt=0, le=1000)]

@@ -1,0 +1,163 @@
+"""Types of the catalog: the filters the forms and reports send, and what they read back.
+
+The filters are :class:`~cidery.press.schemas.InputModel`\\ s, refused whole with every
+problem listed (:class:`~cidery.press.errors.InvalidInput`); the results are
+:class:`~cidery.press.schemas.ReadModel`\\ s, read from rows.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
+
+from cidery.models.enums import AuditOperation, VesselStatus, VesselType
+from cidery.press.schemas import InputModel, Moment, PageSize, ReadModel, storable_text
+
+# How many growers list_vendors returns unless asked for fewer (at most a page, 200):
+# a grower picker, not an export.
+MAX_VENDORS = 200
+
+SearchText = Annotated[str, Field(max_length=200), AfterValidator(storable_text)]
+# A PostgreSQL identifier is at most 63 bytes; audit_logs.table_name holds no more.
+TableName = Annotated[str, Field(min_length=1, max_length=63), AfterValidator(storable_text)]
+Cursor = Annotated[str, Field(max_length=200)]
+
+
+class VendorFilter(InputModel):
+    """Which growers :func:`cidery.catalog.list_vendors` returns."""
+
+    active: bool | None = Field(
+        default=True, description="Active growers only (the default), inactive only, or all."
+    )
+    q: SearchText | None = Field(
+        default=None, description="Part of the name, any case; % and _ match themselves."
+    )
+    limit: PageSize = MAX_VENDORS
+
+
+class VesselFilter(InputModel):
+    """Which vessels :func:`cidery.catalog.list_vessels` returns."""
+
+    available: bool | None = Field(
+        default=None,
+        description="Vessels that may receive a run's juice, those that may not, or all.",
+    )
+
+
+class YieldGrouping(enum.StrEnum):
+    """What the yield report sums per row."""
+
+    VARIETY = "variety"
+    VENDOR = "vendor"
+
+
+class YieldQuery(InputModel):
+    """Completed runs ended in ``[since, until)``, summed per variety or per grower."""
+
+    group_by: YieldGrouping = YieldGrouping.VARIETY
+    since: Moment | None = Field(default=None, description="Runs completed at or after.")
+    until: Moment | None = Field(default=None, description="Runs completed before.")
+
+    @field_validator("until")
+    @classmethod
+    def _after_since(cls, until: datetime | None, info: ValidationInfo) -> datetime | None:
+        since = info.data.get("since")
+        if until is not None and since is not None and since > until:
+            raise ValueError(f"must not be before since ({since.isoformat()})")
+        return until
+
+
+class AuditQuery(InputModel):
+    """Which audit rows :func:`cidery.catalog.list_audit_logs` returns, a page at a time."""
+
+    table: TableName | None = Field(default=None, description="Rows of this table only.")
+    record_id: uuid.UUID | None = Field(default=None, description="Rows of this record only.")
+    limit: PageSize = 50
+    after: Cursor | None = Field(default=None, description="The next_cursor of the previous page.")
+
+
+class VendorRead(ReadModel):
+    """A grower, with the fruit it still has to press."""
+
+    id: uuid.UUID
+    name: str
+    is_active: bool
+    fruit_left_kg: Decimal = Field(
+        description="Kilograms bought and not yet pressed, over its live purchase lines."
+    )
+
+
+class VarietyRead(ReadModel):
+    """A live apple variety."""
+
+    id: uuid.UUID
+    name: str
+    description: str | None
+    typical_brix: Decimal | None
+
+
+class VesselRead(ReadModel):
+    """A live vessel, and whether a run's juice may go into it."""
+
+    id: uuid.UUID
+    name: str
+    type: VesselType
+    status: VesselStatus
+    capacity_l: Decimal
+    location: str | None
+    available: bool = Field(description="Whether complete_run accepts it as the destination.")
+
+
+class YieldRow(ReadModel):
+    """Completed runs' fruit and juice for one variety or one grower."""
+
+    group_id: uuid.UUID
+    name: str
+    run_count: int
+    kg_pressed: Decimal
+    juice_l: Decimal = Field(
+        description="Litres of juice; by variety, each run's juice shared by the weight of "
+        "its loads of each variety."
+    )
+    yield_l_per_kg: Decimal | None
+
+
+class AuditLogRead(ReadModel):
+    """One change to a record, as the audit log keeps it; one field per column."""
+
+    id: uuid.UUID
+    table_name: str
+    record_id: uuid.UUID
+    operation: AuditOperation
+    old_data: dict[str, Any] | None
+    new_data: dict[str, Any] | None
+    diff: dict[str, Any] | None
+    reason: str | None
+    changed_by: uuid.UUID | None
+    changed_at: datetime
+
+
+class AuditPage(ReadModel):
+    """One page of the audit log, newest first; pass ``next_cursor`` as ``after``."""
+
+    items: list[AuditLogRead]
+    next_cursor: str | None
+
+
+EXPORTED: tuple[type[BaseModel], ...] = (
+    VendorFilter,
+    VesselFilter,
+    YieldQuery,
+    AuditQuery,
+    VendorRead,
+    VarietyRead,
+    VesselRead,
+    YieldRow,
+    AuditLogRead,
+    AuditPage,
+)

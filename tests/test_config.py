@@ -80,6 +80,17 @@ def test_good_durations_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (settings.lock_timeout, settings.statement_timeout) == ("500ms", "2min")
 
 
+def test_the_app_database_url_is_normalised_and_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CIDERY_APP_DATABASE_URL", raising=False)
+    assert load_settings().app_database_url is None
+    monkeypatch.setenv("CIDERY_APP_DATABASE_URL", " postgres://api:pw-123@h/db ")
+    assert load_settings().app_database_url == "postgresql+psycopg://api:pw-123@h/db"
+    monkeypatch.setenv("CIDERY_APP_DATABASE_URL", "postgres://api:pw-123@h:abc/db")
+    with pytest.raises(ConfigError, match=r"^CIDERY_APP_DATABASE_URL postgres://api:") as refused:
+        load_settings()
+    assert "pw-123" not in str(refused.value)
+
+
 def test_a_file_as_data_directory_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "not-a-dir"
     path.write_text("x")

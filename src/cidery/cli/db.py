@@ -393,6 +393,64 @@ def sql_(
     typer.echo(scripts.offline_sql(revision_range, Runtime().timeouts), nl=False)
 
 
+# --- roles --------------------------------------------------------------------------
+
+
+@app.command()
+def roles(
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--role",
+            help="The application's role (default: the user of CIDERY_APP_DATABASE_URL, "
+            "else cidery_app).",
+            show_default=False,
+        ),
+    ] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Set the role's password, read from the first line of standard input.",
+        ),
+    ] = False,
+) -> None:
+    """Create or update the application's role: rows only, no DDL, audit_logs append-only.
+
+    Run it as the schema's owner (DATABASE_URL), and again after each migration.
+    """
+    from cidery.db.roles import check_role_name, default_role
+
+    runtime = _runtime()
+    name = check_role_name(role if role is not None else default_role(runtime.settings))
+    password = _password_from_stdin() if password_stdin else None
+    grant_app_role(runtime, name, password)
+
+
+def _password_from_stdin() -> str:
+    import sys
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("password of the application role: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CideryError("--password-stdin: no password on standard input (its first line)")
+    return password
+
+
+def grant_app_role(runtime: Runtime, role: str, password: str | None = None) -> None:
+    from cidery.cli.output import console
+    from cidery.db.roles import ensure_app_role
+
+    granted = ensure_app_role(runtime.engine, role, password)
+    console.print(f"application role {role}:")
+    for line in granted:
+        console.print(f"  {line}", soft_wrap=True)
+
+
 # --- data ---------------------------------------------------------------------------
 
 
@@ -471,9 +529,16 @@ def reset(
 
 
 def run_everything() -> None:
-    """``make run``: the database up, at head, seeded, checked and described."""
+    """``make run``: the database up, at head, its application role granted (embedded
+    server), seeded, checked and described."""
     runtime = _runtime()
     apply_migrations(runtime)
+    if runtime.settings.uses_embedded_server:
+        # The role the application connects as (cidery.db.roles.app_database_url); on a
+        # server of DATABASE_URL roles are the DBA's to make (cidery db roles).
+        from cidery.db.roles import default_role
+
+        grant_app_role(runtime, default_role(runtime.settings))
     load_seed(runtime)
     run_smoke(runtime)
     print_status(runtime)

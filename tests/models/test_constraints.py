@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -138,15 +138,50 @@ VALID_ROWS: dict[str, Callable[[Ids], dict[str, Any]]] = {
         "brix": 12,
         "ph": Decimal("3.5"),
     },
+    "api_tokens": lambda ids: {
+        "user_id": ids["users"],
+        "name": "scale reader",
+        "token_hash": bytes(32),
+        "prefix": "cidery_abcde",
+    },
+    "auth_sessions": lambda ids: {
+        "user_id": ids["users"],
+        "token_hash": bytes(32),
+        "csrf_token": "c" * 43,
+        "expires_at": datetime(2999, 1, 1, tzinfo=UTC),
+    },
+    "sign_in_throttles": lambda ids: {"scope": "account:sam@example.com", "failures": 3},
+    "idempotency_keys": lambda ids: {
+        "user_id": ids["users"],
+        "key": "5f0c6c1e-0b5e-4e5e-9d61-2d1f7a0e9c11",
+        "method": "POST",
+        "path": "/api/v1/press-runs",
+        "fingerprint": bytes(32),
+        "response_status": 201,
+        "response_body": "{}",
+        "expires_at": datetime(2999, 1, 1, tzinfo=UTC),
+    },
 }
 
 
-def insert(connection: Connection, table: str, values: dict[str, Any]) -> uuid.UUID:
+# Tables keyed by something else than an id: their valid row is found by its ctid
+# (stable here, as each case changes the row once, inside a savepoint).
+KEYLESS = frozenset(
+    name for name, table in Base.metadata.tables.items() if "id" not in table.columns
+)
+
+
+def row_key(table: str) -> str:
+    """The WHERE clause that finds the valid row of ``table`` from ``:id``."""
+    return "ctid = CAST(:id AS tid)" if table in KEYLESS else "id = :id"
+
+
+def insert(connection: Connection, table: str, values: dict[str, Any]) -> Any:
     columns = ", ".join(values)
     params = ", ".join(f":{name}" for name in values)
-    statement = text(f"INSERT INTO {table} ({columns}) VALUES ({params}) RETURNING id")
-    row_id: uuid.UUID = connection.execute(statement, values).scalar_one()
-    return row_id
+    key = "ctid::text" if table in KEYLESS else "id"
+    statement = text(f"INSERT INTO {table} ({columns}) VALUES ({params}) RETURNING {key}")
+    return connection.execute(statement, values).scalar_one()
 
 
 def insert_valid_rows(connection: Connection) -> Ids:
@@ -194,6 +229,15 @@ def _constraints(kind: type[Any]) -> dict[str, Any]:
 # order and reports the first that fails, so where a bad value must also break
 # a rule that sorts earlier, the case lists that rule to drop first.
 CHECK_CASES: dict[str, str | tuple[str, tuple[str, ...]]] = {
+    "api_tokens_name_not_blank_check": "name = ' '",
+    "api_tokens_token_hash_sha256_check": "token_hash = '\\x00'",
+    "auth_sessions_csrf_token_long_enough_check": "csrf_token = 'short'",
+    "auth_sessions_expires_after_creation_check": "expires_at = created_at",
+    "auth_sessions_token_hash_sha256_check": "token_hash = '\\x00'",
+    "idempotency_keys_fingerprint_sha256_check": "fingerprint = '\\x0000'",
+    "idempotency_keys_key_not_empty_check": "key = ''",
+    "idempotency_keys_response_status_success_check": "response_status = 409",
+    "sign_in_throttles_failures_nonnegative_check": "failures = -1",
     "apple_varieties_name_not_blank_check": "name = '   '",
     "apple_varieties_typical_brix_range_check": "typical_brix = 40.01",
     "audit_logs_data_matches_operation_check": "new_data = NULL",
@@ -318,7 +362,7 @@ def test_check_constraint_rejects_bad_row(connection: Connection, ids: Ids, name
         assert_rejected(
             connection,
             name,
-            f"UPDATE {table} SET {assignments} WHERE id = :id",
+            f"UPDATE {table} SET {assignments} WHERE {row_key(table)}",
             {"id": ids[table]},
         )
         savepoint.rollback()  # puts back any constraint dropped above
@@ -348,7 +392,7 @@ def test_foreign_key_rejects_a_missing_parent(connection: Connection, ids: Ids, 
         assert_rejected(
             connection,
             name,
-            f"UPDATE {table} SET {column} = gen_random_uuid() WHERE id = :id",
+            f"UPDATE {table} SET {column} = gen_random_uuid() WHERE {row_key(table)}",
             {"id": ids[table]},
         )
         savepoint.rollback()

@@ -312,8 +312,9 @@ LATER_TABLES = PRESS_TABLES | {"api_tokens"}
 
 
 def test_seeding_at_revision_0001_skips_the_later_tables(empty_url: str) -> None:
-    """At 0001 the API token and press steps are skipped: its tables are left out of ``inserted`` (not
-    reported as 0) and listed in ``skipped``; seeding again after the upgrade adds them."""
+    """At 0001 the API token and press steps are skipped: their tables are left out of
+    ``inserted`` (not reported as 0) and listed in ``skipped``; seeding again after the
+    upgrade adds them."""
     engine = make_engine(empty_url)
     try:
         runner.upgrade(engine, "0001")

@@ -210,7 +210,7 @@ INDEPENDENT: dict[str, Run] = {
     "migrate_markup_revision": Run(("db", "migrate", "[/]")),
     "migrate_style_revision": Run(("db", "migrate", "[bold]x")),
     "status_odd_names": Run(("db", "status"), "odd_names"),
-    "run_odd_names": Run(("run",), "odd_names"),
+    "run_odd_names": Run(("run", "--no-serve"), "odd_names"),
 }
 
 # A URL SQLAlchemy or the driver would choke on, with its password: (URL, message).

@@ -110,7 +110,7 @@ def test_run_grants_the_app_role_on_the_embedded_server(
 ) -> None:
     data_dir = tmp_path / "pgdata"
     try:
-        result = cidery(("run",), cli_env(None, data_dir))
+        result = cidery(("run", "--no-serve"), cli_env(None, data_dir))
         assert result.returncode == 0, result
         assert "application role cidery_app:" in result.stdout, result
         settings = Settings(None, data_dir, "5s", "5min")

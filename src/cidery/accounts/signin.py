@@ -111,12 +111,13 @@ def sign_in(
                 "user_agent": (user_agent or "")[:400].replace("\x00", "") or None,
             },
         ).one()
-        conn.execute(
+        signed_in_at = conn.execute(
             queries.users.update()
             .where(queries.users.c.id == row["id"])
             .values(last_login_at=func.now())
-        )
-    user = UserRead.model_validate(dict(row))
+            .returning(queries.users.c.last_login_at)
+        ).scalar_one()
+    user = UserRead.model_validate({**row, "last_login_at": signed_in_at})
     return SignInResult(
         signed_in=SignedIn(user=user, csrf_token=csrf, expires_at=opened.expires_at), token=token
     )

@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI
 
 from cidery.api import problems
 from cidery.api.requests import RequestContext
-from cidery.api.routes import auth, health, press_runs, users
+from cidery.api.routes import auth, forms, health, press_runs, reports, users
 from cidery.api.settings import ApiSettings
 from cidery.db.engine import make_engine, session_factory
 from cidery.migrations.scripts import head
@@ -48,7 +48,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.settings = settings
     app.state.head_revision = head()
     api = APIRouter(prefix=PREFIX)
-    for module in (auth, press_runs, users):
+    for module in (auth, press_runs, forms, reports, users):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

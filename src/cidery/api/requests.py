@@ -77,14 +77,27 @@ class RequestContext:
             _log(scope, status, time.perf_counter() - started, request_id)
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route with its parameters named (``/api/v1/press-runs/{run_id}``).
+
+    Logged instead of the path, so ids do not multiply log keys; rebuilt from the path
+    because a route of an included router knows only its own part of the template.
+    """
+    if scope.get("route") is None:
+        return "(no route)"
+    names = {str(value): name for name, value in scope.get("path_params", {}).items()}
+    return "/".join(
+        f"{{{names[part]}}}" if part in names else part for part in scope["path"].split("/")
+    )
+
+
 def _log(scope: Scope, status: int, seconds: float, request_id: str) -> None:
     if not access_log.isEnabledFor(logging.INFO):
         return
-    route = scope.get("route")
     state: dict[str, Any] = scope.get("state", {})
     line = {
         "method": scope.get("method"),
-        "route": getattr(route, "path", None) or "(no route)",
+        "route": route_template(scope),
         "status": status,
         "duration_ms": round(seconds * 1000, 2),
         "user_id": state.get("user_id"),

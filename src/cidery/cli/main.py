@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from cidery import __version__
-from cidery.cli import db, logs
+from cidery.cli import db, logs, serve, users
 from cidery.config import log_level
 from cidery.errors import CideryError
 
@@ -28,6 +28,8 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 types_app = typer.Typer(help="Types for the API layer.", no_args_is_help=True)
 app.add_typer(types_app, name="types")
+app.add_typer(users.app, name="users")
+app.command("serve")(serve.command)
 
 
 @app.callback()
@@ -59,9 +61,20 @@ def types_export(
 
 
 @app.command()
-def run() -> None:
-    """The main job: start (or reuse) the database, migrate, seed, smoke-check, show status."""
+def run(
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Stop after the status (for scripts).")
+    ] = False,
+    host: serve.Host = "127.0.0.1",
+    port: serve.Port = 8000,
+) -> None:
+    """The main job: start (or reuse) the database, migrate, seed, smoke-check, show
+    the status, then serve the app until Ctrl-C."""
     db.run_everything()
+    if no_serve:
+        return
+    serve.print_sign_ins(f"http://{host}:{port}")
+    serve.serve(host, port, workers=1)
 
 
 @app.command()

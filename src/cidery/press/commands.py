@@ -294,6 +294,15 @@ def add_load(
     return PressRunLoadRead.model_validate(row)
 
 
+def _run_of_load(conn: Connection, load_id: uuid.UUID, run_id: uuid.UUID | None) -> uuid.UUID:
+    """The run a load belongs to; :class:`NotFound` if none, or if not ``run_id``."""
+    found = conn.execute(queries.LOAD_RUN, {"load_id": load_id}).first()
+    if found is None or (run_id is not None and found.press_run_id != run_id):
+        raise NotFound("load", load_id)
+    press_run_id: uuid.UUID = found.press_run_id
+    return press_run_id
+
+
 def void_load(
     session: Session,
     actor: object,
@@ -315,10 +324,7 @@ def void_load(
     wanted = parse(LoadVoid, data)
     with writing(session, who.user_id):
         conn = session.connection()
-        found = conn.execute(queries.LOAD_RUN, {"load_id": load_uuid}).first()
-        if found is None or (run_uuid is not None and found.press_run_id != run_uuid):
-            raise NotFound("load", load_uuid)
-        run = _lock_run(conn, found.press_run_id, "void a load of")
+        run = _lock_run(conn, _run_of_load(conn, load_uuid, run_uuid), "void a load of")
         load = conn.execute(queries.LOCK_LOAD, {"load_id": load_uuid}).mappings().first()
         if load is None:
             raise InvalidTransition(f"load {load_uuid} is already voided")
@@ -392,7 +398,12 @@ def _draw_on(
 
 
 def correct_load(
-    session: Session, actor: object, load_id: Id, data: LoadCorrection | object
+    session: Session,
+    actor: object,
+    load_id: Id,
+    data: LoadCorrection | object,
+    *,
+    run_id: Id | None = None,
 ) -> PressRunDetail:
     """Correct a live load of an in-progress run: its weight and unit, its purchase line,
     brix, pH or notes (see :class:`~cidery.press.schemas.LoadCorrection`). Returns the
@@ -404,17 +415,16 @@ def correct_load(
     the load's line and the line it moves to (in id order); the database's triggers
     move the fruit between the lines, and the run's total follows the weight. One
     audit row for the load (``update``, old and new row, diff), one for the run when its
-    total changed. A correction that changes nothing writes nothing.
+    total changed. A correction that changes nothing writes nothing. With ``run_id``, a
+    load of another run is :class:`NotFound`.
     """
     who = require(actor, Action.CORRECT_LOAD)
     load_uuid = identifier(load_id, "load_id")
+    run_uuid = identifier(run_id, "run_id") if run_id is not None else None
     wanted = parse(LoadCorrection, data)
     with writing(session, who.user_id):
         conn = session.connection()
-        found = conn.execute(queries.LOAD_RUN, {"load_id": load_uuid}).first()
-        if found is None:
-            raise NotFound("load", load_uuid)
-        run = _lock_run(conn, found.press_run_id, "correct a load of")
+        run = _lock_run(conn, _run_of_load(conn, load_uuid, run_uuid), "correct a load of")
         load = conn.execute(queries.LOCK_LOAD, {"load_id": load_uuid}).mappings().first()
         if load is None:
             raise NotFound("load", load_uuid)

@@ -14,6 +14,7 @@ from cidery.api.security import Call, allow
 from cidery.press.access import Action
 from cidery.press.schemas import (
     CompletedRun,
+    LoadCorrection,
     LoadVoid,
     PressRunCancel,
     PressRunComplete,
@@ -67,6 +68,23 @@ def add_load(
         lambda: press.add_load(call.session, call.actor, run_id, body),
         status=201,
         required=True,
+    )
+
+
+@router.patch("/{run_id}/loads/{load_id}", response_model=PressRunDetail)
+def correct_load(
+    run_id: uuid.UUID,
+    load_id: uuid.UUID,
+    body: LoadCorrection,
+    key: IdempotencyKey = None,
+    call: Call = allow(Action.CORRECT_LOAD),
+) -> object:
+    """Correct a load while the run is in progress (only the fields sent change)."""
+    return idempotency.respond(
+        call,
+        key,
+        body,
+        lambda: press.correct_load(call.session, call.actor, load_id, body, run_id=run_id),
     )
 
 

@@ -1,0 +1,82 @@
+"""``cidery serve``: the HTTP API and pages, served by uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from cidery.errors import CideryError
+
+Host = Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")]
+Port = Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")]
+Workers = Annotated[
+    int, typer.Option(min=1, max=64, help="Worker processes (they share sessions via PostgreSQL).")
+]
+
+
+def check_ready(app_url: str) -> None:
+    """Refuse to serve a database that is unreachable or not at this code's revision."""
+    from cidery.db.engine import check_connection, make_engine
+    from cidery.migrations.scripts import current_revision, head
+
+    engine = make_engine(app_url)
+    try:
+        check_connection(engine)
+        with engine.connect() as conn:
+            revision = current_revision(conn)
+    finally:
+        engine.dispose()
+    expected = head()
+    if revision != expected:
+        raise CideryError(
+            f"the database is at revision {revision or 'none'}, this code needs {expected}: "
+            "run `cidery db migrate` first"
+        )
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Serve until Ctrl-C; the database (embedded or not) keeps running."""
+    import uvicorn
+
+    from cidery.cli import logs
+    from cidery.config import load_settings
+    from cidery.db.roles import app_database_url
+
+    check_ready(app_database_url(load_settings()))
+    # One structured line per request (cidery.api.access) instead of uvicorn's own.
+    logs.configure(min(logging.INFO, logging.getLogger("cidery").getEffectiveLevel()))
+    uvicorn.run(
+        "cidery.api.main:from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=None,
+        server_header=False,
+    )
+
+
+def command(host: Host = "127.0.0.1", port: Port = 8000, workers: Workers = 1) -> None:
+    """Serve the HTTP API on http://HOST:PORT (docs at /docs); Ctrl-C stops it."""
+    serve(host, port, workers)
+
+
+def print_sign_ins(url: str) -> None:
+    """Where the app is and how to sign in to the sample data (public demo accounts)."""
+    from rich.table import Table
+
+    from cidery.cli.output import console
+    from cidery.sample.seed import DEMO_API_TOKEN, USERS
+
+    console.print()
+    console.print(f"serving on {url}  (API docs: {url}/docs; Ctrl-C stops the app)", soft_wrap=True)
+    table = Table(title="demo sign-ins (sample data only)", title_justify="left")
+    for column in ("role", "email", "password"):
+        table.add_column(column)
+    for user in USERS:
+        table.add_row(user.role.value, user.email, user.password)
+    console.print(table)
+    console.print(f"demo API token (operator): {DEMO_API_TOKEN}", soft_wrap=True)

@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --constraint constraints.txt --editable '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP) ## start the embedded PostgreSQL, migrate, seed, smoke-check, print the status
+run: $(STAMP) ## embedded PostgreSQL, migrate, seed, smoke-check, status, then serve on :8000
 	$(BIN)/cidery run
 
 test: lint types pytest ## lint, type-check and run the whole suite

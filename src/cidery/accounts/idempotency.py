@@ -40,7 +40,6 @@ _STORED = select(keys.c.fingerprint, keys.c.response_status, keys.c.response_bod
     keys.c.key == bindparam("key"),
     keys.c.expires_at > func.now(),
 )
-_FORGET_EXPIRED = keys.delete().where(keys.c.expires_at <= func.now())
 
 
 @dataclass(frozen=True)
@@ -100,9 +99,3 @@ def remember(
     )
     with reading(user_id):
         session.connection().execute(statement)
-
-
-def forget_expired(session: Session) -> int:
-    """Delete expired keys; returns how many."""
-    with reading():
-        return session.connection().execute(_FORGET_EXPIRED).rowcount

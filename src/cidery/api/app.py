@@ -8,11 +8,16 @@ each request is one transaction (:func:`cidery.api.security.database_session`).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
+from cidery.accounts import housekeeping
 from cidery.api import problems
 from cidery.api.requests import RequestContext
 from cidery.api.routes import auth, forms, health, press_runs, reports, users
@@ -20,9 +25,30 @@ from cidery.api.settings import ApiSettings
 from cidery.db.engine import make_engine, session_factory
 from cidery.migrations.scripts import head
 
+log = logging.getLogger(__name__)
+
 PREFIX = "/api/v1"
 TITLE = "cidery"
 VERSION = "1.0.0"
+
+
+HOUSEKEEPING_EVERY_S = 3600.0
+
+
+def _purge(sessions: sessionmaker[Session]) -> None:
+    try:
+        with sessions() as session, session.begin():
+            purged = housekeeping.purge(session)
+        log.info("expired rows purged: %s", purged)
+    except Exception:  # the database away for a while: log it, try again next time
+        log.exception("could not purge expired rows")
+
+
+async def _housekeeping(sessions: sessionmaker[Session]) -> None:
+    """Purge expired sessions and keys now and every hour, in a worker thread."""
+    while True:
+        await anyio.to_thread.run_sync(_purge, sessions)
+        await asyncio.sleep(HOUSEKEEPING_EVERY_S)
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -33,9 +59,11 @@ def create_app(settings: ApiSettings) -> FastAPI:
         )
         app.state.engine = engine
         app.state.sessions = session_factory(engine)
+        cleaner = asyncio.create_task(_housekeeping(app.state.sessions))
         try:
             yield
         finally:
+            cleaner.cancel()
             engine.dispose()
 
     app = FastAPI(

@@ -36,6 +36,25 @@ def check_ready(app_url: str) -> None:
         )
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse, in one line, an address this process cannot listen on."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise CideryError(f"cannot listen on {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise CideryError(
+                f"cannot listen on {host}:{port}: {exc.strerror} (another server? try --port)"
+            ) from None
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve until Ctrl-C; the database (embedded or not) keeps running."""
     import uvicorn
@@ -44,6 +63,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     from cidery.config import load_settings
     from cidery.db.roles import app_database_url
 
+    check_port(host, port)
     check_ready(app_database_url(load_settings()))
     # One structured line per request (cidery.api.access) instead of uvicorn's own.
     logs.configure(min(logging.INFO, logging.getLogger("cidery").getEffectiveLevel()))

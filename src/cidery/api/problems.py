@@ -54,6 +54,7 @@ STATUSES: MappingProxyType[str, tuple[int, str]] = MappingProxyType(
         "conflict": (503, "Busy: try again"),
         "database_failure": (503, "The database failed"),
         "database_unavailable": (503, "The database is unavailable"),
+        "payload_too_large": (413, "The request body is too large"),
         "http_error": (400, "Bad request"),
         "internal_error": (500, "Internal server error"),
     }

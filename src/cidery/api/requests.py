@@ -24,8 +24,51 @@ access_log = logging.getLogger("cidery.api.access")
 log = logging.getLogger("cidery.api")
 
 HEADER = "X-Request-ID"
+# No request of this API needs more than a few kilobytes; a bigger body is refused
+# before it is read into memory.
+MAX_BODY_BYTES = 64 * 1024
 # A client's own id is kept if it is short and plain (it is logged and echoed).
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """The whole body read first (chunked too), refused once over the limit, then
+    handed to the app as one message; later calls (a disconnect) go to the server."""
+    chunks: list[bytes] = []
+    seen = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            first = message
+            break
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > MAX_BODY_BYTES:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            first = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            break
+    pending: list[Message] = [first]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay
 
 
 def _incoming_id(scope: Scope) -> str | None:
@@ -61,8 +104,20 @@ class RequestContext:
                 message = {**message, "headers": headers}
             await send(message)
 
+        declared = _declared_length(scope)
         try:
-            await self.app(scope, receive, send_with_id)
+            if declared is not None and declared > MAX_BODY_BYTES:
+                raise BodyTooLarge
+            await self.app(scope, await _buffered(receive), send_with_id)
+        except BodyTooLarge:
+            if response_started:
+                raise
+            response = problem(
+                Request(scope),
+                "payload_too_large",
+                f"the request body is larger than {MAX_BODY_BYTES // 1024} kB",
+            )
+            await response(scope, receive, send_with_id)
         except Exception as exc:
             log.error("unexpected error (request %s)", request_id, exc_info=exc)
             if response_started:

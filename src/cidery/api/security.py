@@ -120,28 +120,47 @@ def _origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def check_csrf(request: Request, principal: accounts.Principal) -> None:
-    """A cookie-authenticated write must come from this app's pages."""
-    sent = request.headers.get(CSRF_HEADER, "")
-    if not principal.csrf_token or not hmac.compare_digest(sent, principal.csrf_token):
-        raise ApiError("csrf_failed", f"the {CSRF_HEADER} header is missing or wrong")
+def check_origin(request: Request) -> None:
+    """A write a browser sends from another site's page is refused.
+
+    Browsers send ``Origin`` (else ``Referer``) with every write; a request without
+    either did not come from a page, and the CSRF token or the lack of a cookie
+    decides for it.
+    """
     origin = request.headers.get("origin") or request.headers.get("referer")
     if origin is None:
-        return  # not a browser request made by a page (browsers send Origin on writes)
+        return
     own = _origin_of(str(request.base_url))
     trusted = {own, *request.app.state.settings.trusted_origins}
     if _origin_of(origin) not in trusted:
         raise ApiError("csrf_failed", "the request came from another site")
 
 
+def check_csrf(request: Request, principal: accounts.Principal) -> None:
+    """A cookie-authenticated write must come from this app's pages."""
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not principal.csrf_token or not hmac.compare_digest(sent, principal.csrf_token):
+        raise ApiError("csrf_failed", f"the {CSRF_HEADER} header is missing or wrong")
+    check_origin(request)
+
+
 def allow(permission: Permission) -> Any:
     """The dependency of a route that requires ``permission``; it yields the :class:`Call`."""
 
     def guard(request: Request, session: SessionDep) -> Call:
-        principal = authenticate(request, session)
+        try:
+            principal = authenticate(request, session)
+        except NotAuthenticated:
+            if permission is not PUBLIC:
+                raise
+            principal = None  # an ended session does not stop anyone signing in again
         if principal is not None:
             request.state.user_id = str(principal.user_id)
         if permission is PUBLIC:
+            # Signing in from another site's page would sign the victim in as the
+            # attacker ("login CSRF"): public writes too must come from here.
+            if request.method not in SAFE_METHODS:
+                check_origin(request)
             return Call(request, session, principal)
         if principal is None:
             raise NotAuthenticated("sign in first, or send an API token")

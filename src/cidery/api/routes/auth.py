@@ -23,6 +23,10 @@ def _client_address(call: Call) -> str | None:
 @router.post("/sign-in", response_model=accounts.SignedIn)
 def sign_in(body: accounts.SignIn, response: Response, call: Call = allow(PUBLIC)) -> object:
     """Sign in with email and password: a session cookie, and the CSRF token for writes."""
+    earlier = call.request.cookies.get(SESSION_COOKIE)
+    if earlier:
+        # A new sign-in replaces the browser's session: the old one ends now.
+        accounts.sign_out(call.session, earlier)
     result = accounts.sign_in(
         call.session,
         body,

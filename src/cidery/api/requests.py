@@ -109,25 +109,19 @@ class RequestContext:
             if declared is not None and declared > MAX_BODY_BYTES:
                 raise BodyTooLarge
             await self.app(scope, await _buffered(receive), send_with_id)
-        except BodyTooLarge:
-            if response_started:
-                raise
-            response = problem(
-                Request(scope),
-                "payload_too_large",
-                f"the request body is larger than {MAX_BODY_BYTES // 1024} kB",
-            )
-            await response(scope, receive, send_with_id)
         except Exception as exc:
-            log.error("unexpected error (request %s)", request_id, exc_info=exc)
             if response_started:
                 raise
-            response = problem(
-                Request(scope),
-                "internal_error",
-                f"something went wrong on the server; quote request id {request_id}",
-            )
-            await response(scope, receive, send_with_id)
+            if isinstance(exc, BodyTooLarge):
+                code, detail = (
+                    "payload_too_large",
+                    (f"the request body is larger than {MAX_BODY_BYTES // 1024} kB"),
+                )
+            else:
+                log.error("unexpected error (request %s)", request_id, exc_info=exc)
+                code = "internal_error"
+                detail = f"something went wrong on the server; quote request id {request_id}"
+            await problem(Request(scope), code, detail)(scope, receive, send_with_id)
         finally:
             _log(scope, status, time.perf_counter() - started, request_id)
 

@@ -110,15 +110,15 @@ class RequestContext:
                 raise BodyTooLarge
             await self.app(scope, await _buffered(receive), send_with_id)
         except Exception as exc:
+            too_large = isinstance(exc, BodyTooLarge)
+            if not too_large:
+                log.error("unexpected error (request %s)", request_id, exc_info=exc)
             if response_started:
                 raise
-            if isinstance(exc, BodyTooLarge):
-                code, detail = (
-                    "payload_too_large",
-                    (f"the request body is larger than {MAX_BODY_BYTES // 1024} kB"),
-                )
+            if too_large:
+                code = "payload_too_large"
+                detail = f"the request body is larger than {MAX_BODY_BYTES // 1024} kB"
             else:
-                log.error("unexpected error (request %s)", request_id, exc_info=exc)
                 code = "internal_error"
                 detail = f"something went wrong on the server; quote request id {request_id}"
             await problem(Request(scope), code, detail)(scope, receive, send_with_id)

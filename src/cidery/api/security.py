@@ -138,7 +138,14 @@ def allow(permission: Permission) -> Any:
     """The dependency of a route that requires ``permission``; it yields the :class:`Call`."""
 
     def guard(request: Request, session: SessionDep) -> Call:
-        principal = authenticate(request, session)
+        try:
+            principal = authenticate(request, session)
+        except NotAuthenticated:
+            if permission is not PUBLIC:
+                raise
+            # A public route needs no sign-in: credentials that no longer hold (the
+            # cookie of a session that ended) must not stop a browser signing in again.
+            principal = None
         if principal is not None:
             request.state.user_id = str(principal.user_id)
         if permission is PUBLIC:

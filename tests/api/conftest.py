@@ -8,6 +8,7 @@ on each other. Each test gets a fresh client (no cookie carried over).
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -99,14 +100,44 @@ class Fruit:
     vessel_id: uuid.UUID
 
 
+def make_fruit(
+    engine: Engine,
+    *,
+    quantity_kg: Decimal = Decimal("1000"),
+    capacity_l: Decimal = Decimal("5000"),
+    vendor_active: bool = True,
+) -> Fruit:
+    """A new grower with one purchase line and a new vessel, committed."""
+    with transaction(engine) as session:
+        make = Factory(session)
+        vendor = make.vendor(is_active=vendor_active)
+        item = make.purchase_item(vendor=vendor, quantity=quantity_kg, unit=Unit.KG)
+        vessel = make.vessel(capacity_l=capacity_l)
+        return Fruit(vendor.id, item.id, vessel.id)
+
+
 @pytest.fixture
 def fruit(api_engine: Engine) -> Fruit:
-    with transaction(api_engine) as session:
-        make = Factory(session)
-        vendor = make.vendor()
-        item = make.purchase_item(vendor=vendor, quantity=Decimal("1000"), unit=Unit.KG)
-        vessel = make.vessel()
-        return Fruit(vendor.id, item.id, vessel.id)
+    return make_fruit(api_engine)
+
+
+_addresses = itertools.count(1)
+
+
+def new_address() -> tuple[str, int]:
+    """A client address no other test of the session uses (sign-in back-off is per address)."""
+    n = next(_addresses)
+    return (f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}", 40000)
+
+
+@pytest.fixture
+def client_at(client: TestClient, api_app: FastAPI) -> Callable[[tuple[str, int]], TestClient]:
+    """Factory: a client of the running app (``client`` holds its lifespan) from an address."""
+
+    def build(address: tuple[str, int]) -> TestClient:
+        return TestClient(api_app, raise_server_exceptions=False, client=address)
+
+    return build
 
 
 def new_key() -> dict[str, str]:

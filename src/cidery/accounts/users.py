@@ -104,7 +104,7 @@ def update_user(
             conn.execute(
                 queries.users.update()
                 .where(queries.users.c.id == id_)
-                .values(**values, updated_by=who.user_id)
+                .values(**values)  # who changed it is in the audit row
                 .returning(*queries.USER_COLUMNS)
             )
             .mappings()

@@ -153,7 +153,9 @@ def allow(permission: Permission) -> Any:
         except NotAuthenticated:
             if permission is not PUBLIC:
                 raise
-            principal = None  # an ended session does not stop anyone signing in again
+            # A public route needs no sign-in: credentials that no longer hold (the
+            # cookie of a session that ended) must not stop a browser signing in again.
+            principal = None
         if principal is not None:
             request.state.user_id = str(principal.user_id)
         if permission is PUBLIC:

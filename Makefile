@@ -43,7 +43,7 @@ pytest: $(STAMP) browser ## the test suite against a real PostgreSQL, pages in C
 	$(BIN)/pytest
 
 screenshots: $(STAMP) browser ## phone-size PNGs of each page into docs/screenshots/
-	$(BIN)/pytest -q tests/web/test_screenshots.py --screenshots
+	CIDERY_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/web/test_phone.py
 
 sql: $(STAMP) ## regenerate every revision's committed SQL files
 	$(BIN)/python -c "from cidery.migrations import scripts; [scripts.write_sql_files(s) for s in scripts.revisions_in_order()]"

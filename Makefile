@@ -5,15 +5,27 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint types pytest sql clean
+.PHONY: help run test lint types pytest sql clean browser screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --constraint constraints.txt --editable '.[dev]'
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here).
+CHROMIUM := /usr/bin/chromium
+browser: ## Debian's Chromium for the browser tests: installed with apt if missing (as root)
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "the browser tests need Chromium: run 'sudo apt-get install chromium' (Debian)"; exit 1; \
+	  fi; }
 
 run: $(STAMP) ## embedded PostgreSQL, migrate, seed, smoke-check, status, then serve on :8000
 	$(BIN)/cidery run
@@ -27,8 +39,11 @@ lint: $(STAMP) ## ruff: lint and formatting
 types: $(STAMP) ## mypy --strict on src/
 	$(BIN)/mypy
 
-pytest: $(STAMP) ## the test suite against a real PostgreSQL
+pytest: $(STAMP) browser ## the test suite against a real PostgreSQL, pages in Chromium
 	$(BIN)/pytest
+
+screenshots: $(STAMP) browser ## phone-size PNGs of each page into docs/screenshots/
+	CIDERY_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/web/test_phone.py
 
 sql: $(STAMP) ## regenerate every revision's committed SQL files
 	$(BIN)/python -c "from cidery.migrations import scripts; [scripts.write_sql_files(s) for s in scripts.revisions_in_order()]"

@@ -24,6 +24,7 @@ from cidery.api.routes import auth, forms, health, press_runs, reports, users
 from cidery.api.settings import ApiSettings
 from cidery.db.engine import make_engine, session_factory
 from cidery.migrations.scripts import head
+from cidery.web import install as install_pages
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)
+    install_pages(app)  # the pressing pages (cidery.web) and their /static files
     problems.install(app)
     app.add_middleware(RequestContext)
     return app

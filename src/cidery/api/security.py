@@ -8,8 +8,9 @@ and hands the handler a :class:`Call` with the request's session; the services
 check the same table again, so a route declared too widely still cannot act.
 
 A browser authenticates with the session cookie; its unsafe requests (POST,
-PATCH, …) must also carry the session's CSRF token in ``X-CSRF-Token`` and come
-from this app's origin (``Origin``, else ``Referer``). A program sends
+PATCH, …) must also carry the session's CSRF token in ``X-CSRF-Token`` (the pages'
+plain forms: in the ``csrf_token`` field) and come from this app's origin
+(``Origin``, else ``Referer``). A program sends
 ``Authorization: Bearer <API token>``: no cookie, so no CSRF check is needed.
 """
 
@@ -17,22 +18,24 @@ from __future__ import annotations
 
 import enum
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from cidery import accounts
 from cidery.accounts.errors import NotAuthenticated
+from cidery.accounts.rules import ABSOLUTE_LIMIT
 from cidery.api.problems import ApiError
 from cidery.press.access import Action, Actor, may
 from cidery.press.errors import Forbidden
 
 SESSION_COOKIE = "cidery_session"
 CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"  # the hidden field of the pages' forms (cidery.web)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -113,6 +116,23 @@ def authenticate(request: Request, session: Session) -> accounts.Principal | Non
     return None
 
 
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    """The browser's session cookie, for the API's sign-in and the pages' alike."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(ABSOLUTE_LIMIT.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies or request.url.scheme == "https",
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
 def _origin_of(url: str) -> str | None:
     parts = urlsplit(url)
     if not parts.scheme or not parts.netloc:
@@ -136,11 +156,22 @@ def check_origin(request: Request) -> None:
         raise ApiError("csrf_failed", "the request came from another site")
 
 
-def check_csrf(request: Request, principal: accounts.Principal) -> None:
-    """A cookie-authenticated write must come from this app's pages."""
-    sent = request.headers.get(CSRF_HEADER, "")
-    if not principal.csrf_token or not hmac.compare_digest(sent, principal.csrf_token):
-        raise ApiError("csrf_failed", f"the {CSRF_HEADER} header is missing or wrong")
+def check_csrf(
+    request: Request, principal: accounts.Principal, form: Mapping[str, str] | None = None
+) -> None:
+    """A cookie-authenticated write must come from this app's pages.
+
+    The token travels in the ``X-CSRF-Token`` header (scripts) or, for a plain form
+    posted by a page (``form``, its fields), in its ``csrf_token`` field.
+    """
+    if form is None:
+        sent, where = request.headers.get(CSRF_HEADER, ""), f"the {CSRF_HEADER} header"
+    else:
+        sent, where = form.get(CSRF_FIELD, ""), f"the form's {CSRF_FIELD} field"
+    expected = principal.csrf_token
+    # Compared as bytes: compare_digest refuses a str with non-ASCII characters.
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise ApiError("csrf_failed", f"{where} is missing or wrong")
     check_origin(request)
 
 

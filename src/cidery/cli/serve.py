@@ -93,6 +93,7 @@ def print_sign_ins(url: str) -> None:
 
     console.print()
     console.print(f"serving on {url}  (API docs: {url}/docs; Ctrl-C stops the app)", soft_wrap=True)
+    console.print(f"the pressing page: {url}/pressing", soft_wrap=True)
     table = Table(title="demo sign-ins (sample data only)", title_justify="left")
     for column in ("role", "email", "password"):
         table.add_column(column)

@@ -59,7 +59,13 @@ from cidery.press.errors import (
 )
 from cidery.press.inputs import Id, identifier, parse
 from cidery.press.reads import run_detail
-from cidery.press.rules import MAX_AMOUNT, RECEIVES_JUICE, YIELD_BAND, YIELD_HIGH, YIELD_LOW
+from cidery.press.rules import (
+    MAX_AMOUNT,
+    RECEIVES_JUICE,
+    YIELD_HIGH,
+    YIELD_LOW,
+    YIELD_WARNING,
+)
 from cidery.press.schemas import (
     CompletedRun,
     LoadCorrection,
@@ -552,10 +558,7 @@ def complete_run(
         audit.write(session, run_entry, vessel_entry)
     warnings = []
     if not YIELD_LOW <= rate <= YIELD_HIGH:
-        warnings.append(
-            f"yield {rate} L/kg is outside the usual {YIELD_BAND}: "
-            "check the weights' units and the juice volume"
-        )
+        warnings.append(YIELD_WARNING.format(rate=rate))
     log.info("press run %s completed: %s L into vessel %s", run_uuid, juice_l, vessel["id"])
     return CompletedRun(run=PressRunRead.model_validate(completed), warnings=warnings)
 

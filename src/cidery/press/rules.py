@@ -16,6 +16,12 @@ from cidery.models.enums import VesselStatus
 YIELD_LOW = Decimal("0.40")
 YIELD_HIGH = Decimal("0.85")
 YIELD_BAND = f"{YIELD_LOW}-{YIELD_HIGH} L/kg"
+# The warning of a completed run outside the band (``{rate}`` in L/kg); the pages show
+# the same words in their live preview.
+YIELD_WARNING = (
+    "yield {rate} L/kg is outside the usual " + YIELD_BAND + ": "
+    "check the weights' units and the juice volume"
+)
 
 # The status in which a vessel may receive a run's juice: complete_run refuses any other,
 # and the vessel list calls a vessel "available" in it.

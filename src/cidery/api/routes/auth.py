@@ -7,10 +7,17 @@ import uuid
 from fastapi import APIRouter, Response
 
 from cidery import accounts
-from cidery.accounts import rules
 from cidery.api import idempotency
 from cidery.api.idempotency import IdempotencyKey
-from cidery.api.security import PUBLIC, SESSION_COOKIE, SIGNED_IN, Call, allow
+from cidery.api.security import (
+    PUBLIC,
+    SESSION_COOKIE,
+    SIGNED_IN,
+    Call,
+    allow,
+    clear_session_cookie,
+    set_session_cookie,
+)
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 
@@ -39,15 +46,7 @@ def sign_in(body: accounts.SignIn, response: Response, call: Call = allow(PUBLIC
         raise result.refusal
     assert result.signed_in is not None
     assert result.token is not None
-    response.set_cookie(
-        SESSION_COOKIE,
-        result.token,
-        max_age=int(rules.ABSOLUTE_LIMIT.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=call.request.app.state.settings.secure_cookies or call.request.url.scheme == "https",
-        path="/",
-    )
+    set_session_cookie(call.request, response, result.token)
     return result.signed_in
 
 
@@ -57,7 +56,7 @@ def sign_out(response: Response, call: Call = allow(SIGNED_IN)) -> None:
     cookie = call.request.cookies.get(SESSION_COOKIE)
     if cookie:
         accounts.sign_out(call.session, cookie)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(response)
 
 
 @router.get("/me", response_model=accounts.UserRead)

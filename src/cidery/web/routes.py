@@ -1,0 +1,512 @@
+"""The pages: sign-in, the list of runs, starting, loading, completing and cancelling a run.
+
+Each handler calls the services in the request's one transaction and answers with a
+page, or with a redirect after a successful form (so a reload never posts twice). A
+refused form is shown again with what was entered and the rule in words.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from cidery import accounts, catalog, press
+from cidery.accounts.errors import SignInThrottled
+from cidery.api.problems import STATUSES, ApiError
+from cidery.api.security import (
+    SESSION_COOKIE,
+    SessionDep,
+    check_origin,
+    clear_session_cookie,
+    set_session_cookie,
+)
+from cidery.enums import Unit
+from cidery.errors import CideryError
+from cidery.models.enums import PressRunStatus
+from cidery.press.access import Action
+from cidery.press.errors import InvalidInput, NotFound, PressError
+from cidery.press.inputs import parse
+from cidery.press.rules import YIELD_HIGH, YIELD_LOW, YIELD_WARNING
+from cidery.press.schemas import PressRunComplete, PressRunDetail, PressRunSummary
+from cidery.units import to_canonical
+from cidery.web.guard import FormFields, PageRefused, SignInFirst, Visit, signed_in, visitor
+from cidery.web.messages import explain, field_errors, sentence
+from cidery.web.render import render
+
+STATIC = Path(__file__).parent / "static"
+HOME = "/pressing"
+SIGN_IN = "/sign-in"
+RECENT_COMPLETED = 10
+
+router = APIRouter(include_in_schema=False)
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages and their static files to the app."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_exception_handler(SignInFirst, _sign_in_first)
+    app.add_exception_handler(PageRefused, _refused_page)
+
+
+def _sign_in_first(request: Request, exc: Exception) -> Response:
+    return RedirectResponse(SIGN_IN, status_code=303)
+
+
+def _refused_page(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageRefused)
+    return render(request, "refused.html", status=exc.status, title="Not possible", message=exc)
+
+
+def _see(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _status(error: CideryError) -> int:
+    return STATUSES.get(getattr(error, "code", ""), (409, ""))[0]
+
+
+def _run_url(run_id: uuid.UUID, rest: str = "") -> str:
+    return f"{HOME}/runs/{run_id}{rest}"
+
+
+# --- signing in and out --------------------------------------------------------------------
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return _see(HOME)
+
+
+@router.get(SIGN_IN)
+def sign_in_page(request: Request, session: SessionDep) -> Response:
+    if signed_in(request, session) is not None:
+        return _see(HOME)
+    return render(request, "sign_in.html", title="Sign in", email="", message=None)
+
+
+@router.post(SIGN_IN)
+def sign_in(request: Request, session: SessionDep, form: FormFields) -> Response:
+    # Signing in from another site's page would sign the browser in as someone else.
+    try:
+        check_origin(request)
+    except ApiError as refused:
+        raise PageRefused(403, explain(refused)) from None
+    email = form.get("email", "").strip()
+    earlier = request.cookies.get(SESSION_COOKIE)
+    if earlier:
+        accounts.sign_out(session, earlier)
+    client = request.client
+    try:
+        result = accounts.sign_in(
+            session,
+            {"email": email, "password": form.get("password", "")},
+            address=client.host if client else None,
+            user_agent=request.headers.get("user-agent"),
+        )
+    except InvalidInput:
+        result = accounts.SignInResult(refusal=InvalidInput.of("email", "enter an email address"))
+    if result.refusal is not None:
+        # The failure is kept (it counts towards the back-off): the transaction commits.
+        status = 429 if isinstance(result.refusal, SignInThrottled) else 401
+        message = explain(result.refusal)
+        return render(
+            request, "sign_in.html", status=status, title="Sign in", email=email, message=message
+        )
+    assert result.token is not None
+    response = _see(HOME)
+    set_session_cookie(request, response, result.token)
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, visit: Visit = visitor(Action.READ)) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        accounts.sign_out(visit.session, cookie)
+    response = _see(SIGN_IN)
+    clear_session_cookie(response)
+    return response
+
+
+# --- the list of runs, and starting one ----------------------------------------------------
+
+
+def is_outlier(rate: Decimal | None) -> bool:
+    """Outside the usual yield band, as :func:`cidery.press.yield_outliers` judges it."""
+    return rate is not None and not YIELD_LOW <= rate <= YIELD_HIGH
+
+
+@router.get(HOME)
+def pressing(visit: Visit = visitor(Action.READ)) -> HTMLResponse:
+    runs = press.list_runs(visit.session, visit.actor, {"status": "in_progress", "limit": 200})
+    done = press.list_runs(
+        visit.session, visit.actor, {"status": "completed", "limit": RECENT_COMPLETED}
+    )
+    return render(
+        visit.request,
+        "pressing.html",
+        title="Pressing",
+        in_progress=runs.items,
+        completed=done.items,
+        is_outlier=is_outlier,
+        cancelled=visit.request.query_params.get("cancelled") is not None,
+        **visit.context,
+    )
+
+
+def _start_page(visit: Visit, status: int = 200, message: str | None = None) -> HTMLResponse:
+    growers = catalog.list_vendors(visit.session, visit.actor)
+    return render(
+        visit.request,
+        "start.html",
+        status=status,
+        title="Start press run",
+        growers=growers,
+        chosen=visit.value("vendor_id"),
+        message=message,
+        **visit.context,
+    )
+
+
+@router.get(f"{HOME}/start")
+def start_page(visit: Visit = visitor(Action.START)) -> HTMLResponse:
+    return _start_page(visit)
+
+
+@router.post(f"{HOME}/start")
+def start(visit: Visit = visitor(Action.START)) -> Response:
+    if not visit.value("vendor_id"):
+        return _start_page(visit, 422, "Choose a grower")
+    try:
+        run = press.start_run(visit.session, visit.actor, visit.given("vendor_id"))
+    except PressError as refused:
+        return _start_page(visit, _status(refused), explain(refused))
+    return _see(_run_url(run.id))
+
+
+# --- one run -------------------------------------------------------------------------------
+
+
+def _detail(visit: Visit, run_id: uuid.UUID) -> PressRunDetail:
+    try:
+        return press.get_run(visit.session, visit.actor, run_id)
+    except NotFound:
+        raise PageRefused(404, "There is no such press run") from None
+
+
+def _summary(visit: Visit, detail: PressRunDetail) -> PressRunSummary | None:
+    """The run as the list shows it (with its grower's name): the runs of its grower
+    that started at the same instant."""
+    run = detail.run
+    page = press.list_runs(
+        visit.session,
+        visit.actor,
+        {
+            "vendor_id": run.vendor_id,
+            "since": run.start_time,
+            "until": run.start_time + timedelta(microseconds=1),
+            "limit": 200,
+        },
+    )
+    return next((item for item in page.items if item.id == run.id), None)
+
+
+def _run_page(
+    visit: Visit,
+    run_id: uuid.UUID,
+    *,
+    status: int = 200,
+    message: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    detail = _detail(visit, run_id)
+    run = detail.run
+    summary = _summary(visit, detail)
+    in_progress = run.status == PressRunStatus.IN_PROGRESS
+    lines = []
+    if in_progress and visit.may(Action.ADD_LOAD):
+        lines = press.available_fruit(visit.session, visit.actor, {"vendor_id": run.vendor_id})
+    vessel = None
+    if run.vessel_id is not None:
+        vessels = catalog.list_vessels(visit.session, visit.actor)
+        vessel = next((v for v in vessels if v.id == run.vessel_id), None)
+    query = visit.request.query_params
+    return render(
+        visit.request,
+        "run.html",
+        status=status,
+        title=f"Press run: {summary.vendor_name if summary else ''}",
+        detail=detail,
+        run=run,
+        grower=summary.vendor_name if summary else "",
+        varieties={v.apple_variety_id: v.variety_name for v in detail.varieties},
+        lines=lines,
+        vessel=vessel,
+        in_progress=in_progress,
+        saved=query.get("saved"),
+        just_completed=query.get("completed") is not None,
+        warning=(
+            sentence(YIELD_WARNING.format(rate=run.extraction_rate))
+            if is_outlier(run.extraction_rate)
+            else None
+        ),
+        message=message,
+        errors=errors or {},
+        values=values or {"weight_unit": "lb"},
+        **visit.context,
+    )
+
+
+@router.get(HOME + "/runs/{run_id}")
+def run_page(run_id: uuid.UUID, visit: Visit = visitor(Action.READ)) -> HTMLResponse:
+    return _run_page(visit, run_id)
+
+
+LOAD_FIELDS = ("purchase_item_id", "weight", "weight_unit", "brix", "ph", "notes")
+
+
+@router.post(HOME + "/runs/{run_id}/loads")
+def add_load(run_id: uuid.UUID, visit: Visit = visitor(Action.ADD_LOAD)) -> Response:
+    try:
+        load = press.add_load(visit.session, visit.actor, run_id, visit.given(*LOAD_FIELDS))
+    except NotFound as missing:
+        if missing.details.get("entity") == "press run":
+            raise PageRefused(404, "There is no such press run") from None
+        return _run_page(visit, run_id, status=404, message=explain(missing), values=visit.form)
+    except PressError as refused:
+        return _run_page(
+            visit,
+            run_id,
+            status=_status(refused),
+            message=explain(refused),
+            errors=field_errors(refused),
+            values=visit.form,
+        )
+    return _see(_run_url(run_id, f"?saved={load.load_sequence}#add-load"))
+
+
+def _load_of(detail: PressRunDetail, load_id: uuid.UUID) -> Any:
+    load = next((item for item in detail.loads if item.id == load_id), None)
+    if load is None:
+        raise PageRefused(404, "There is no such load on this run (voided already?)")
+    return load
+
+
+def _load_page(
+    visit: Visit,
+    run_id: uuid.UUID,
+    load_id: uuid.UUID,
+    template: str,
+    *,
+    status: int = 200,
+    message: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> HTMLResponse:
+    detail = _detail(visit, run_id)
+    load = _load_of(detail, load_id)
+    lines = press.available_fruit(visit.session, visit.actor, {"vendor_id": detail.run.vendor_id})
+    values = visit.form or {
+        "purchase_item_id": str(load.purchase_item_id),
+        "weight": str(load.weight),
+        "weight_unit": load.weight_unit.value,
+        "brix": "" if load.brix is None else str(load.brix),
+        "ph": "" if load.ph is None else str(load.ph),
+        "notes": load.notes or "",
+    }
+    return render(
+        visit.request,
+        template,
+        status=status,
+        title=f"Load {load.load_sequence}",
+        run=detail.run,
+        load=load,
+        variety=next(
+            (
+                v.variety_name
+                for v in detail.varieties
+                if v.apple_variety_id == load.apple_variety_id
+            ),
+            "",
+        ),
+        lines=lines,
+        values=values,
+        message=message,
+        errors=errors or {},
+        **visit.context,
+    )
+
+
+@router.get(HOME + "/runs/{run_id}/loads/{load_id}/void")
+def void_page(
+    run_id: uuid.UUID, load_id: uuid.UUID, visit: Visit = visitor(Action.VOID_LOAD)
+) -> HTMLResponse:
+    return _load_page(visit, run_id, load_id, "void.html")
+
+
+@router.post(HOME + "/runs/{run_id}/loads/{load_id}/void")
+def void_load(
+    run_id: uuid.UUID, load_id: uuid.UUID, visit: Visit = visitor(Action.VOID_LOAD)
+) -> Response:
+    try:
+        press.void_load(
+            visit.session, visit.actor, load_id, {"reason": visit.value("reason")}, run_id=run_id
+        )
+    except PressError as refused:
+        errors = field_errors(refused)
+        message = "Give the reason" if "reason" in errors else explain(refused)
+        return _load_page(
+            visit, run_id, load_id, "void.html", status=_status(refused), message=message
+        )
+    return _see(_run_url(run_id, "#loads"))
+
+
+@router.get(HOME + "/runs/{run_id}/loads/{load_id}/edit")
+def edit_page(
+    run_id: uuid.UUID, load_id: uuid.UUID, visit: Visit = visitor(Action.CORRECT_LOAD)
+) -> HTMLResponse:
+    return _load_page(visit, run_id, load_id, "edit.html")
+
+
+@router.post(HOME + "/runs/{run_id}/loads/{load_id}/edit")
+def correct_load(
+    run_id: uuid.UUID, load_id: uuid.UUID, visit: Visit = visitor(Action.CORRECT_LOAD)
+) -> Response:
+    # Every field is sent: an emptied Brix, pH or note is cleared; what did not change
+    # is not written (the service compares).
+    correction: dict[str, Any] = {
+        name: visit.value(name) or None for name in ("brix", "ph", "notes")
+    }
+    correction.update(visit.given("purchase_item_id", "weight", "weight_unit", "reason"))
+    try:
+        press.correct_load(visit.session, visit.actor, load_id, correction, run_id=run_id)
+    except PressError as refused:
+        return _load_page(
+            visit,
+            run_id,
+            load_id,
+            "edit.html",
+            status=_status(refused),
+            message=explain(refused),
+            errors=field_errors(refused),
+        )
+    return _see(_run_url(run_id, "#loads"))
+
+
+# --- completing and cancelling -------------------------------------------------------------
+
+COMPLETE_FIELDS = ("juice_volume", "juice_volume_unit", "vessel_id", "labor_hours", "worker_count")
+
+
+def _litres(values: dict[str, str]) -> Decimal | None:
+    try:
+        return to_canonical(Decimal(values["juice_volume"]), Unit(values["juice_volume_unit"]))
+    except (KeyError, ValueError, InvalidOperation):
+        return None
+
+
+def _complete_page(
+    visit: Visit,
+    run_id: uuid.UUID,
+    *,
+    status: int = 200,
+    review: bool = False,
+    message: str | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    detail = _detail(visit, run_id)
+    if detail.run.status != PressRunStatus.IN_PROGRESS:
+        return _see(_run_url(detail.run.id))
+    vessels = catalog.list_vessels(visit.session, visit.actor, {"available": True})
+    values = visit.given(*COMPLETE_FIELDS) or {"juice_volume_unit": "L"}
+    litres = _litres(values) if review else None
+    rate = None
+    if litres is not None and detail.total_weight_kg > 0:
+        rate = (litres / detail.total_weight_kg).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    return render(
+        visit.request,
+        "complete.html",
+        status=status,
+        title="Complete run",
+        detail=detail,
+        run=detail.run,
+        grower=(summary.vendor_name if (summary := _summary(visit, detail)) else ""),
+        vessels=vessels,
+        vessel=next((v for v in vessels if str(v.id) == values.get("vessel_id")), None),
+        values=values,
+        review=review,
+        litres=litres,
+        rate=rate,
+        warning=sentence(YIELD_WARNING.format(rate=rate)) if is_outlier(rate) else None,
+        message=message,
+        errors=errors or {},
+        **visit.context,
+    )
+
+
+@router.get(HOME + "/runs/{run_id}/complete")
+def complete_page(run_id: uuid.UUID, visit: Visit = visitor(Action.COMPLETE)) -> Response:
+    return _complete_page(visit, run_id)
+
+
+@router.post(HOME + "/runs/{run_id}/complete")
+def complete(run_id: uuid.UUID, visit: Visit = visitor(Action.COMPLETE)) -> Response:
+    """The form, then a confirmation step (``step=confirm`` completes; ``change`` goes back)."""
+    step = visit.value("step")
+    if step == "change":
+        return _complete_page(visit, run_id)
+    data = visit.given(*COMPLETE_FIELDS)
+    try:
+        if step != "confirm":
+            parse(PressRunComplete, data)  # checked before the confirmation step
+            return _complete_page(visit, run_id, review=True)
+        press.complete_run(visit.session, visit.actor, run_id, data)
+    except PressError as refused:
+        return _complete_page(
+            visit,
+            run_id,
+            status=_status(refused),
+            message=explain(refused),
+            errors=field_errors(refused),
+        )
+    return _see(_run_url(run_id, "?completed=1"))
+
+
+@router.get(HOME + "/runs/{run_id}/cancel")
+def cancel_page(run_id: uuid.UUID, visit: Visit = visitor(Action.CANCEL)) -> Response:
+    detail = _detail(visit, run_id)
+    return render(
+        visit.request,
+        "cancel.html",
+        title="Cancel run",
+        run=detail.run,
+        message=None,
+        **visit.context,
+    )
+
+
+@router.post(HOME + "/runs/{run_id}/cancel")
+def cancel(run_id: uuid.UUID, visit: Visit = visitor(Action.CANCEL)) -> Response:
+    try:
+        press.cancel_run(visit.session, visit.actor, run_id, {"reason": visit.value("reason")})
+    except PressError as refused:
+        detail = _detail(visit, run_id)
+        message = "Give the reason" if "reason" in field_errors(refused) else explain(refused)
+        return render(
+            visit.request,
+            "cancel.html",
+            status=_status(refused),
+            title="Cancel run",
+            run=detail.run,
+            message=message,
+            **visit.context,
+        )
+    return _see(f"{HOME}?cancelled=1")

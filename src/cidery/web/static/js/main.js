@@ -1,0 +1,10 @@
+// The pages' scripts: each enhances what the server's HTML already does without them.
+import { showConnection } from "./connection.js";
+import { wireConversions, wireYieldPreview } from "./convert.js";
+import { enhanceLoadForm } from "./loads.js";
+
+showConnection();
+wireConversions();
+wireYieldPreview();
+const loadForm = document.getElementById("add-load");
+if (loadForm) enhanceLoadForm(loadForm);

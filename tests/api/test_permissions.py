@@ -29,8 +29,9 @@ from cidery.press.access import Action, Actor, may
 from tests.api.conftest import PASSWORD, Account, Fruit, bearer, new_key, sign_in
 from tests.api.support import API, assert_problem, count
 
-# FastAPI's own pages: the only routes that are not the app's APIRoutes.
-DOCUMENTATION = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# FastAPI's own pages and the pages' static files: the only routes that are not the
+# app's APIRoutes.
+DOCUMENTATION = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static"}
 UNSAFE = {"POST", "PATCH", "PUT", "DELETE"}
 
 
@@ -40,6 +41,7 @@ class Endpoint:
     path: str  # the template, with the router prefixes: /api/v1/press-runs/{run_id}
     permissions: tuple[Permission, ...]  # as declared by the route's dependencies
     has_body: bool
+    page: bool  # a page (cidery.web, HTML, cookie only) rather than an API operation
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -65,7 +67,15 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
         )
         assert context.path is not None
         for method in sorted(context.methods or ()):
-            found.append(Endpoint(method, context.path, declared, route.body_field is not None))
+            found.append(
+                Endpoint(
+                    method,
+                    context.path,
+                    declared,
+                    route.body_field is not None,
+                    page=not route.include_in_schema,
+                )
+            )
     return found
 
 
@@ -74,14 +84,16 @@ _ROUTES = endpoints(create_app(ApiSettings(database_url="postgresql+psycopg://un
 
 
 def test_the_routes_found_are_the_documented_operations(api_app: FastAPI) -> None:
-    found = {(e.method, e.path) for e in endpoints(api_app)}
+    found = {(e.method, e.path) for e in endpoints(api_app) if not e.page}
     documented = {
         (method.upper(), path)
         for path, operations in api_app.openapi()["paths"].items()
         for method in operations
     }
     assert found == documented
-    assert found == {(e.method, e.path) for e in _ROUTES}
+    assert found == {(e.method, e.path) for e in _ROUTES if not e.page}
+    # The pages were found too.
+    assert ("GET", "/pressing") in {(e.method, e.path) for e in _ROUTES if e.page}
     # The walk found the routers' routes, not only the app's own.
     assert ("POST", f"{API}/press-runs/{{run_id}}/loads") in found
 
@@ -150,7 +162,7 @@ def expected(permission: Permission, role: UserRole | None) -> int | None:
 CALLERS: tuple[UserRole | None, ...] = (None, UserRole.VIEWER, UserRole.OPERATOR, UserRole.ADMIN)
 
 
-@pytest.mark.parametrize("endpoint", _ROUTES, ids=str)
+@pytest.mark.parametrize("endpoint", [e for e in _ROUTES if not e.page], ids=str)
 def test_each_role_gets_the_answer_the_permission_table_gives(
     client: TestClient, account: dict[UserRole, Account], endpoint: Endpoint
 ) -> None:
@@ -235,3 +247,68 @@ def test_a_bearer_write_needs_no_csrf_token(
 ) -> None:
     headers = {**bearer(account[UserRole.OPERATOR]), "Origin": "https://evil.example"}
     assert _start(client, fruit, headers).status_code == 201
+
+
+# --- the pages: the same table, answered as pages ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def page_sessions(api_app: FastAPI, account: dict[UserRole, Account]) -> Any:
+    """A signed-in browser session per role (its cookie and CSRF token), made once;
+    ``fresh=True`` for a test that ends the session it is given (signing out)."""
+    made: dict[UserRole, tuple[str, str]] = {}
+
+    def session_of(role: UserRole, fresh: bool = False) -> tuple[str, str]:
+        if fresh or role not in made:
+            with TestClient(api_app) as browser:
+                csrf = sign_in(browser, account[role].email)["X-CSRF-Token"]
+                cookie = browser.cookies.get("cidery_session")
+                assert cookie is not None
+            if fresh:
+                return cookie, csrf
+            made[role] = (cookie, csrf)
+        return made[role]
+
+    return session_of
+
+
+@pytest.mark.parametrize("endpoint", [e for e in _ROUTES if e.page], ids=str)
+def test_each_role_gets_the_page_the_permission_table_gives(
+    client: TestClient, page_sessions: Any, endpoint: Endpoint
+) -> None:
+    """Not signed in: a redirect to the sign-in page; a role the table refuses: 403."""
+    (permission,) = endpoint.permissions
+    path = re.sub(r"\{[a-z_]+\}", lambda _: str(uuid.uuid4()), endpoint.path)
+    # Signing in or out ends the browser's session: those get a session of their own,
+    # and signing out answers, as signing in first would, with the sign-in page.
+    ends_session = endpoint.method == "POST" and endpoint.path in ("/sign-in", "/sign-out")
+    wrong = []
+    for role in CALLERS:
+        client.cookies.clear()
+        form: dict[str, str] = {}
+        if role is not None:
+            cookie, csrf = page_sessions(role, fresh=ends_session)
+            client.cookies.set("cidery_session", cookie)
+            form = {"csrf_token": csrf}
+        answer = client.request(
+            endpoint.method,
+            path,
+            data=form if endpoint.method in UNSAFE else None,
+            follow_redirects=False,
+        )
+        want = expected(permission, role)
+        who = role.value if role else "anonymous"
+        to_sign_in = answer.status_code == 303 and answer.headers["location"] == "/sign-in"
+        if permission is PUBLIC:
+            # The sign-in page answers a refused sign-in with itself (401 or 429).
+            if answer.status_code >= 500:
+                wrong.append(f"{who}: got {answer.status_code}")
+        elif want is None:
+            refused = to_sign_in and not ends_session
+            if refused or answer.status_code in (401, 403) or answer.status_code >= 500:
+                wrong.append(f"{who}: got {answer.status_code}")
+        elif want == 401 and not to_sign_in:
+            wrong.append(f"{who}: wanted the sign-in page, got {answer.status_code}")
+        elif want == 403 and answer.status_code != 403:
+            wrong.append(f"{who}: wanted 403, got {answer.status_code}")
+    assert not wrong, f"{endpoint} ({permission}):\n" + "\n".join(wrong)

@@ -19,6 +19,7 @@ from cidery import accounts
 from cidery.api.problems import ApiError
 from cidery.api.security import (
     CSRF_FIELD,
+    PUBLIC,
     SAFE_METHODS,
     SESSION_COOKIE,
     SessionDep,
@@ -49,7 +50,9 @@ async def form_fields(request: Request) -> dict[str, str]:
         return {}
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != FORM_TYPE:
-        raise PageRefused(415, "The pages accept plain HTML forms only")
+        # Not a form of these pages: no fields, so no CSRF token either; the guard
+        # sends a browser that is not signed in to the sign-in page, refuses the rest.
+        return {}
     body = (await request.body()).decode("utf-8", errors="replace")
     try:
         pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FIELDS)
@@ -119,4 +122,13 @@ def visitor(action: Action) -> Any:
             raise PageRefused(403, f"A {principal.role.value} may not {action.value}")
         return Visit(request, session, principal, form)
 
+    guard.permission = action  # type: ignore[attr-defined]
     return Depends(guard)
+
+
+def _anyone() -> None:
+    """Pages anyone may open (the sign-in page): declared, so no page goes undeclared."""
+
+
+_anyone.permission = PUBLIC  # type: ignore[attr-defined]
+PUBLIC_PAGE: Any = Depends(_anyone)

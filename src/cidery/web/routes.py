@@ -36,7 +36,15 @@ from cidery.press.inputs import parse
 from cidery.press.rules import YIELD_HIGH, YIELD_LOW, YIELD_WARNING
 from cidery.press.schemas import PressRunComplete, PressRunDetail, PressRunSummary
 from cidery.units import to_canonical
-from cidery.web.guard import FormFields, PageRefused, SignInFirst, Visit, signed_in, visitor
+from cidery.web.guard import (
+    PUBLIC_PAGE,
+    FormFields,
+    PageRefused,
+    SignInFirst,
+    Visit,
+    signed_in,
+    visitor,
+)
 from cidery.web.messages import explain, field_errors, sentence
 from cidery.web.render import render
 
@@ -81,19 +89,21 @@ def _run_url(run_id: uuid.UUID, rest: str = "") -> str:
 
 
 @router.get("/")
-def home() -> RedirectResponse:
+def home(_: None = PUBLIC_PAGE) -> RedirectResponse:
     return _see(HOME)
 
 
 @router.get(SIGN_IN)
-def sign_in_page(request: Request, session: SessionDep) -> Response:
+def sign_in_page(request: Request, session: SessionDep, _: None = PUBLIC_PAGE) -> Response:
     if signed_in(request, session) is not None:
         return _see(HOME)
     return render(request, "sign_in.html", title="Sign in", email="", message=None)
 
 
 @router.post(SIGN_IN)
-def sign_in(request: Request, session: SessionDep, form: FormFields) -> Response:
+def sign_in(
+    request: Request, session: SessionDep, form: FormFields, _: None = PUBLIC_PAGE
+) -> Response:
     # Signing in from another site's page would sign the browser in as someone else.
     try:
         check_origin(request)

@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
-from cidery.api import problems
+from cidery.api import openapi, problems
 from cidery.api.requests import RequestContext
 from cidery.api.routes import auth, forms, health, press_runs, reports, users
 from cidery.api.settings import ApiSettings
@@ -23,6 +24,11 @@ from cidery.migrations.scripts import head
 PREFIX = "/api/v1"
 TITLE = "cidery"
 VERSION = "1.0.0"
+
+
+def operation_id(route: APIRoute) -> str:
+    """The OpenAPI operationId: the handler's name (``add_load``), unique across the app."""
+    return route.name
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -44,6 +50,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         summary="The press-run workflow of a cidery: runs, loads, yields, users.",
         lifespan=lifespan,
         responses=problems.ERROR_RESPONSES,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.head_revision = head()
@@ -53,5 +60,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)
     problems.install(app)
+    openapi.install(app)
     app.add_middleware(RequestContext)
     return app

@@ -88,7 +88,8 @@ def test_the_idempotency_key_is_documented_and_required_where_it_is(
         assert key["schema"]["type"] == "string"
         required = operation["operationId"] in KEY_REQUIRED_OPERATIONS
         assert key["required"] is required, (method, path)
-        assert ("400" in operation["responses"]) is required, (method, path)
+        bad_request = operation["responses"]["400"]["description"]
+        assert ("Idempotency-Key" in bad_request) is required, (method, path)
         seen.add(operation["operationId"])
     assert seen >= KEY_REQUIRED_OPERATIONS
     assert idempotency.REQUIRED_EXTENSION not in json.dumps(document)

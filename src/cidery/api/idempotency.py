@@ -28,10 +28,12 @@ _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 # What a route that requires the key declares (``@router.post(..., **KEY_REQUIRED)``),
 # besides ``respond(required=True)``: the OpenAPI document then marks the header
-# required and lists the 400 of a request without it (cidery.api.openapi).
+# required and says what its 400 means (cidery.api.openapi).
 REQUIRED_EXTENSION = "x-idempotency-key-required"
 KEY_REQUIRED: dict[str, Any] = {
-    "responses": {400: problem_response("No Idempotency-Key header")},
+    "responses": {
+        400: problem_response("No Idempotency-Key header, or a body that cannot be parsed")
+    },
     "openapi_extra": {REQUIRED_EXTENSION: True},
 }
 # The header's schema in the OpenAPI document (what ``_KEY`` accepts).

@@ -198,6 +198,7 @@ def problem_response(description: str) -> dict[str, Any]:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: problem_response(description)
     for status, description in (
+        (400, "A body that cannot be parsed"),
         (401, "Not signed in"),
         (403, "Not allowed"),
         (404, "Not found"),

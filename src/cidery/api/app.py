@@ -63,3 +63,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     openapi.install(app)
     app.add_middleware(RequestContext)
     return app
+
+
+def openapi_text() -> str:
+    """The app's OpenAPI document as committed (``openapi.json``), built without a database."""
+    return openapi.render(create_app(ApiSettings(database_url=openapi.UNUSED_DATABASE_URL)))

@@ -71,11 +71,3 @@ def _idempotency_key(operation: dict[str, Any]) -> None:
 def render(app: FastAPI) -> str:
     """The document as committed: pretty-printed, keys sorted, a final newline."""
     return json.dumps(app.openapi(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def document_text() -> str:
-    """The document of the app as ``cidery serve`` builds it, without a database."""
-    from cidery.api.app import create_app
-    from cidery.api.settings import ApiSettings
-
-    return render(create_app(ApiSettings(database_url=UNUSED_DATABASE_URL)))

@@ -68,9 +68,9 @@ def types_openapi(
 ) -> None:
     """Write the HTTP API's OpenAPI 3.1 document (what openapi.json at the repository
     root holds), for client generators."""
-    from cidery.api.openapi import document_text
+    from cidery.api.app import openapi_text
 
-    text = document_text()
+    text = openapi_text()
     if str(path) == "-":
         sys.stdout.write(text)
         return

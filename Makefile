@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint types pytest sql clean browser screenshots
+.PHONY: help run test lint types pytest sql openapi clean browser screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ screenshots: $(STAMP) browser ## phone-size PNGs of each page into docs/screensh
 
 sql: $(STAMP) ## regenerate every revision's committed SQL files
 	$(BIN)/python -c "from cidery.migrations import scripts; [scripts.write_sql_files(s) for s in scripts.revisions_in_order()]"
+
+openapi: $(STAMP) ## regenerate openapi.json, the HTTP API's OpenAPI document
+	$(BIN)/cidery types openapi openapi.json
 
 clean: ## stop the embedded server, remove the virtualenv and data
 	-$(BIN)/cidery db server stop

@@ -93,7 +93,7 @@ class SignedIn(ReadModel):
 class ApiTokenCreate(InputModel):
     name: TokenName
     expires_in_days: (
-        Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1, le=3650)] | None
+        Annotated[int, Field(ge=1, le=3650), BeforeValidator(_not_a_boolean)] | None
     ) = None
 
 

@@ -15,10 +15,11 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
 
 from cidery.accounts import housekeeping
-from cidery.api import problems
+from cidery.api import openapi, problems
 from cidery.api.requests import RequestContext
 from cidery.api.routes import auth, forms, health, press_runs, reports, users
 from cidery.api.settings import ApiSettings
@@ -52,6 +53,11 @@ async def _housekeeping(sessions: sessionmaker[Session]) -> None:
         await asyncio.sleep(HOUSEKEEPING_EVERY_S)
 
 
+def operation_id(route: APIRoute) -> str:
+    """The OpenAPI operationId: the handler's name (``add_load``), unique across the app."""
+    return route.name
+
+
 def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,6 +79,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         summary="The press-run workflow of a cidery: runs, loads, yields, users.",
         lifespan=lifespan,
         responses=problems.ERROR_RESPONSES,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.head_revision = head()
@@ -83,5 +90,11 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(health.router)
     install_pages(app)  # the pressing pages (cidery.web) and their /static files
     problems.install(app)
+    openapi.install(app)
     app.add_middleware(RequestContext)
     return app
+
+
+def openapi_text() -> str:
+    """The app's OpenAPI document as committed (``openapi.json``), built without a database."""
+    return openapi.render(create_app(ApiSettings(database_url=openapi.UNUSED_DATABASE_URL)))

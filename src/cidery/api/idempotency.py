@@ -12,19 +12,38 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from cidery.accounts import idempotency
-from cidery.api.problems import ApiError
+from cidery.api.problems import ApiError, problem_response
 from cidery.api.security import Call
 
 HEADER = "Idempotency-Key"
 # Printable ASCII without spaces, as a header value travels safely (a UUID fits).
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+# What a route that requires the key declares (``@router.post(..., **KEY_REQUIRED)``),
+# besides ``respond(required=True)``: the OpenAPI document then marks the header
+# required and says what its 400 means (cidery.api.openapi).
+REQUIRED_EXTENSION = "x-idempotency-key-required"
+KEY_REQUIRED: dict[str, Any] = {
+    "responses": {
+        400: problem_response("No Idempotency-Key header, or a body that cannot be parsed")
+    },
+    "openapi_extra": {REQUIRED_EXTENSION: True},
+}
+# The header's schema in the OpenAPI document (what ``_KEY`` accepts).
+KEY_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": "^[\\x21-\\x7e]+$",
+    "examples": ["0b6a3a5e-6a1f-4a43-9f7e-3d1c1f9b2d77"],
+}
 
 IdempotencyKey = Annotated[
     str | None,

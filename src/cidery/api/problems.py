@@ -189,15 +189,23 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected)
 
 
-# What every operation may answer besides its success, for the OpenAPI document.
+def problem_response(description: str) -> dict[str, Any]:
+    """A problem answer of an operation, for the OpenAPI document (``responses=``)."""
+    return {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": description}
+
+
+# What every operation may answer besides its success, for the OpenAPI document; an
+# operation adds its own (400 for a missing Idempotency-Key, 429 for sign-in).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": title}
-    for status, title in (
+    status: problem_response(description)
+    for status, description in (
+        (400, "A body that cannot be parsed"),
         (401, "Not signed in"),
         (403, "Not allowed"),
         (404, "Not found"),
         (409, "Refused by a rule"),
         (422, "Invalid input"),
+        (500, "Unexpected server error (quote the request id)"),
         (503, "Busy or unavailable: retry"),
     )
 }

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request, Response, Security
+from fastapi.security import APIKeyCookie, HTTPBearer
 from sqlalchemy.orm import Session
 
 from cidery import accounts
@@ -37,6 +38,27 @@ SESSION_COOKIE = "cidery_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"  # the hidden field of the pages' forms (cidery.web)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# How the OpenAPI document names the two ways in (its ``securitySchemes``). They
+# only declare: :func:`authenticate` reads the cookie and the header itself.
+SESSION_SCHEME = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name="session",
+    description=(
+        "The session cookie set by POST /api/v1/auth/sign-in; unsafe requests also send "
+        f"the sign-in's csrf_token in {CSRF_HEADER}."
+    ),
+    auto_error=False,
+)
+TOKEN_SCHEME = HTTPBearer(
+    scheme_name="api_token",
+    bearerFormat="cidery API token",
+    description="An API token (POST /api/v1/auth/tokens) as `Authorization: Bearer <token>`.",
+    auto_error=False,
+)
+SessionCookie = Annotated[str | None, Security(SESSION_SCHEME)]
+BearerToken = Annotated[object, Security(TOKEN_SCHEME)]
 
 
 class Access(enum.Enum):
@@ -176,9 +198,13 @@ def check_csrf(
 
 
 def allow(permission: Permission) -> Any:
-    """The dependency of a route that requires ``permission``; it yields the :class:`Call`."""
+    """The dependency of a route that requires ``permission``; it yields the :class:`Call`.
 
-    def guard(request: Request, session: SessionDep) -> Call:
+    A route that needs a sign-in declares both security schemes (either one will do), so
+    its operation in the OpenAPI document lists them; a public route declares none.
+    """
+
+    def check(request: Request, session: Session) -> Call:
         try:
             principal = authenticate(request, session)
         except NotAuthenticated:
@@ -203,6 +229,15 @@ def allow(permission: Permission) -> Any:
             raise Forbidden(principal.role.value, permission.value)
         return Call(request, session, principal)
 
+    def public(request: Request, session: SessionDep) -> Call:
+        return check(request, session)
+
+    def signed_in(
+        request: Request, session: SessionDep, _cookie: SessionCookie, _token: BearerToken
+    ) -> Call:
+        return check(request, session)
+
+    guard: Callable[..., Call] = public if permission is PUBLIC else signed_in
     guard.permission = permission  # type: ignore[attr-defined]
     return Depends(guard)
 

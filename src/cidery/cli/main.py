@@ -60,6 +60,24 @@ def types_export(
         typer.echo(f"wrote {path}")
 
 
+@types_app.command("openapi")
+def types_openapi(
+    path: Annotated[
+        Path, typer.Argument(help="Where to write the document (- for standard output).")
+    ] = Path("openapi.json"),
+) -> None:
+    """Write the HTTP API's OpenAPI 3.1 document (what openapi.json at the repository
+    root holds), for client generators."""
+    from cidery.api.app import openapi_text
+
+    text = openapi_text()
+    if str(path) == "-":
+        sys.stdout.write(text)
+        return
+    path.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {path}")
+
+
 @app.command()
 def run(
     no_serve: Annotated[

@@ -83,8 +83,8 @@ Reason = Annotated[
     AfterValidator(storable_text),
 ]
 Moment = Annotated[AwareDatetime, AfterValidator(_storable_time)]
-WorkerCount = Annotated[int, BeforeValidator(_not_a_boolean), Field(gt=0, le=1000)]
-PageSize = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1, le=MAX_PAGE)]
+WorkerCount = Annotated[int, Field(gt=0, le=1000), BeforeValidator(_not_a_boolean)]
+PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE), BeforeValidator(_not_a_boolean)]
 Rate = Annotated[Decimal, Field(ge=0, le=10, max_digits=6, decimal_places=4, allow_inf_nan=False)]
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 from cidery import accounts
 from cidery.api import idempotency
 from cidery.api.idempotency import IdempotencyKey
+from cidery.api.problems import problem_response
 from cidery.api.security import (
     PUBLIC,
     SESSION_COOKIE,
@@ -27,7 +28,11 @@ def _client_address(call: Call) -> str | None:
     return client.host if client else None
 
 
-@router.post("/sign-in", response_model=accounts.SignedIn)
+@router.post(
+    "/sign-in",
+    response_model=accounts.SignedIn,
+    responses={429: problem_response("Too many failed sign-ins: wait (Retry-After)")},
+)
 def sign_in(body: accounts.SignIn, response: Response, call: Call = allow(PUBLIC)) -> object:
     """Sign in with email and password: a session cookie, and the CSRF token for writes."""
     earlier = call.request.cookies.get(SESSION_COOKIE)

@@ -53,7 +53,12 @@ def get_run(run_id: uuid.UUID, call: Call = allow(Action.READ)) -> PressRunDetai
     return press.get_run(call.session, call.actor, run_id)
 
 
-@router.post("/{run_id}/loads", status_code=201, response_model=PressRunLoadRead)
+@router.post(
+    "/{run_id}/loads",
+    status_code=201,
+    response_model=PressRunLoadRead,
+    **idempotency.KEY_REQUIRED,
+)
 def add_load(
     run_id: uuid.UUID,
     body: PressRunLoadCreate,
@@ -105,7 +110,7 @@ def void_load(
     )
 
 
-@router.post("/{run_id}/complete", response_model=CompletedRun)
+@router.post("/{run_id}/complete", response_model=CompletedRun, **idempotency.KEY_REQUIRED)
 def complete_run(
     run_id: uuid.UUID,
     body: PressRunComplete,

@@ -55,9 +55,12 @@ clean: ## stop the embedded server, remove the virtualenv and data
 	-$(BIN)/cidery db server stop
 	rm -rf $(VENV) .cidery
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-api
 bench: $(STAMP) ## every benchmark at S, M, L: JSON in benchmarks/results/, docs/benchmarks.md
 	$(BIN)/python -m benchmarks run
 
 bench-quick: $(STAMP) ## the benchmarks at S only, briefly (report beside its JSON)
 	$(BIN)/python -m benchmarks run --quick
+
+bench-api: $(STAMP) ## the HTTP API alone (python -m benchmarks api): its figures into docs/benchmarks.md
+	$(BIN)/python -m benchmarks api

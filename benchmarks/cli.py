@@ -150,9 +150,19 @@ def run_command(
             results = report.load(report_from)
         except ResultsFormatError as exc:
             raise CideryError(f"cannot report from it: {exc}") from None
-        if results.kind == "quick":
+        latest = suite.latest_full(report_from.parent)
+        if results.kind in ("quick", "api-quick"):
             stem = report_from.with_suffix("")
             written = report.write_report(results, report_from, stem.with_suffix(".md"), stem)
+        elif results.kind == "api" and latest is not None:
+            # The API alone: with the newest full run's figures, as `benchmarks api` wrote it.
+            written = report.write_report(
+                report.load(latest),
+                latest,
+                docs_dir / "benchmarks.md",
+                docs_dir / "benchmarks",
+                api_from=report_from,
+            )
         else:
             written = report.write_report(
                 results, report_from, docs_dir / "benchmarks.md", docs_dir / "benchmarks"
@@ -166,6 +176,49 @@ def run_command(
         console.print(f"[{time.perf_counter() - began:6.0f}s] {message}", soft_wrap=True)
 
     json_path, markdown = suite.run(
+        Runtime().settings,
+        quick=quick,
+        results_dir=results_dir,
+        docs_dir=docs_dir,
+        progress=progress,
+    )
+    console.print(f"wrote {json_path} and {markdown} in {time.perf_counter() - began:.0f} s")
+
+
+# --- python -m benchmarks api ---------------------------------------------------------------------
+
+
+@app.command("api")
+def api_command(
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help="One uvicorn worker, four-second points; the report goes beside its JSON "
+            "instead of into docs/benchmarks.md.",
+        ),
+    ] = False,
+    results_dir: Annotated[
+        Path, typer.Option("--results-dir", help="Where the raw JSON goes.")
+    ] = Path("benchmarks/results"),
+    docs_dir: Annotated[
+        Path, typer.Option("--docs-dir", help="Where a full run writes benchmarks.md and plots.")
+    ] = Path("docs"),
+) -> None:
+    """The HTTP API alone: the served app and a minimal ASGI endpoint, 1, 10 and 50
+    operators, paced and flat out (``make bench`` runs it too).
+
+    A full run regenerates docs/benchmarks.md from the newest full results with these
+    API figures. Creates and drops a database cidery_bench_api_* on the server.
+    """
+    from benchmarks import suite
+
+    began = time.perf_counter()
+
+    def progress(message: str) -> None:
+        console.print(f"[{time.perf_counter() - began:6.0f}s] {message}", soft_wrap=True)
+
+    json_path, markdown = suite.run_api_only(
         Runtime().settings,
         quick=quick,
         results_dir=results_dir,

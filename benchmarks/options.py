@@ -55,6 +55,22 @@ class ImpactOptions:
 
 
 @dataclass(frozen=True)
+class ApiOptions:
+    """The HTTP API benchmark (:mod:`benchmarks.api`)."""
+
+    operator_counts: tuple[int, ...] = (1, 10, 50)
+    # uvicorn worker processes serving each app.
+    workers: tuple[int, ...] = (1, 2)
+    # One loop of the three calls per operator every pace_s seconds; None: flat out.
+    paces: tuple[float | None, ...] = (1.0, None)
+    duration_s: float = 15.0  # per point
+    # The operators are spread over up to this many client processes.
+    client_processes: int = 4
+    # Each worker's pool, for both apps (as many again of overflow, as create_app has it).
+    pool_size: int = 10
+
+
+@dataclass(frozen=True)
 class Plan:
     """What a run measures, and where."""
 
@@ -65,6 +81,8 @@ class Plan:
     writes: WriteOptions = field(default_factory=WriteOptions)
     impact: ImpactOptions = field(default_factory=ImpactOptions)
     seed: int = DEFAULT_SEED
+    # None: no API benchmark (it runs in a database of its own, after the scales).
+    api: ApiOptions | None = field(default_factory=ApiOptions)
 
 
 FULL = Plan()
@@ -75,4 +93,5 @@ QUICK = Plan(
     reads=ReadOptions(iterations=50, pk_only_iterations=10, pk_only_budget_s=1.0),
     writes=WriteOptions(iterations=100, warmup=5, duration_s=1.0),
     impact=ImpactOptions(baseline_s=0.5, settle_s=0.2),
+    api=ApiOptions(workers=(1,), duration_s=4.0),
 )

@@ -225,6 +225,61 @@ class ScaleResults:
 
 
 @dataclass(frozen=True)
+class EndpointResult:
+    """One endpoint's requests at one point, every operator's, over the point's window."""
+
+    endpoint: str  # "get_run", "available_fruit" or "add_load"
+    requests: int
+    throughput_per_s: float | None
+    latency: Latency
+    errors: int = 0
+    # "status 409", or the exception's type for a request that got no answer.
+    errors_by_type: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ApiPoint:
+    """``operators`` operators looping over the pressing screen's calls against one app,
+    served by ``workers`` uvicorn workers: flat out, or one loop every ``pace_s`` seconds."""
+
+    app: str  # "full": create_app as served; "minimal": the raw ASGI endpoint
+    workers: int
+    operators: int
+    pace_s: float | None
+    duration_s: float
+    processes: int  # client processes the operators were spread over
+    screens: int  # loops of the three calls completed without an error
+    screen: Latency  # one loop: the three calls, one after the other
+    endpoints: tuple[EndpointResult, ...]
+    # Every client process's CPU (user + system) per completed loop.
+    client_cpu_ms_per_screen: float | None = None
+
+    def endpoint(self, name: str) -> EndpointResult | None:
+        return next((e for e in self.endpoints if e.endpoint == name), None)
+
+
+@dataclass(frozen=True)
+class ApiResults:
+    """The API benchmark: every point, for the full app and the minimal endpoint."""
+
+    server: str  # what served both apps
+    pool_size: int  # per worker, and as many again of overflow, for both apps
+    points: tuple[ApiPoint, ...]
+
+    def point(
+        self, app: str, workers: int, operators: int, pace_s: float | None
+    ) -> ApiPoint | None:
+        return next(
+            (
+                p
+                for p in self.points
+                if (p.app, p.workers, p.operators, p.pace_s) == (app, workers, operators, pace_s)
+            ),
+            None,
+        )
+
+
+@dataclass(frozen=True)
 class Machine:
     cores: int | None
     cpu: str
@@ -241,7 +296,8 @@ class Machine:
 class Results:
     """One run of :func:`benchmarks.suite.run`: every scale's figures, and where from."""
 
-    kind: str  # "full" or "quick"
+    # "full" or "quick"; "api" or "api-quick" for ``python -m benchmarks api`` alone.
+    kind: str
     started: datetime
     finished: datetime
     seconds: float
@@ -249,6 +305,8 @@ class Results:
     plan: Plan
     scales: dict[str, ScaleResults]
     format: int = FORMAT
+    # The HTTP API benchmark (:mod:`benchmarks.api`); not in files written before it.
+    api: ApiResults | None = None
 
     def to_json(self) -> dict[str, Any]:
         encoded: dict[str, Any] = _encode(self)

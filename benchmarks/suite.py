@@ -21,6 +21,7 @@ import platform
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,12 +31,13 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from benchmarks.api import run_api
 from benchmarks.generate import generate
 from benchmarks.impact import run_impact
-from benchmarks.options import FULL, QUICK, Plan
+from benchmarks.options import FULL, QUICK, ApiOptions, Plan
 from benchmarks.reads import run_reads
 from benchmarks.report import write_report
-from benchmarks.results import Machine, Results, ScaleResults
+from benchmarks.results import ApiResults, Machine, Results, ScaleResults
 from benchmarks.scales import SCALES
 from benchmarks.stats import Progress, quiet
 from benchmarks.writes import run_writes
@@ -45,7 +47,19 @@ from cidery.errors import CideryError
 from cidery.migrations import runner
 from cidery.urls import describe_url
 
-__all__ = ["FULL", "QUICK", "Plan", "check_may_create_databases", "run", "run_scale"]
+__all__ = [
+    "FULL",
+    "QUICK",
+    "Plan",
+    "check_may_create_databases",
+    "run",
+    "run_api_benchmark",
+    "run_api_only",
+    "run_scale",
+]
+
+# The API benchmark's database: its own operators, growers and runs on TINY's catalog.
+API_SCALE = "TINY"
 
 
 def _libpq(url: str) -> str:
@@ -159,6 +173,21 @@ def run_scale(url: str, scale: str, plan: Plan, progress: Progress = quiet) -> S
             engine.dispose()
 
 
+def run_api_benchmark(
+    url: str, options: ApiOptions, seed: int, progress: Progress = quiet
+) -> ApiResults:
+    """The API benchmark (:mod:`benchmarks.api`) in a fresh database of its own."""
+    with scratch_database(url, _database_name("api")) as scratch:
+        engine = make_engine(scratch)
+        try:
+            runner.upgrade(engine, "head")
+            generate(engine, SCALES[API_SCALE], seed=seed)
+        finally:
+            engine.dispose()
+        progress(f"api: serving the app on a database of generated {API_SCALE} data")
+        return run_api(scratch, options, progress)
+
+
 def run(
     settings: Settings,
     *,
@@ -184,6 +213,7 @@ def run(
     started = clock().replace(microsecond=0)
     measured_on = machine(url)
     scales = {scale: run_scale(url, scale, plan, progress) for scale in plan.scales}
+    api = run_api_benchmark(url, plan.api, plan.seed, progress) if plan.api else None
     results = Results(
         kind="quick" if quick else "full",
         started=started,
@@ -192,6 +222,7 @@ def run(
         machine=measured_on,
         plan=plan,
         scales=scales,
+        api=api,
     )
 
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -206,3 +237,64 @@ def run(
         plots = docs_dir / "benchmarks"
     write_report(results, json_path, markdown, plots)
     return json_path, markdown
+
+
+def run_api_only(
+    settings: Settings,
+    *,
+    quick: bool = False,
+    results_dir: Path = Path("benchmarks/results"),
+    docs_dir: Path = Path("docs"),
+    progress: Progress = quiet,
+    options: ApiOptions | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> tuple[Path, Path]:
+    """The API benchmark alone (``python -m benchmarks api``); returns the JSON written and
+    the markdown report.
+
+    The JSON holds no scales (kind ``api``, or ``api-quick``). A quick run's report goes
+    beside it; a full run's figures replace the API section of ``docs_dir/benchmarks.md``,
+    which is regenerated from the newest full results in ``results_dir`` with them.
+    """
+    plan = QUICK if quick else FULL
+    options = options or plan.api or ApiOptions()
+    url = resolve_url(settings)
+    if settings.database_url is not None:
+        check_may_create_databases(url)
+    began = time.perf_counter()
+    started = clock().replace(microsecond=0)
+    measured_on = machine(url)
+    api = run_api_benchmark(url, options, plan.seed, progress)
+    results = Results(
+        kind="api-quick" if quick else "api",
+        started=started,
+        finished=clock().replace(microsecond=0),
+        seconds=round(time.perf_counter() - began, 1),
+        machine=measured_on,
+        plan=replace(plan, api=options),
+        scales={},
+        api=api,
+    )
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{started.strftime('%Y%m%d-%H%M%S')}-{results.kind}"
+    json_path = results_dir / f"{stem}.json"
+    results.write(json_path)
+    if quick:
+        markdown = results_dir / f"{stem}.md"
+        write_report(results, json_path, markdown, results_dir / stem)
+        return json_path, markdown
+    markdown = docs_dir / "benchmarks.md"
+    latest = latest_full(results_dir)
+    if latest is None:
+        write_report(results, json_path, markdown, docs_dir / "benchmarks")
+    else:
+        write_report(
+            Results.read(latest), latest, markdown, docs_dir / "benchmarks", api_from=json_path
+        )
+    return json_path, markdown
+
+
+def latest_full(results_dir: Path) -> Path | None:
+    """The newest full run's JSON in ``results_dir`` (their names start with the time)."""
+    found = sorted(results_dir.glob("*-full.json"))
+    return found[-1] if found else None

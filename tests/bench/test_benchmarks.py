@@ -52,6 +52,8 @@ TINY_PLAN = suite.Plan(
         client_processes=2,
     ),
     impact=ImpactOptions(baseline_s=0.1, settle_s=0.05),
+    # The API benchmark serves the app: tests/bench/test_api.py runs it on its own.
+    api=None,
 )
 NOTES = "## Notes\n\nWritten by hand, appended verbatim."
 

@@ -180,10 +180,13 @@ def serving(
         api_server.ENV_POOL: str(pool_size),
         "PYTHONPATH": str(ROOT) + (os.pathsep + path if path else ""),
     }
+    # Served as `cidery serve` serves (its listening socket for several workers).
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", f"benchmarks.api_server:{app}",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--no-access-log", "--no-server-header", "--log-level", "warning",
+        sys.executable, "-c",
+        "import sys; from cidery.cli.serve import run_server; "
+        "run_server(sys.argv[1], '127.0.0.1', int(sys.argv[2]), int(sys.argv[3]),"
+        " log_level='warning')",
+        f"benchmarks.api_server:{app}", str(port), str(workers),
     ]  # fmt: skip
     with log.open("wb") as out:
         server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)

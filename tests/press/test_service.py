@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from cidery import press
+from cidery.db.engine import make_engine
 from cidery.models import Purchase, PurchaseItem
 from cidery.models.enums import PressRunStatus, Unit, UserRole, VesselStatus
 from cidery.press import report
@@ -1042,3 +1043,13 @@ def test_a_grower_made_inactive_mid_run_takes_no_more_loads(session: Session, w:
     with refused(session, VendorInactive, "vendor_inactive", w.vendor.name, "reactivate"):
         w.load(run, "10")
     assert w.complete(run, litres="6").run.status == PressRunStatus.COMPLETED
+
+
+def test_a_read_on_an_engine_that_never_connected_works(migrated_url: str) -> None:
+    """The first request of a new process reads before anything else has connected."""
+    fresh = make_engine(migrated_url)
+    try:
+        with Session(fresh) as session, pytest.raises(NotFound):
+            press.get_run(session, press.Actor.system(), uuid.uuid4())
+    finally:
+        fresh.dispose()

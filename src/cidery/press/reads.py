@@ -61,7 +61,9 @@ def read_connection(session: Session) -> Iterator[Connection]:
     bind = session.get_bind()
     if not session.in_transaction() and isinstance(bind, Engine):
         level = bind.get_execution_options().get("isolation_level")
-        if level in _PER_STATEMENT and bind.dialect.default_isolation_level in _PER_STATEMENT:
+        # Known once the engine has connected; before that, the shortcut is not taken.
+        default = getattr(bind.dialect, "default_isolation_level", None)
+        if level in _PER_STATEMENT and default is not None and default in _PER_STATEMENT:
             with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 yield conn
             return

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
 from cidery import press
 from cidery.api.settings import ApiSettings
@@ -298,12 +297,7 @@ def test_a_lock_timeout_is_a_retryable_conflict(
     api_url: str, api_engine: Engine, account: dict[UserRole, Account], fruit: Fruit
 ) -> None:
     operator = bearer(account[UserRole.OPERATOR])
-    impatient = (
-        make_url(api_url)
-        .update_query_dict({"options": "-c lock_timeout=100ms"})
-        .render_as_string(hide_password=False)
-    )
-    with app_client(ApiSettings(database_url=impatient)) as client:
+    with app_client(ApiSettings(database_url=api_url, lock_timeout="100ms")) as client:
         run_id = start(client, operator, fruit)
         key = new_key()
         entry = {"purchase_item_id": str(fruit.item_id), "weight": "50", "weight_unit": "kg"}

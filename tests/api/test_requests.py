@@ -81,3 +81,13 @@ def test_each_request_is_logged_once_without_secrets(
     assert f'"user_id":"{operator.id}"' in lines[0]
     assert operator.token not in lines[0]
     assert str(run_id) not in lines[0]
+
+
+def test_the_app_waits_for_a_lock_no_longer_than_its_lock_timeout(client: TestClient) -> None:
+    """Without a lock timeout a request behind a held row would hang until it is freed."""
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        settings = conn.exec_driver_sql(
+            "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
+        ).one()
+    assert tuple(settings) == ("5s", "30s")

@@ -62,7 +62,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(
-            settings.database_url, pool_size=settings.pool_size, max_overflow=settings.pool_size
+            settings.database_url,
+            server_settings={
+                "lock_timeout": settings.lock_timeout,
+                "statement_timeout": settings.statement_timeout,
+            },
+            pool_size=settings.pool_size,
+            max_overflow=settings.pool_size,
         )
         app.state.engine = engine
         app.state.sessions = session_factory(engine)

@@ -16,4 +16,5 @@ from cidery.db.roles import app_database_url
 
 
 def from_environment() -> FastAPI:
-    return create_app(api_settings(app_database_url(load_settings())))
+    settings = load_settings()
+    return create_app(api_settings(app_database_url(settings), settings.lock_timeout))

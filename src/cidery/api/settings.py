@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from cidery.config import DEFAULT_LOCK_TIMEOUT
 from cidery.errors import ConfigError
 
 
@@ -18,6 +19,11 @@ class ApiSettings:
     pool_size: int = 10
     # Origins besides the app's own from which signed-in browsers may send writes.
     trusted_origins: tuple[str, ...] = ()
+    # A request waiting longer than this for a row another holds is answered 503 with
+    # Retry-After rather than left hanging (CIDERY_LOCK_TIMEOUT); no statement of a
+    # request may run longer than STATEMENT_TIMEOUT.
+    lock_timeout: str = DEFAULT_LOCK_TIMEOUT
+    statement_timeout: str = "30s"
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -33,10 +39,11 @@ def flag(name: str) -> bool:
     raise ConfigError(f"{name}={value!r} is not a yes/no value (1, 0, true, false)")
 
 
-def from_environment(database_url: str) -> ApiSettings:
+def from_environment(database_url: str, lock_timeout: str = DEFAULT_LOCK_TIMEOUT) -> ApiSettings:
     origins = os.environ.get("CIDERY_TRUSTED_ORIGINS", "")
     return ApiSettings(
         database_url=database_url,
+        lock_timeout=lock_timeout,
         secure_cookies=flag("CIDERY_SECURE_COOKIES"),
         trusted_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
     )

@@ -77,8 +77,20 @@ def _check_on_checkout(engine: Engine) -> None:
             raise DisconnectionError("the server closed the pooled connection")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    connect_args = {"application_name": "cidery", "connect_timeout": 10, **_KEEPALIVES}
+def make_engine(
+    url: str, *, server_settings: dict[str, str] | None = None, **kwargs: Any
+) -> Engine:
+    """An engine on ``url``; ``server_settings`` (say ``{"lock_timeout": "5s"}``) are set
+    on each of its connections when it opens (libpq's ``options``)."""
+    connect_args: dict[str, Any] = {
+        "application_name": "cidery",
+        "connect_timeout": 10,
+        **_KEEPALIVES,
+    }
+    if server_settings:
+        connect_args["options"] = " ".join(
+            f"-c {name}={value}" for name, value in server_settings.items()
+        )
     try:
         engine = create_engine(
             url,

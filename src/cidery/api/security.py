@@ -3,9 +3,11 @@
 Every route declares one :data:`Permission` through :func:`allow`: ``PUBLIC`` (no
 sign-in: health, sign-in), ``SIGNED_IN`` (any role: one's own account and tokens),
 or an :class:`~cidery.press.access.Action` of the one permission table in
-:mod:`cidery.press.access`. The route's dependency authenticates, checks the table
-and hands the handler a :class:`Call` with the request's session; the services
-check the same table again, so a route declared too widely still cannot act.
+:mod:`cidery.press.access`. The route's dependency authenticates and checks the
+table before the request's input is read, and hands the handler a :class:`Call`,
+whose :meth:`Call.run` does the handler's work in the request's one transaction;
+the services check the same table again, so a route declared too widely still
+cannot act.
 
 A browser authenticates with the session cookie; its unsafe requests (POST,
 PATCH, …) must also carry the session's CSRF token in ``X-CSRF-Token`` (the pages'
@@ -17,12 +19,14 @@ plain forms: in the ``csrf_token`` field) and come from this app's origin
 from __future__ import annotations
 
 import enum
+import functools
 import hmac
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
+import anyio.to_thread
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import APIKeyCookie, HTTPBearer
 from sqlalchemy.orm import Session
@@ -38,6 +42,8 @@ SESSION_COOKIE = "cidery_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"  # the hidden field of the pages' forms (cidery.web)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+T = TypeVar("T")
 
 
 # How the OpenAPI document names the two ways in (its ``securitySchemes``). They
@@ -73,11 +79,25 @@ Permission = Access | Action
 
 @dataclass
 class Call:
-    """What a handler gets: the request's session (one transaction) and who is asking."""
+    """What a handler gets: who is asking, and the request's one transaction.
+
+    The route's dependency (:func:`allow`) opens the session, authenticates and checks
+    the permission in one worker thread; the handler then does its work with
+    :meth:`run`, in one more, which commits. Two thread hops a request (a sync handler
+    and sync dependencies cost FastAPI a hop each for every dependency, generator step
+    and response check: about twenty).
+    """
 
     request: Request
-    session: Session
-    principal: accounts.Principal | None
+    permission: Permission
+    principal: accounts.Principal | None = None
+    _session: Session | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the request's session is used outside Call.run")
+        return self._session
 
     @property
     def actor(self) -> Actor:
@@ -91,9 +111,45 @@ class Call:
             raise NotAuthenticated("sign in first")
         return self.principal
 
+    def _admit(self) -> None:
+        self._session = self.request.app.state.sessions()
+        try:
+            self.principal = admit(self.request, self.session, self.permission)
+        except BaseException:
+            self._close(commit=False)
+            raise
+
+    def _close(self, *, commit: bool) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+
+    def _work(self, work: Callable[[Call], T]) -> T:
+        try:
+            result = work(self)
+        except BaseException:
+            self._close(commit=False)
+            raise
+        # Committed before the answer is sent: a client never sees a success that was
+        # not committed. A failing commit is an error answer like any other.
+        self._close(commit=True)
+        return result
+
+    async def run(self, work: Callable[[Call], T]) -> T:
+        """Do the request's work (``work(call)``) in a worker thread, then commit."""
+        return await anyio.to_thread.run_sync(self._work, work)
+
 
 def database_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, else rolled back.
+    """One transaction per request of the pages: committed when the handler returns,
+    else rolled back (the API's handlers use :class:`Call` instead).
 
     Used with ``scope="function"``, so the commit happens before the answer is sent:
     a client never sees a success that was not committed.
@@ -197,49 +253,64 @@ def check_csrf(
     check_origin(request)
 
 
+def admit(request: Request, session: Session, permission: Permission) -> accounts.Principal | None:
+    """Who is asking, if they may call a route of ``permission`` (else the refusal)."""
+    try:
+        principal = authenticate(request, session)
+    except NotAuthenticated:
+        if permission is not PUBLIC:
+            raise
+        # A public route needs no sign-in: credentials that no longer hold (the
+        # cookie of a session that ended) must not stop a browser signing in again.
+        principal = None
+    if principal is not None:
+        request.state.user_id = str(principal.user_id)
+    if permission is PUBLIC:
+        # Signing in from another site's page would sign the victim in as the
+        # attacker ("login CSRF"): public writes too must come from here.
+        if request.method not in SAFE_METHODS:
+            check_origin(request)
+        return principal
+    if principal is None:
+        raise NotAuthenticated("sign in first, or send an API token")
+    if principal.by_cookie and request.method not in SAFE_METHODS:
+        check_csrf(request, principal)
+    if isinstance(permission, Action) and not may(principal.actor, permission):
+        raise Forbidden(principal.role.value, permission.value)
+    return principal
+
+
 def allow(permission: Permission) -> Any:
     """The dependency of a route that requires ``permission``; it yields the :class:`Call`.
 
-    A route that needs a sign-in declares both security schemes (either one will do), so
+    Refusals (401, 403) come before the request's input is read, so a caller who may
+    not call a route learns nothing from it, not even whether the input was valid. A
+    route that needs a sign-in declares both security schemes (either one will do), so
     its operation in the OpenAPI document lists them; a public route declares none.
     """
 
-    def check(request: Request, session: Session) -> Call:
+    async def admitted(request: Request) -> AsyncIterator[Call]:
+        call = Call(request, permission)
+        await anyio.to_thread.run_sync(call._admit)
         try:
-            principal = authenticate(request, session)
-        except NotAuthenticated:
-            if permission is not PUBLIC:
-                raise
-            # A public route needs no sign-in: credentials that no longer hold (the
-            # cookie of a session that ended) must not stop a browser signing in again.
-            principal = None
-        if principal is not None:
-            request.state.user_id = str(principal.user_id)
-        if permission is PUBLIC:
-            # Signing in from another site's page would sign the victim in as the
-            # attacker ("login CSRF"): public writes too must come from here.
-            if request.method not in SAFE_METHODS:
-                check_origin(request)
-            return Call(request, session, principal)
-        if principal is None:
-            raise NotAuthenticated("sign in first, or send an API token")
-        if principal.by_cookie and request.method not in SAFE_METHODS:
-            check_csrf(request, principal)
-        if isinstance(permission, Action) and not may(principal.actor, permission):
-            raise Forbidden(principal.role.value, permission.value)
-        return Call(request, session, principal)
+            yield call
+        finally:
+            if call._session is not None:  # the handler never ran (invalid input)
+                await anyio.to_thread.run_sync(functools.partial(call._close, commit=False))
 
-    def public(request: Request, session: SessionDep) -> Call:
-        return check(request, session)
+    async def public(request: Request) -> AsyncIterator[Call]:
+        async for call in admitted(request):
+            yield call
 
-    def signed_in(
-        request: Request, session: SessionDep, _cookie: SessionCookie, _token: BearerToken
-    ) -> Call:
-        return check(request, session)
+    async def signed_in(
+        request: Request, _cookie: SessionCookie, _token: BearerToken
+    ) -> AsyncIterator[Call]:
+        async for call in admitted(request):
+            yield call
 
-    guard: Callable[..., Call] = public if permission is PUBLIC else signed_in
+    guard: Callable[..., AsyncIterator[Call]] = public if permission is PUBLIC else signed_in
     guard.permission = permission  # type: ignore[attr-defined]
-    return Depends(guard)
+    return Depends(guard, scope="function")
 
 
 def permission_of(dependency: Callable[..., Any]) -> Permission | None:

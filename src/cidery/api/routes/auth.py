@@ -33,64 +33,78 @@ def _client_address(call: Call) -> str | None:
     response_model=accounts.SignedIn,
     responses={429: problem_response("Too many failed sign-ins: wait (Retry-After)")},
 )
-def sign_in(body: accounts.SignIn, response: Response, call: Call = allow(PUBLIC)) -> object:
+async def sign_in(
+    body: accounts.SignIn, response: Response, call: Call = allow(PUBLIC)
+) -> accounts.SignedIn:
     """Sign in with email and password: a session cookie, and the CSRF token for writes."""
-    earlier = call.request.cookies.get(SESSION_COOKIE)
-    if earlier:
-        # A new sign-in replaces the browser's session: the old one ends now.
-        accounts.sign_out(call.session, earlier)
-    result = accounts.sign_in(
-        call.session,
-        body,
-        address=_client_address(call),
-        user_agent=call.request.headers.get("user-agent"),
-    )
-    if result.refusal is not None:
-        # The failure counts towards the back-off: keep it, then answer.
-        call.session.commit()
-        raise result.refusal
-    assert result.signed_in is not None
-    assert result.token is not None
-    set_session_cookie(call.request, response, result.token)
-    return result.signed_in
+
+    def work(call: Call) -> accounts.SignedIn:
+        earlier = call.request.cookies.get(SESSION_COOKIE)
+        if earlier:
+            # A new sign-in replaces the browser's session: the old one ends now.
+            accounts.sign_out(call.session, earlier)
+        result = accounts.sign_in(
+            call.session,
+            body,
+            address=_client_address(call),
+            user_agent=call.request.headers.get("user-agent"),
+        )
+        if result.refusal is not None:
+            # The failure counts towards the back-off: keep it, then answer.
+            call.session.commit()
+            raise result.refusal
+        assert result.signed_in is not None
+        assert result.token is not None
+        set_session_cookie(call.request, response, result.token)
+        return result.signed_in
+
+    return await call.run(work)
 
 
 @router.post("/sign-out", status_code=204)
-def sign_out(response: Response, call: Call = allow(SIGNED_IN)) -> None:
+async def sign_out(response: Response, call: Call = allow(SIGNED_IN)) -> None:
     """End this browser's session (an API token is revoked under /auth/tokens)."""
-    cookie = call.request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        accounts.sign_out(call.session, cookie)
-    clear_session_cookie(response)
+
+    def work(call: Call) -> None:
+        cookie = call.request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            accounts.sign_out(call.session, cookie)
+        clear_session_cookie(response)
+
+    await call.run(work)
 
 
 @router.get("/me", response_model=accounts.UserRead)
-def me(call: Call = allow(SIGNED_IN)) -> accounts.UserRead:
+async def me(call: Call = allow(SIGNED_IN)) -> accounts.UserRead:
     """The signed-in user."""
-    return accounts.current_user(call.session, call.signed_in)
+    return await call.run(lambda call: accounts.current_user(call.session, call.signed_in))
 
 
 @router.get("/tokens", response_model=list[accounts.ApiTokenRead])
-def list_tokens(call: Call = allow(SIGNED_IN)) -> list[accounts.ApiTokenRead]:
+async def list_tokens(call: Call = allow(SIGNED_IN)) -> list[accounts.ApiTokenRead]:
     """Your API tokens (never their secrets)."""
-    return accounts.tokens.list_own(call.session, call.signed_in)
+    return await call.run(lambda call: accounts.tokens.list_own(call.session, call.signed_in))
 
 
 @router.post("/tokens", status_code=201, response_model=accounts.ApiTokenCreated)
-def create_token(
+async def create_token(
     body: accounts.ApiTokenCreate, key: IdempotencyKey = None, call: Call = allow(SIGNED_IN)
 ) -> object:
     """A new API token for programs: its ``token`` is shown in this answer only."""
-    return idempotency.respond(
-        call,
-        key,
-        body,
-        lambda: accounts.tokens.create(call.session, call.signed_in, body),
-        status=201,
+    return await call.run(
+        lambda call: idempotency.respond(
+            call,
+            key,
+            body,
+            lambda: accounts.tokens.create(call.session, call.signed_in, body),
+            status=201,
+        )
     )
 
 
 @router.post("/tokens/{token_id}/revoke", response_model=accounts.ApiTokenRead)
-def revoke_token(token_id: uuid.UUID, call: Call = allow(SIGNED_IN)) -> accounts.ApiTokenRead:
+async def revoke_token(token_id: uuid.UUID, call: Call = allow(SIGNED_IN)) -> accounts.ApiTokenRead:
     """Revoke one of your API tokens; requests with it are refused from now on."""
-    return accounts.tokens.revoke(call.session, call.signed_in, token_id)
+    return await call.run(
+        lambda call: accounts.tokens.revoke(call.session, call.signed_in, token_id)
+    )

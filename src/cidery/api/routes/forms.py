@@ -15,29 +15,29 @@ router = APIRouter(tags=["forms"])
 
 
 @router.get("/vendors", response_model=list[catalog.VendorRead])
-def list_vendors(
+async def list_vendors(
     query: Annotated[catalog.VendorFilter, Query()], call: Call = allow(Action.READ)
 ) -> list[catalog.VendorRead]:
     """Growers (active by default), those with fruit left first; ``q`` searches names."""
-    return catalog.list_vendors(call.session, call.actor, query)
+    return await call.run(lambda call: catalog.list_vendors(call.session, call.actor, query))
 
 
 @router.get("/available-fruit", response_model=list[AvailableFruit])
-def available_fruit(
+async def available_fruit(
     query: Annotated[FruitFilter, Query()], call: Call = allow(Action.READ)
 ) -> list[AvailableFruit]:
     """Purchase lines with fruit left to press, with the kg remaining."""
-    return press.available_fruit(call.session, call.actor, query)
+    return await call.run(lambda call: press.available_fruit(call.session, call.actor, query))
 
 
 @router.get("/vessels", response_model=list[catalog.VesselRead])
-def list_vessels(
+async def list_vessels(
     query: Annotated[catalog.VesselFilter, Query()], call: Call = allow(Action.READ)
 ) -> list[catalog.VesselRead]:
     """Vessels, each saying whether it can receive juice (``available=true`` for those)."""
-    return catalog.list_vessels(call.session, call.actor, query)
+    return await call.run(lambda call: catalog.list_vessels(call.session, call.actor, query))
 
 
 @router.get("/apple-varieties", response_model=list[catalog.VarietyRead])
-def list_varieties(call: Call = allow(Action.READ)) -> list[catalog.VarietyRead]:
-    return catalog.list_varieties(call.session, call.actor)
+async def list_varieties(call: Call = allow(Action.READ)) -> list[catalog.VarietyRead]:
+    return await call.run(lambda call: catalog.list_varieties(call.session, call.actor))

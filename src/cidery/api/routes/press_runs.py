@@ -30,27 +30,29 @@ router = APIRouter(prefix="/press-runs", tags=["press runs"])
 
 
 @router.post("", status_code=201, response_model=PressRunRead)
-def start_run(
+async def start_run(
     body: PressRunCreate, key: IdempotencyKey = None, call: Call = allow(Action.START)
 ) -> object:
     """Start a press run for one grower's fruit."""
-    return idempotency.respond(
-        call, key, body, lambda: press.start_run(call.session, call.actor, body), status=201
+    return await call.run(
+        lambda call: idempotency.respond(
+            call, key, body, lambda: press.start_run(call.session, call.actor, body), status=201
+        )
     )
 
 
 @router.get("", response_model=press.schemas.RunPage)
-def list_runs(
+async def list_runs(
     query: Annotated[RunFilter, Query()], call: Call = allow(Action.READ)
 ) -> press.schemas.RunPage:
     """Runs newest first, a page at a time (``next_cursor`` → ``after``)."""
-    return press.list_runs(call.session, call.actor, query)
+    return await call.run(lambda call: press.list_runs(call.session, call.actor, query))
 
 
 @router.get("/{run_id}", response_model=PressRunDetail)
-def get_run(run_id: uuid.UUID, call: Call = allow(Action.READ)) -> PressRunDetail:
+async def get_run(run_id: uuid.UUID, call: Call = allow(Action.READ)) -> PressRunDetail:
     """A run with its live loads in order and its running totals."""
-    return press.get_run(call.session, call.actor, run_id)
+    return await call.run(lambda call: press.get_run(call.session, call.actor, run_id))
 
 
 @router.post(
@@ -59,25 +61,27 @@ def get_run(run_id: uuid.UUID, call: Call = allow(Action.READ)) -> PressRunDetai
     response_model=PressRunLoadRead,
     **idempotency.KEY_REQUIRED,
 )
-def add_load(
+async def add_load(
     run_id: uuid.UUID,
     body: PressRunLoadCreate,
     key: IdempotencyKey = None,
     call: Call = allow(Action.ADD_LOAD),
 ) -> object:
     """Add a load (requires ``Idempotency-Key``: a retried save is saved once)."""
-    return idempotency.respond(
-        call,
-        key,
-        body,
-        lambda: press.add_load(call.session, call.actor, run_id, body),
-        status=201,
-        required=True,
+    return await call.run(
+        lambda call: idempotency.respond(
+            call,
+            key,
+            body,
+            lambda: press.add_load(call.session, call.actor, run_id, body),
+            status=201,
+            required=True,
+        )
     )
 
 
 @router.patch("/{run_id}/loads/{load_id}", response_model=PressRunDetail)
-def correct_load(
+async def correct_load(
     run_id: uuid.UUID,
     load_id: uuid.UUID,
     body: LoadCorrection,
@@ -85,16 +89,18 @@ def correct_load(
     call: Call = allow(Action.CORRECT_LOAD),
 ) -> object:
     """Correct a load while the run is in progress (only the fields sent change)."""
-    return idempotency.respond(
-        call,
-        key,
-        body,
-        lambda: press.correct_load(call.session, call.actor, load_id, body, run_id=run_id),
+    return await call.run(
+        lambda call: idempotency.respond(
+            call,
+            key,
+            body,
+            lambda: press.correct_load(call.session, call.actor, load_id, body, run_id=run_id),
+        )
     )
 
 
 @router.post("/{run_id}/loads/{load_id}/void", response_model=PressRunDetail)
-def void_load(
+async def void_load(
     run_id: uuid.UUID,
     load_id: uuid.UUID,
     body: LoadVoid,
@@ -102,39 +108,45 @@ def void_load(
     call: Call = allow(Action.VOID_LOAD),
 ) -> object:
     """Void a load of an in-progress run, with the reason; returns the run."""
-    return idempotency.respond(
-        call,
-        key,
-        body,
-        lambda: press.void_load(call.session, call.actor, load_id, body, run_id=run_id),
+    return await call.run(
+        lambda call: idempotency.respond(
+            call,
+            key,
+            body,
+            lambda: press.void_load(call.session, call.actor, load_id, body, run_id=run_id),
+        )
     )
 
 
 @router.post("/{run_id}/complete", response_model=CompletedRun, **idempotency.KEY_REQUIRED)
-def complete_run(
+async def complete_run(
     run_id: uuid.UUID,
     body: PressRunComplete,
     key: IdempotencyKey = None,
     call: Call = allow(Action.COMPLETE),
 ) -> object:
     """Complete the run into a vessel (requires ``Idempotency-Key``)."""
-    return idempotency.respond(
-        call,
-        key,
-        body,
-        lambda: press.complete_run(call.session, call.actor, run_id, body),
-        required=True,
+    return await call.run(
+        lambda call: idempotency.respond(
+            call,
+            key,
+            body,
+            lambda: press.complete_run(call.session, call.actor, run_id, body),
+            required=True,
+        )
     )
 
 
 @router.post("/{run_id}/cancel", response_model=PressRunRead)
-def cancel_run(
+async def cancel_run(
     run_id: uuid.UUID,
     body: PressRunCancel,
     key: IdempotencyKey = None,
     call: Call = allow(Action.CANCEL),
 ) -> object:
     """Cancel the run, with the reason; its fruit becomes available again."""
-    return idempotency.respond(
-        call, key, body, lambda: press.cancel_run(call.session, call.actor, run_id, body)
+    return await call.run(
+        lambda call: idempotency.respond(
+            call, key, body, lambda: press.cancel_run(call.session, call.actor, run_id, body)
+        )
     )

@@ -15,24 +15,24 @@ router = APIRouter(tags=["reports"])
 
 
 @router.get("/reports/yield", response_model=list[catalog.YieldRow])
-def yield_report(
+async def yield_report(
     query: Annotated[catalog.YieldQuery, Query()], call: Call = allow(Action.READ)
 ) -> list[catalog.YieldRow]:
     """Kg pressed, litres and L/kg of completed runs, by variety or by grower."""
-    return catalog.yield_report(call.session, call.actor, query)
+    return await call.run(lambda call: catalog.yield_report(call.session, call.actor, query))
 
 
 @router.get("/reports/yield-outliers", response_model=list[PressRunSummary])
-def yield_outliers(
+async def yield_outliers(
     query: Annotated[YieldBand | None, Query()] = None, call: Call = allow(Action.READ)
 ) -> list[PressRunSummary]:
     """Completed runs whose yield is outside the usual band (or ``low``..``high``)."""
-    return press.yield_outliers(call.session, call.actor, query)
+    return await call.run(lambda call: press.yield_outliers(call.session, call.actor, query))
 
 
 @router.get("/audit-logs", response_model=catalog.AuditPage)
-def audit_logs(
+async def audit_logs(
     query: Annotated[catalog.AuditQuery, Query()], call: Call = allow(Action.READ_AUDIT)
 ) -> catalog.AuditPage:
     """Changes, newest first; ``table`` and ``record_id`` narrow them to one record."""
-    return catalog.list_audit_logs(call.session, call.actor, query)
+    return await call.run(lambda call: catalog.list_audit_logs(call.session, call.actor, query))

@@ -16,35 +16,45 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 
 @router.get("", response_model=list[accounts.UserRead])
-def list_users(call: Call = allow(Action.MANAGE_USERS)) -> list[accounts.UserRead]:
-    return accounts.list_users(call.session, call.actor)
+async def list_users(call: Call = allow(Action.MANAGE_USERS)) -> list[accounts.UserRead]:
+    return await call.run(lambda call: accounts.list_users(call.session, call.actor))
 
 
 @router.post("", status_code=201, response_model=accounts.UserRead)
-def create_user(
+async def create_user(
     body: accounts.UserCreate,
     key: IdempotencyKey = None,
     call: Call = allow(Action.MANAGE_USERS),
 ) -> object:
     """Create a user with a role and an initial password."""
-    return idempotency.respond(
-        call, key, body, lambda: accounts.create_user(call.session, call.actor, body), status=201
+    return await call.run(
+        lambda call: idempotency.respond(
+            call,
+            key,
+            body,
+            lambda: accounts.create_user(call.session, call.actor, body),
+            status=201,
+        )
     )
 
 
 @router.get("/{user_id}", response_model=accounts.UserRead)
-def get_user(user_id: uuid.UUID, call: Call = allow(Action.MANAGE_USERS)) -> accounts.UserRead:
-    return accounts.get_user(call.session, call.actor, user_id)
+async def get_user(
+    user_id: uuid.UUID, call: Call = allow(Action.MANAGE_USERS)
+) -> accounts.UserRead:
+    return await call.run(lambda call: accounts.get_user(call.session, call.actor, user_id))
 
 
 @router.patch("/{user_id}", response_model=accounts.UserRead)
-def update_user(
+async def update_user(
     user_id: uuid.UUID,
     body: accounts.UserUpdate,
     key: IdempotencyKey = None,
     call: Call = allow(Action.MANAGE_USERS),
 ) -> object:
     """Change the name or role, or deactivate (``is_active: false``): never deleted."""
-    return idempotency.respond(
-        call, key, body, lambda: accounts.update_user(call.session, call.actor, user_id, body)
+    return await call.run(
+        lambda call: idempotency.respond(
+            call, key, body, lambda: accounts.update_user(call.session, call.actor, user_id, body)
+        )
     )

@@ -39,10 +39,14 @@ vessels = cast(Table, Vessel.__table__)
 
 # --- one row by id ------------------------------------------------------------------------
 
-RUN = select(runs).where(runs.c.id == bindparam("run_id"), live(runs))
-"""A live run (get_run)."""
+RUN = (
+    select(runs, vendors.c.name.label("vendor_name"))
+    .join(vendors, vendors.c.id == runs.c.vendor_id)
+    .where(runs.c.id == bindparam("run_id"), live(runs))
+)
+"""A live run with its grower's name (get_run: the resume screen names the grower)."""
 
-LOCK_RUN = RUN.with_for_update()
+LOCK_RUN = select(runs).where(runs.c.id == bindparam("run_id"), live(runs)).with_for_update()
 """A live run, locked: the first statement of every change to a run or its loads."""
 
 VENDOR = select(vendors).where(vendors.c.id == bindparam("vendor_id"), live(vendors))

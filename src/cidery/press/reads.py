@@ -109,6 +109,7 @@ def _detail(conn: Connection, run_id: uuid.UUID) -> PressRunDetail:
     ]
     return PressRunDetail(
         run=PressRunRead.model_validate(found[0]),
+        vendor_name=found[0]["vendor_name"],
         loads=loads,
         load_count=len(loads),
         total_weight_kg=sum((load.weight_kg for load in loads), Decimal("0.000")),

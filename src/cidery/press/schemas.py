@@ -327,9 +327,11 @@ class VarietyTotal(ReadModel):
 
 
 class PressRunDetail(ReadModel):
-    """A run to resume: the run, its live loads in order, and running totals."""
+    """A run to resume: the run, its grower's name, its live loads in order, and
+    running totals."""
 
     run: PressRunRead
+    vendor_name: str
     loads: list[PressRunLoadRead]
     load_count: int
     total_weight_kg: Decimal

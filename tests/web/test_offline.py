@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, Playwright, Route, expect
 from sqlalchemy import Engine, text
 
@@ -22,7 +23,9 @@ from cidery import press
 from cidery.db.engine import transaction
 from cidery.models.enums import UserRole
 from cidery.press.access import Actor
-from tests.api.conftest import Account, Fruit
+from cidery.web import routes
+from cidery.web.routes import STATIC, shell_files
+from tests.api.conftest import Account, Fruit, api_app, client  # noqa: F401  (fixtures)
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, new_page
 from tests.web.pages import check_page, sign_in
 from tests.web.test_pressing import add_load, start_run
@@ -305,3 +308,87 @@ def test_a_load_whose_answer_was_lost_is_saved_once(
     expect(page.locator("#total-loads")).to_have_text("1")
     assert replies == [(201, "true")]
     assert loads_of(api_engine, run_id) == [(1, Decimal("700.000"), "lb")]
+
+
+def kept_pages(page: Page) -> list[str]:
+    """The paths of the pages the service worker keeps (not the app shell)."""
+    found: list[str] = page.evaluate(
+        """async () => {
+            const paths = [];
+            for (const name of await caches.keys()) {
+                if (!name.startsWith("cidery-pages-")) continue;
+                const cache = await caches.open(name);
+                for (const request of await cache.keys()) paths.push(new URL(request.url).pathname);
+            }
+            return paths;
+        }"""
+    )
+    return found
+
+
+def test_signing_out_forgets_the_pages_kept_for_offline(
+    page: Page, account: dict[UserRole, Account], fruit: Fruit
+) -> None:
+    sign_in(page, account[UserRole.OPERATOR].email)
+    run_id = start_run(page, fruit)
+    offline_ready(page)
+    assert f"/pressing/runs/{run_id}" in kept_pages(page)
+    shell: list[str] = page.evaluate(
+        """async () => {
+            const name = (await caches.keys()).find((n) => n.startsWith("cidery-shell-"));
+            const cache = await caches.open(name);
+            return (await cache.keys()).map((r) => new URL(r.url).pathname);
+        }"""
+    )
+    assert {"/static/site.css", "/static/js/main.js", "/static/js/outbox.js"} <= set(shell)
+    assert not [path for path in shell if path.startswith("/api/")]
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/sign-in$"))
+    assert not [path for path in kept_pages(page) if path.startswith("/pressing")]
+
+    # With no connection, the run's page is no longer there to show.
+    go_offline(page)
+    page.goto(f"/pressing/runs/{run_id}")
+    expect(page.get_by_role("heading", name="Offline")).to_be_visible()
+    expect(page.get_by_role("heading", name="Press run")).to_have_count(0)
+    expect(page.get_by_label("Weight")).to_have_count(0)
+
+
+def test_the_service_worker_is_served_from_the_root_with_its_version(
+    client: TestClient,  # noqa: F811
+) -> None:
+    answer = client.get("/sw.js")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/javascript")
+    assert answer.headers["cache-control"] == "no-cache"
+    source = answer.text
+    assert "__VERSION__" not in source
+    assert "__SHELL__" not in source
+    version = re.search(r'const VERSION = "([0-9a-f]{16})";', source)
+    assert version is not None
+    shell = {f"/static/{p.relative_to(STATIC).as_posix()}" for p in shell_files()}
+    assert {"/static/site.css", "/static/js/main.js", "/static/js/queue.js"} <= shell
+    for url in shell:
+        assert f'"{url}"' in source
+        assert client.get(url).status_code == 200
+
+
+def test_a_changed_shell_file_gives_the_worker_a_new_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    static = tmp_path / "static"
+    (static / "js").mkdir(parents=True)
+    (static / "site.css").write_text("body {}")
+    (static / "js" / "main.js").write_text("export {};")
+    monkeypatch.setattr(routes, "STATIC", static)
+
+    def version() -> str:
+        found = re.search(r'const VERSION = "(\w+)";', routes.service_worker_source())
+        assert found is not None
+        return found.group(1)
+
+    first = version()
+    assert version() == first
+    (static / "js" / "main.js").write_text("export const changed = true;")
+    assert version() != first

@@ -12,7 +12,7 @@ const user = document.querySelector('meta[name="cidery-user"]')?.content ?? "";
 const channel = "BroadcastChannel" in window ? new BroadcastChannel("cidery-outbox") : null;
 const afterAnswers = [];
 // Answers that say "not now" rather than "no": the load stays queued and is tried again.
-const LATER = new Set(["idempotency_in_flight", "conflict", "csrf_failed"]);
+const LATER = new Set(["idempotency_in_flight", "conflict"]);
 const FIRST_RETRY_MS = 15_000;
 const LAST_RETRY_MS = 120_000;
 
@@ -175,6 +175,10 @@ async function pass() {
       break;
     }
     const code = answer.data?.code ?? "";
+    if (code === "csrf_failed") {
+      notice = "This page is out of date: reload it and the waiting loads will be sent.";
+      break;
+    }
     if (answer.status >= 500 || answer.status === 429 || LATER.has(code)) {
       retryLater(Number(answer.headers?.get("Retry-After")) || 0);
       break;

@@ -19,6 +19,7 @@ from tests.web.pages import check_page, sign_in
 
 def start_run(page: Page, fruit: Fruit, *, axe: bool = True) -> str:
     page.get_by_role("link", name="Start press run").click()
+    expect(page.get_by_role("heading", name="Start press run")).to_be_visible()
     check_page(page, axe=axe)
     page.get_by_label("Grower").select_option(str(fruit.vendor_id))
     page.get_by_role("button", name="Start").click()
@@ -93,12 +94,14 @@ def test_an_operator_voids_and_edits_loads_then_completes_with_confirmation(
     expect(page.get_by_text("Load 3 saved.")).to_be_visible()
 
     page.get_by_role("link", name="Void load 3").click()
+    expect(page.get_by_role("heading", name="Void load 3")).to_be_visible()
     check_page(page)
     page.get_by_label("Reason").fill("weighed twice")
     page.get_by_role("button", name="Void load").click()
     expect(page.locator("#total-loads")).to_have_text("2")
 
     page.get_by_role("link", name="Edit load 2").click()
+    expect(page.get_by_role("heading", name="Edit load 2")).to_be_visible()
     check_page(page)
     page.get_by_label("Weight").fill("160")
     page.get_by_label("Brix").fill("12.5")
@@ -106,6 +109,7 @@ def test_an_operator_voids_and_edits_loads_then_completes_with_confirmation(
     expect(page.locator("#total-kg")).to_have_text("341.437")  # 400 lb + 160 kg
 
     page.get_by_role("link", name="Complete run").click()
+    expect(page.get_by_role("heading", name="Complete run")).to_be_visible()
     check_page(page)
     page.get_by_label("Juice volume").fill("60")
     page.get_by_role("radio", name="gal").check()
@@ -164,6 +168,7 @@ def test_an_operator_cancels_a_run_with_a_reason(
     sign_in(page, account[UserRole.OPERATOR].email)
     run_id = start_run(page, fruit)
     page.get_by_role("link", name="Cancel run").click()
+    expect(page.get_by_role("heading", name="Cancel run")).to_be_visible()
     check_page(page)
     page.get_by_role("button", name="Cancel run").click()  # no reason: the browser asks
     page.get_by_label("Reason").fill("press jammed")

@@ -7,6 +7,8 @@ refused form is shown again with what was entered and the rule in words.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -49,6 +51,7 @@ from cidery.web.messages import explain, field_errors, sentence
 from cidery.web.render import render
 
 STATIC = Path(__file__).parent / "static"
+WORKER = Path(__file__).parent / "sw.js"
 HOME = "/pressing"
 SIGN_IN = "/sign-in"
 RECENT_COMPLETED = 10
@@ -83,6 +86,42 @@ def _status(error: CideryError) -> int:
 
 def _run_url(run_id: uuid.UUID, rest: str = "") -> str:
     return f"{HOME}/runs/{run_id}{rest}"
+
+
+# --- the service worker --------------------------------------------------------------------
+
+
+def shell_files() -> list[Path]:
+    """The app shell the service worker keeps: the stylesheet and every ES module."""
+    return sorted([*STATIC.glob("*.css"), *STATIC.glob("js/*.js")])
+
+
+def service_worker_source() -> str:
+    """``sw.js`` with its version (a digest of itself and the shell: a deploy that changes
+    either replaces the installed worker and its caches) and the shell's URLs."""
+    digest = hashlib.sha256(WORKER.read_bytes())
+    urls = []
+    for path in shell_files():
+        digest.update(path.read_bytes())
+        urls.append("/static/" + path.relative_to(STATIC).as_posix())
+    source = WORKER.read_text(encoding="utf-8")
+    return source.replace("__VERSION__", digest.hexdigest()[:16]).replace(
+        "__SHELL__", json.dumps(urls)
+    )
+
+
+_WORKER_SOURCE = service_worker_source()
+
+
+@router.get("/sw.js")
+def service_worker(_: None = PUBLIC_PAGE) -> Response:
+    # Served from the root so its scope covers every page; never from the HTTP cache, so
+    # the browser sees a new version at the next page it opens.
+    return Response(
+        _WORKER_SOURCE,
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
 
 
 # --- signing in and out --------------------------------------------------------------------

@@ -1,8 +1,11 @@
 // The add-load form, enhanced: the load is saved through the JSON API at once, the run's
 // totals and loads are refreshed in place, the form is cleared for the next bin and
-// "Weight" takes the focus. A refusal is shown beside the form in words.
+// "Weight" takes the focus. A refusal is shown beside the form in words. With no
+// connection the load is queued (outbox.js) with the key it was given, and sent later.
 import { explain } from "./messages.js";
-import { Offline, send } from "./send.js";
+import { afterAnswered, enqueue, sendLater, sendQueued, showQueue, waiting } from "./outbox.js";
+import { Offline, newKey, send } from "./send.js";
+import { parseAmount } from "./units.js";
 
 const OPTIONAL = ["brix", "ph", "notes"];
 
@@ -32,7 +35,12 @@ function showRefusal(box, text) {
 
 // The run's totals, loads and purchase lines as the server now renders them.
 export async function refreshRun(form) {
-  const answer = await fetch(location.pathname, { credentials: "same-origin" });
+  let answer;
+  try {
+    answer = await fetch(location.pathname, { credentials: "same-origin" });
+  } catch {
+    return; // the connection dropped again: the page keeps what it shows
+  }
   if (!answer.ok) return;
   const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
   for (const id of ["run-totals", "loads"]) {
@@ -49,6 +57,7 @@ export async function refreshRun(form) {
   const chosen = select.value;
   select.replaceChildren(...Array.from(lines.children, (option) => document.adoptNode(option)));
   if (Array.from(select.options).some((option) => option.value === chosen)) select.value = chosen;
+  await showQueue();
 }
 
 function clearForLoad(form) {
@@ -56,18 +65,62 @@ function clearForLoad(form) {
   form.elements.weight.dispatchEvent(new Event("input", { bubbles: true }));
 }
 
+function varietyOf(form) {
+  const option = form.elements.purchase_item_id.selectedOptions[0];
+  return option?.dataset.variety ?? "";
+}
+
+// Keep the load to send when the connection returns; false if the browser cannot.
+// `behind`: queued after earlier loads while online (they all go now), rather than
+// after a send that got no answer (tried again in a while).
+async function queueLoad(form, load, status, refusal, behind) {
+  if (parseAmount(load.body.weight) === null) {
+    showRefusal(refusal, "Enter the weight as a number, such as 385.5");
+    return false;
+  }
+  try {
+    await enqueue(load);
+  } catch {
+    showRefusal(refusal, "Not saved: no connection. Save again when the page is online.");
+    return false;
+  }
+  clearForLoad(form);
+  status.textContent =
+    behind || !navigator.onLine
+      ? "Load queued — will be sent when online."
+      : "No answer from the server: load queued, it will be sent again shortly.";
+  if (behind && navigator.onLine) sendQueued();
+  else sendLater();
+  return true;
+}
+
 export function enhanceLoadForm(form) {
   const status = document.getElementById("load-status");
   const refusal = document.getElementById("load-refusal");
   const weight = form.elements.weight;
   const button = form.querySelector('button[type="submit"]');
+  afterAnswered(() => refreshRun(form));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showRefusal(refusal, null);
     status.textContent = "";
     button.disabled = true;
+    // The key is made before the first try: a load queued after a send that got no
+    // answer keeps it, so the server saves it once even if that send reached it.
+    const load = {
+      run: form.dataset.run,
+      url: form.dataset.api,
+      body: loadBody(form),
+      key: newKey(),
+      variety: varietyOf(form),
+    };
     try {
-      const answer = await send(form.dataset.api, loadBody(form));
+      if (await waiting().catch(() => 0)) {
+        // Loads queued earlier go first: this one joins the end of the queue.
+        await queueLoad(form, load, status, refusal, true);
+        return;
+      }
+      const answer = await send(load.url, load.body, { key: load.key });
       if (answer.ok) {
         await refreshRun(form);
         clearForLoad(form);
@@ -80,10 +133,10 @@ export function enhanceLoadForm(form) {
       }
     } catch (error) {
       if (!(error instanceof Offline)) throw error;
-      showRefusal(refusal, "Not saved: no connection. Save again when the page is online.");
+      await queueLoad(form, load, status, refusal, false);
     } finally {
       button.disabled = false;
+      weight.focus();
     }
-    weight.focus();
   });
 }

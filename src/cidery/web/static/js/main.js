@@ -2,9 +2,13 @@
 import { showConnection } from "./connection.js";
 import { wireConversions, wireYieldPreview } from "./convert.js";
 import { enhanceLoadForm } from "./loads.js";
+import { workOffline } from "./offline.js";
+import { startOutbox } from "./outbox.js";
 
 showConnection();
 wireConversions();
 wireYieldPreview();
 const loadForm = document.getElementById("add-load");
 if (loadForm) enhanceLoadForm(loadForm);
+startOutbox();
+workOffline();

@@ -19,7 +19,7 @@ export function csrfToken() {
   return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 }
 
-// Send one save; the answer as { ok, status, key, data }. No answer at all (no network)
+// Send one save; the answer as { ok, status, key, data, headers }. No answer at all (no network)
 // throws Offline, for the caller to keep the save and send it again with the same key.
 export async function send(url, body, { key = newKey(), method = "POST" } = {}) {
   let response;
@@ -44,5 +44,5 @@ export async function send(url, body, { key = newKey(), method = "POST" } = {}) 
   } catch {
     data = null;
   }
-  return { ok: response.ok, status: response.status, key, data };
+  return { ok: response.ok, status: response.status, key, data, headers: response.headers };
 }

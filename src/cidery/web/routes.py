@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from cidery.press.access import Action
 from cidery.press.errors import InvalidInput, NotFound, PressError
 from cidery.press.inputs import parse
 from cidery.press.rules import YIELD_HIGH, YIELD_LOW, YIELD_WARNING
-from cidery.press.schemas import PressRunComplete, PressRunDetail, PressRunSummary
+from cidery.press.schemas import PressRunComplete, PressRunDetail
 from cidery.units import to_canonical
 from cidery.web.guard import (
     PUBLIC_PAGE,
@@ -251,23 +250,6 @@ def _detail(visit: Visit, run_id: uuid.UUID) -> PressRunDetail:
         raise PageRefused(404, "There is no such press run") from None
 
 
-def _summary(visit: Visit, detail: PressRunDetail) -> PressRunSummary | None:
-    """The run as the list shows it (with its grower's name): the runs of its grower
-    that started at the same instant."""
-    run = detail.run
-    page = press.list_runs(
-        visit.session,
-        visit.actor,
-        {
-            "vendor_id": run.vendor_id,
-            "since": run.start_time,
-            "until": run.start_time + timedelta(microseconds=1),
-            "limit": 200,
-        },
-    )
-    return next((item for item in page.items if item.id == run.id), None)
-
-
 def _run_page(
     visit: Visit,
     run_id: uuid.UUID,
@@ -279,7 +261,6 @@ def _run_page(
 ) -> HTMLResponse:
     detail = _detail(visit, run_id)
     run = detail.run
-    summary = _summary(visit, detail)
     in_progress = run.status == PressRunStatus.IN_PROGRESS
     lines = []
     if in_progress and visit.may(Action.ADD_LOAD):
@@ -293,10 +274,10 @@ def _run_page(
         visit.request,
         "run.html",
         status=status,
-        title=f"Press run: {summary.vendor_name if summary else ''}",
+        title=f"Press run: {detail.vendor_name}",
         detail=detail,
         run=run,
-        grower=summary.vendor_name if summary else "",
+        grower=detail.vendor_name,
         varieties={v.apple_variety_id: v.variety_name for v in detail.varieties},
         lines=lines,
         vessel=vessel,
@@ -487,7 +468,7 @@ def _complete_page(
         title="Complete run",
         detail=detail,
         run=detail.run,
-        grower=(summary.vendor_name if (summary := _summary(visit, detail)) else ""),
+        grower=detail.vendor_name,
         vessels=vessels,
         vessel=next((v for v in vessels if str(v.id) == values.get("vessel_id")), None),
         values=values,

@@ -6,13 +6,13 @@ import re
 from decimal import Decimal
 
 from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from cidery.db.engine import transaction
 from cidery.models.enums import UserRole
 from cidery.press import get_run
 from cidery.press.access import Actor
-from tests.api.conftest import Account, Fruit
+from tests.api.conftest import Account, Fruit, make_fruit
 from tests.web.conftest import new_page
 from tests.web.pages import check_page, sign_in
 
@@ -217,3 +217,35 @@ def test_a_viewer_sees_every_run_read_only(
     check_page(page)
     page.goto("/pressing/start")
     expect(page.get_by_role("alert")).to_contain_text("A viewer may not start a press run")
+
+
+def test_the_grower_list_narrows_as_the_operator_types(
+    page: Page, account: dict[UserRole, Account], api_engine: Engine
+) -> None:
+    first, second = make_fruit(api_engine), make_fruit(api_engine)
+    with transaction(api_engine) as session:
+        names = dict(
+            session.execute(
+                text("SELECT id, name FROM vendors WHERE id IN (:a, :b)"),
+                {"a": first.vendor_id, "b": second.vendor_id},
+            ).all()
+        )
+    sign_in(page, account[UserRole.OPERATOR].email)
+    page.get_by_role("link", name="Start press run").click()
+    search = page.get_by_label("Search by name")
+    expect(search).to_be_visible()
+    check_page(page)
+
+    search.fill(names[second.vendor_id])
+
+    shown = page.locator("#vendor_id option:not([hidden])").evaluate_all(
+        "options => options.map(o => o.value).filter(v => v)"
+    )
+    assert shown == [str(second.vendor_id)]
+    expect(page.get_by_label("Grower")).to_have_value(str(second.vendor_id))
+    search.fill("")
+    shown = page.locator("#vendor_id option:not([hidden])").evaluate_all(
+        "options => options.map(o => o.value)"
+    )
+    assert str(first.vendor_id) in shown
+    assert str(second.vendor_id) in shown

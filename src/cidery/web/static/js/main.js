@@ -3,11 +3,13 @@ import { showConnection } from "./connection.js";
 import { wireConversions, wireYieldPreview } from "./convert.js";
 import { enhanceLoadForm } from "./loads.js";
 import { workOffline } from "./offline.js";
+import { wireGrowerSearch } from "./search.js";
 import { startOutbox } from "./outbox.js";
 
 showConnection();
 wireConversions();
 wireYieldPreview();
+wireGrowerSearch();
 const loadForm = document.getElementById("add-load");
 if (loadForm) enhanceLoadForm(loadForm);
 startOutbox();

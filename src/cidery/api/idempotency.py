@@ -110,3 +110,18 @@ def respond(
         body=answer,
     )
     return JSONResponse(answer, status_code=status)
+
+
+async def save(
+    call: Call,
+    key: str | None,
+    body: BaseModel | None,
+    work: Callable[[Call], BaseModel],
+    *,
+    status: int = 200,
+    required: bool = False,
+) -> JSONResponse:
+    """A save of a route: ``work(call)`` once per key, in the request's transaction."""
+    return await call.run(
+        lambda call: respond(call, key, body, lambda: work(call), status=status, required=required)
+    )

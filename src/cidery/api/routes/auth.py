@@ -91,14 +91,12 @@ async def create_token(
     body: accounts.ApiTokenCreate, key: IdempotencyKey = None, call: Call = allow(SIGNED_IN)
 ) -> object:
     """A new API token for programs: its ``token`` is shown in this answer only."""
-    return await call.run(
-        lambda call: idempotency.respond(
-            call,
-            key,
-            body,
-            lambda: accounts.tokens.create(call.session, call.signed_in, body),
-            status=201,
-        )
+    return await idempotency.save(
+        call,
+        key,
+        body,
+        lambda call: accounts.tokens.create(call.session, call.signed_in, body),
+        status=201,
     )
 
 

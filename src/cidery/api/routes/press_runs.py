@@ -34,10 +34,8 @@ async def start_run(
     body: PressRunCreate, key: IdempotencyKey = None, call: Call = allow(Action.START)
 ) -> object:
     """Start a press run for one grower's fruit."""
-    return await call.run(
-        lambda call: idempotency.respond(
-            call, key, body, lambda: press.start_run(call.session, call.actor, body), status=201
-        )
+    return await idempotency.save(
+        call, key, body, lambda call: press.start_run(call.session, call.actor, body), status=201
     )
 
 
@@ -68,15 +66,13 @@ async def add_load(
     call: Call = allow(Action.ADD_LOAD),
 ) -> object:
     """Add a load (requires ``Idempotency-Key``: a retried save is saved once)."""
-    return await call.run(
-        lambda call: idempotency.respond(
-            call,
-            key,
-            body,
-            lambda: press.add_load(call.session, call.actor, run_id, body),
-            status=201,
-            required=True,
-        )
+    return await idempotency.save(
+        call,
+        key,
+        body,
+        lambda call: press.add_load(call.session, call.actor, run_id, body),
+        status=201,
+        required=True,
     )
 
 
@@ -89,13 +85,11 @@ async def correct_load(
     call: Call = allow(Action.CORRECT_LOAD),
 ) -> object:
     """Correct a load while the run is in progress (only the fields sent change)."""
-    return await call.run(
-        lambda call: idempotency.respond(
-            call,
-            key,
-            body,
-            lambda: press.correct_load(call.session, call.actor, load_id, body, run_id=run_id),
-        )
+    return await idempotency.save(
+        call,
+        key,
+        body,
+        lambda call: press.correct_load(call.session, call.actor, load_id, body, run_id=run_id),
     )
 
 
@@ -108,13 +102,11 @@ async def void_load(
     call: Call = allow(Action.VOID_LOAD),
 ) -> object:
     """Void a load of an in-progress run, with the reason; returns the run."""
-    return await call.run(
-        lambda call: idempotency.respond(
-            call,
-            key,
-            body,
-            lambda: press.void_load(call.session, call.actor, load_id, body, run_id=run_id),
-        )
+    return await idempotency.save(
+        call,
+        key,
+        body,
+        lambda call: press.void_load(call.session, call.actor, load_id, body, run_id=run_id),
     )
 
 
@@ -126,14 +118,12 @@ async def complete_run(
     call: Call = allow(Action.COMPLETE),
 ) -> object:
     """Complete the run into a vessel (requires ``Idempotency-Key``)."""
-    return await call.run(
-        lambda call: idempotency.respond(
-            call,
-            key,
-            body,
-            lambda: press.complete_run(call.session, call.actor, run_id, body),
-            required=True,
-        )
+    return await idempotency.save(
+        call,
+        key,
+        body,
+        lambda call: press.complete_run(call.session, call.actor, run_id, body),
+        required=True,
     )
 
 
@@ -145,8 +135,6 @@ async def cancel_run(
     call: Call = allow(Action.CANCEL),
 ) -> object:
     """Cancel the run, with the reason; its fruit becomes available again."""
-    return await call.run(
-        lambda call: idempotency.respond(
-            call, key, body, lambda: press.cancel_run(call.session, call.actor, run_id, body)
-        )
+    return await idempotency.save(
+        call, key, body, lambda call: press.cancel_run(call.session, call.actor, run_id, body)
     )

@@ -27,14 +27,12 @@ async def create_user(
     call: Call = allow(Action.MANAGE_USERS),
 ) -> object:
     """Create a user with a role and an initial password."""
-    return await call.run(
-        lambda call: idempotency.respond(
-            call,
-            key,
-            body,
-            lambda: accounts.create_user(call.session, call.actor, body),
-            status=201,
-        )
+    return await idempotency.save(
+        call,
+        key,
+        body,
+        lambda call: accounts.create_user(call.session, call.actor, body),
+        status=201,
     )
 
 
@@ -53,8 +51,6 @@ async def update_user(
     call: Call = allow(Action.MANAGE_USERS),
 ) -> object:
     """Change the name or role, or deactivate (``is_active: false``): never deleted."""
-    return await call.run(
-        lambda call: idempotency.respond(
-            call, key, body, lambda: accounts.update_user(call.session, call.actor, user_id, body)
-        )
+    return await idempotency.save(
+        call, key, body, lambda call: accounts.update_user(call.session, call.actor, user_id, body)
     )

@@ -86,7 +86,9 @@ def test_a_body_that_is_not_json_is_invalid_input(
         content=b"{not json",
         headers={**operator, "Content-Type": "application/json"},
     )
-    assert_problem(answer, 422, "invalid_input")
+    body = assert_problem(answer, 422, "invalid_input")
+    assert body["field"] == "body"
+    assert body["errors"] == [{"field": "body", "message": "not valid JSON (at character 1)"}]
     assert (
         count(api_engine, "SELECT count(*) FROM press_runs WHERE vendor_id = :v", v=fruit.vendor_id)
         == 0

@@ -152,3 +152,8 @@ def test_a_forbidden_call_is_refused_before_its_input_is_read(session: Session) 
     viewer = new_actor(session, UserRole.VIEWER)
     with pytest.raises(Forbidden):
         press.add_load(session, viewer, "not an id", {"weight": Decimal(-1)})
+
+
+def test_a_refusal_reads_as_a_sentence() -> None:
+    assert str(Forbidden("operator", "manage users")) == "an operator may not manage users"
+    assert str(Forbidden("viewer", "add a load")) == "a viewer may not add a load"

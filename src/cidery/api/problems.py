@@ -11,6 +11,7 @@ found), for a refused rule the figures a client needs (``details``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -154,10 +155,19 @@ def _field(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _invalid(error: Mapping[str, Any]) -> dict[str, str]:
+    location = tuple(error["loc"])
+    if error.get("type") == "json_invalid":
+        # FastAPI puts the character where parsing stopped where a field name would be.
+        where = f" (at character {location[1]})" if len(location) > 1 else ""
+        return {"field": "body", "message": f"not valid JSON{where}"}
+    return {"field": _field(location), "message": error["msg"]}
+
+
 def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     # The values as sent are never echoed back: they may be long, or secret.
-    errors = [{"field": _field(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+    errors = [_invalid(e) for e in exc.errors()]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem(request, "invalid_input", detail, errors=errors)
 

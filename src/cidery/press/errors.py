@@ -51,7 +51,8 @@ class Forbidden(PressError):
     code = "forbidden"
 
     def __init__(self, role: str, action: str) -> None:
-        super().__init__(f"a {role} may not {action}", role=role, action=action)
+        article = "an" if role[:1] in ("a", "e", "i", "o", "u") else "a"
+        super().__init__(f"{article} {role} may not {action}", role=role, action=action)
 
 
 class NotFound(PressError):

@@ -26,6 +26,7 @@ from cidery.api.security import (
     check_csrf,
 )
 from cidery.press.access import Action, Actor, may
+from cidery.press.errors import Forbidden
 from cidery.web.messages import explain
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -119,7 +120,8 @@ def visitor(action: Action) -> Any:
             except ApiError as refused:
                 raise PageRefused(403, explain(refused)) from None
         if not may(principal.actor, action):
-            raise PageRefused(403, f"A {principal.role.value} may not {action.value}")
+            refusal = Forbidden(principal.role.value, action.value)
+            raise PageRefused(403, explain(refusal))
         return Visit(request, session, principal, form)
 
     guard.permission = action  # type: ignore[attr-defined]

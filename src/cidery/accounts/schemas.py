@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from cidery.credentials import MAX_LENGTH, MIN_LENGTH
 from cidery.models.enums import UserRole
-from cidery.press.schemas import InputModel, ReadModel
+from cidery.press.schemas import InputModel, ReadModel, not_a_boolean, storable_text
 
 # Deliberately loose: one @ with something on each side and no spaces or control
 # characters. The only real check of an address is a mail that arrives.
@@ -24,31 +24,20 @@ def _email(value: str) -> str:
     return value
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain a NUL character")
-    return value
-
-
-def _not_a_boolean(value: object) -> object:
-    if isinstance(value, bool):
-        raise ValueError("must be a whole number, not true/false")
-    return value
-
-
 Email = Annotated[str, Field(min_length=3, max_length=320), AfterValidator(_email)]
-Password = Annotated[str, Field(max_length=MAX_LENGTH), AfterValidator(_no_nul)]
+Password = Annotated[str, Field(max_length=MAX_LENGTH), AfterValidator(storable_text)]
 NewPassword = Annotated[
-    str, Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH), AfterValidator(_no_nul)
+    str, Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH), AfterValidator(storable_text)
 ]
-PersonName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
-TokenName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_nul)]
+PersonName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(storable_text)]
+TokenName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(storable_text)]
 
 
 class SignIn(InputModel):
     email: Email
-    # Not stripped or length-checked beyond a bound: whatever was set is what is checked.
-    password: Annotated[str, Field(max_length=MAX_LENGTH), AfterValidator(_no_nul)]
+    # Only bounded, not held to today's minimum length: a password set under older rules
+    # still signs in. Stripped of outer spaces like every input, as it was when set.
+    password: Password
 
 
 class UserRead(ReadModel):
@@ -92,9 +81,9 @@ class SignedIn(ReadModel):
 
 class ApiTokenCreate(InputModel):
     name: TokenName
-    expires_in_days: (
-        Annotated[int, Field(ge=1, le=3650), BeforeValidator(_not_a_boolean)] | None
-    ) = None
+    expires_in_days: Annotated[int, Field(ge=1, le=3650), BeforeValidator(not_a_boolean)] | None = (
+        None
+    )
 
 
 class ApiTokenRead(ReadModel):

@@ -11,8 +11,9 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import Connection, case, func
+from sqlalchemy import Connection, Select, Update, case, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -132,33 +133,37 @@ def sign_out(session: Session, token: str) -> bool:
     return bool(result.rowcount)
 
 
-def by_session(session: Session, token: str) -> Principal | None:
-    """Who holds this session cookie, if it is valid (not revoked, idle or too old)."""
+def _holder(
+    session: Session,
+    lookup: Select[Any],
+    touch: Update,
+    key: str,
+    values: dict[str, Any],
+) -> Principal | None:
+    """The principal ``lookup`` finds; its last use is written at most once a minute
+    (``touch``, by the column ``key``), not on every request."""
     with reading():
         conn = session.connection()
-        row = (
-            conn.execute(
-                queries.SESSION_PRINCIPAL,
-                {
-                    "token_hash": credentials.digest(token),
-                    "idle_limit": rules.IDLE_LIMIT,
-                    "touch_every": rules.TOUCH_EVERY,
-                },
-            )
-            .mappings()
-            .first()
-        )
+        row = conn.execute(lookup, {**values, "touch_every": rules.TOUCH_EVERY}).mappings().first()
         if row is None:
             return None
         if row["stale"]:
-            conn.execute(queries.TOUCH_SESSION, {"session_id": row["session_id"]})
-    return Principal(
-        user_id=row["user_id"],
-        role=row["role"],
-        email=row["email"],
-        name=row["name"],
-        session_id=row["session_id"],
-        csrf_token=row["csrf_token"],
+            conn.execute(touch, {key: row[key]})
+    fields = {name: row[name] for name in _PRINCIPAL_FIELDS if name in row}
+    return Principal(**fields)
+
+
+_PRINCIPAL_FIELDS = ("user_id", "role", "email", "name", "session_id", "csrf_token", "token_id")
+
+
+def by_session(session: Session, token: str) -> Principal | None:
+    """Who holds this session cookie, if it is valid (not revoked, idle or too old)."""
+    return _holder(
+        session,
+        queries.SESSION_PRINCIPAL,
+        queries.TOUCH_SESSION,
+        "session_id",
+        {"token_hash": credentials.digest(token), "idle_limit": rules.IDLE_LIMIT},
     )
 
 
@@ -166,26 +171,12 @@ def by_token(session: Session, token: str) -> Principal | None:
     """Who holds this API token, if it is valid (not revoked or expired)."""
     if not token.startswith(credentials.TOKEN_PREFIX):
         return None
-    with reading():
-        conn = session.connection()
-        row = (
-            conn.execute(
-                queries.TOKEN_PRINCIPAL,
-                {"token_hash": credentials.digest(token), "touch_every": rules.TOUCH_EVERY},
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
-            return None
-        if row["stale"]:
-            conn.execute(queries.TOUCH_TOKEN, {"token_id": row["token_id"]})
-    return Principal(
-        user_id=row["user_id"],
-        role=row["role"],
-        email=row["email"],
-        name=row["name"],
-        token_id=row["token_id"],
+    return _holder(
+        session,
+        queries.TOKEN_PRINCIPAL,
+        queries.TOUCH_TOKEN,
+        "token_id",
+        {"token_hash": credentials.digest(token)},
     )
 
 

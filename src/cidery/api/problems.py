@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from cidery.errors import CideryError
-from cidery.press.errors import PressError
+from cidery.press.errors import DatabaseFailure, PressError
 
 log = logging.getLogger("cidery.api")
 
@@ -137,7 +137,7 @@ def _domain(request: Request, exc: Exception) -> JSONResponse:
     if "retry_after_s" in details:
         headers["Retry-After"] = str(details["retry_after_s"])
     status = None
-    if exc.code == "database_failure" and not exc.retryable:  # type: ignore[union-attr]
+    if isinstance(exc, DatabaseFailure) and not exc.retryable:
         status = 500
     return problem(
         request, exc.code, str(exc), status=status, errors=errors, details=details, headers=headers

@@ -194,6 +194,23 @@ def authenticate(request: Request, session: Session) -> accounts.Principal | Non
     return None
 
 
+def sign_in_browser(
+    request: Request, session: Session, credentials: object
+) -> accounts.SignInResult:
+    """Sign a browser in (the API's sign-in and the pages' alike): the session it had
+    ends now, and the attempt counts for its address (back-off) and user agent."""
+    earlier = request.cookies.get(SESSION_COOKIE)
+    if earlier:
+        accounts.sign_out(session, earlier)
+    client = request.client
+    return accounts.sign_in(
+        session,
+        credentials,
+        address=client.host if client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
     """The browser's session cookie, for the API's sign-in and the pages' alike."""
     response.set_cookie(

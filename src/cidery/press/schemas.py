@@ -65,7 +65,7 @@ def _storable_time(value: datetime) -> datetime:
     return value
 
 
-def _not_a_boolean(value: Any) -> Any:
+def not_a_boolean(value: Any) -> Any:
     # Python's True is the integer 1: a count must be a number, not a checkbox.
     if isinstance(value, bool):
         raise ValueError("must be a whole number, not true/false")
@@ -83,8 +83,8 @@ Reason = Annotated[
     AfterValidator(storable_text),
 ]
 Moment = Annotated[AwareDatetime, AfterValidator(_storable_time)]
-WorkerCount = Annotated[int, Field(gt=0, le=1000), BeforeValidator(_not_a_boolean)]
-PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE), BeforeValidator(_not_a_boolean)]
+WorkerCount = Annotated[int, Field(gt=0, le=1000), BeforeValidator(not_a_boolean)]
+PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE), BeforeValidator(not_a_boolean)]
 Rate = Annotated[Decimal, Field(ge=0, le=10, max_digits=6, decimal_places=4, allow_inf_nan=False)]
 
 

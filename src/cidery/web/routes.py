@@ -27,6 +27,7 @@ from cidery.api.security import (
     check_origin,
     clear_session_cookie,
     set_session_cookie,
+    sign_in_browser,
 )
 from cidery.enums import Unit
 from cidery.errors import CideryError
@@ -148,16 +149,9 @@ def sign_in(
     except ApiError as refused:
         raise PageRefused(403, explain(refused)) from None
     email = form.get("email", "").strip()
-    earlier = request.cookies.get(SESSION_COOKIE)
-    if earlier:
-        accounts.sign_out(session, earlier)
-    client = request.client
     try:
-        result = accounts.sign_in(
-            session,
-            {"email": email, "password": form.get("password", "")},
-            address=client.host if client else None,
-            user_agent=request.headers.get("user-agent"),
+        result = sign_in_browser(
+            request, session, {"email": email, "password": form.get("password", "")}
         )
     except InvalidInput:
         result = accounts.SignInResult(refusal=InvalidInput.of("email", "enter an email address"))

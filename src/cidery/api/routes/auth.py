@@ -18,14 +18,10 @@ from cidery.api.security import (
     allow,
     clear_session_cookie,
     set_session_cookie,
+    sign_in_browser,
 )
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
-
-
-def _client_address(call: Call) -> str | None:
-    client = call.request.client
-    return client.host if client else None
 
 
 @router.post(
@@ -39,16 +35,7 @@ async def sign_in(
     """Sign in with email and password: a session cookie, and the CSRF token for writes."""
 
     def work(call: Call) -> accounts.SignedIn:
-        earlier = call.request.cookies.get(SESSION_COOKIE)
-        if earlier:
-            # A new sign-in replaces the browser's session: the old one ends now.
-            accounts.sign_out(call.session, earlier)
-        result = accounts.sign_in(
-            call.session,
-            body,
-            address=_client_address(call),
-            user_agent=call.request.headers.get("user-agent"),
-        )
+        result = sign_in_browser(call.request, call.session, body)
         if result.refusal is not None:
             # The failure counts towards the back-off: keep it, then answer.
             call.session.commit()

@@ -152,7 +152,9 @@ def odd_names(template_name: str, create_database: Callable[..., str]) -> str:
     with engine.begin() as conn:
         run_id, vendor_id = conn.execute(
             text(
-                "SELECT id, vendor_id FROM press_runs WHERE status = 'completed' "
+                # Not a run split into juice lots, whose lots must hold its juice.
+                "SELECT id, vendor_id FROM press_runs r WHERE status = 'completed' "
+                "AND NOT EXISTS (SELECT FROM press_run_batches b WHERE b.press_run_id = r.id) "
                 "ORDER BY start_time LIMIT 1"
             )
         ).one()

@@ -52,11 +52,11 @@ VALID_ROWS: dict[str, Callable[[Ids], dict[str, Any]]] = {
     "purchase_items": lambda ids: {
         "purchase_id": ids["purchases"],
         "apple_variety_id": ids["apple_varieties"],
-        "quantity": 100,
+        "quantity": 110,
         "unit": "kg",
-        "quantity_kg": 100,
+        "quantity_kg": 110,
         "price_per_unit": 1,
-        "total_cost": 100,
+        "total_cost": 110,
     },
     "batches": lambda ids: {
         "batch_number": "B-001",
@@ -124,6 +124,8 @@ VALID_ROWS: dict[str, Callable[[Ids], dict[str, Any]]] = {
         "total_juice_volume_l": 60,
         "labor_hours": 2,
         "worker_count": 2,
+        "pomace_kg": 35,
+        "labor_rate": 25,
         "created_by": ids["users"],
     },
     "press_run_loads": lambda ids: {
@@ -134,9 +136,23 @@ VALID_ROWS: dict[str, Callable[[Ids], dict[str, Any]]] = {
         "weight": 100,
         "weight_unit": "kg",
         "weight_kg": 100,
+        "gross_weight": 120,
+        "tare_weight": 20,
         "juice_volume_l": 60,
         "brix": 12,
         "ph": Decimal("3.5"),
+    },
+    "press_run_batches": lambda ids: {
+        "press_run_id": ids["press_runs"],
+        "batch_id": ids["batches"],
+        "volume_l": 60,
+        "created_by": ids["users"],
+    },
+    "fruit_write_offs": lambda ids: {
+        "purchase_item_id": ids["purchase_items"],
+        "weight_kg": 10,
+        "reason": "rotten",
+        "created_by": ids["users"],
     },
     "api_tokens": lambda ids: {
         "user_id": ids["users"],
@@ -245,6 +261,19 @@ CHECK_CASES: dict[str, str | tuple[str, tuple[str, ...]]] = {
     "batch_costs_cost_per_bottle_nonnegative_check": "cost_per_bottle = -0.0001",
     "batch_costs_cost_per_l_nonnegative_check": "cost_per_l = -0.0001",
     "batch_costs_total_is_sum_check": "total_cost = 120.01",
+    # The unit costs are known: unit_costs_need_total fails too, and sorts later.
+    "batch_costs_total_known_when_parts_are_check": "total_cost = NULL",
+    "batch_costs_unit_costs_need_total_check": "total_apple_cost = NULL, total_cost = NULL",
+    "fruit_write_offs_reason_not_blank_check": "reason = ' '",
+    "fruit_write_offs_weight_kg_positive_check": "weight_kg = 0",
+    "press_run_batches_volume_l_positive_check": "volume_l = 0",
+    "press_run_loads_weigh_tag_complete_check": "tare_weight = NULL",
+    "press_run_loads_tare_weight_nonnegative_check": "tare_weight = -1, gross_weight = 99",
+    "press_run_loads_tare_below_gross_check": "tare_weight = gross_weight",
+    "press_run_loads_weight_is_net_of_tare_check": "gross_weight = 121",
+    "press_runs_pomace_kg_positive_check": "pomace_kg = 0",
+    "press_runs_labor_rate_nonnegative_check": "labor_rate = -0.01",
+    "purchase_items_written_off_kg_nonnegative_check": "written_off_kg = -1",
     "batch_measurements_abv_range_check": "abv = -0.01",
     "batch_measurements_brix_range_check": "brix = 40.01",
     "batch_measurements_has_a_reading_check": (
@@ -277,11 +306,14 @@ CHECK_CASES: dict[str, str | tuple[str, tuple[str, ...]]] = {
     "press_run_loads_load_sequence_positive_check": "load_sequence = 0",
     "press_run_loads_ph_range_check": "ph = -0.01",
     "press_run_loads_weight_kg_matches_entry_check": "weight_kg = 100.001",
-    "press_run_loads_weight_kg_positive_check": "weight = 0, weight_kg = 0",
+    # Without the weigh tag, whose net the weight must be.
+    "press_run_loads_weight_kg_positive_check": (
+        "weight = 0, weight_kg = 0, gross_weight = NULL, tare_weight = NULL"
+    ),
     # A non-positive weight has a non-positive weight_kg or a mismatching one,
     # and both of those rules sort earlier.
     "press_run_loads_weight_positive_check": (
-        "weight = 0",
+        "weight = 0, gross_weight = NULL, tare_weight = NULL",
         ("press_run_loads_weight_kg_matches_entry_check",),
     ),
     "press_run_loads_weight_unit_is_weight_check": "weight_unit = 'L'",
@@ -308,14 +340,19 @@ CHECK_CASES: dict[str, str | tuple[str, tuple[str, ...]]] = {
     "press_runs_worker_count_positive_check": "worker_count = 0",
     "purchase_items_price_per_unit_nonnegative_check": "price_per_unit = -0.0001",
     "purchase_items_pressed_kg_nonnegative_check": "pressed_kg = -1",
-    "purchase_items_pressed_kg_within_quantity_check": "pressed_kg = quantity_kg + 0.001",
-    # pressed_kg = 0 first: the valid rows draw a load on the line.
-    "purchase_items_quantity_kg_positive_check": "quantity_kg = 0, pressed_kg = 0",
+    "purchase_items_fruit_within_quantity_check": "written_off_kg = quantity_kg - 99.999",
+    # pressed_kg and written_off_kg = 0 first: the valid rows draw a load on the line and
+    # write some of it off.
+    "purchase_items_quantity_kg_positive_check": (
+        "quantity_kg = 0, pressed_kg = 0, written_off_kg = 0"
+    ),
     "purchase_items_quantity_l_positive_check": "quantity_l = 0",
     "purchase_items_quantity_positive_check": "quantity = 0",
     "purchase_items_total_cost_nonnegative_check": "total_cost = -0.01",
     "purchase_items_volume_has_quantity_l_check": "unit = 'gal'",
-    "purchase_items_weight_has_quantity_kg_check": "quantity_kg = NULL, pressed_kg = 0",
+    "purchase_items_weight_has_quantity_kg_check": (
+        "quantity_kg = NULL, pressed_kg = 0, written_off_kg = 0"
+    ),
     "purchases_total_cost_nonnegative_check": "total_cost = -0.01",
     "users_email_format_check": "email = '@example.com'",
     "users_name_not_blank_check": "name = ''",
@@ -557,7 +594,7 @@ NAN_GUARDED = sorted(
 
 
 # Columns a CHECK ties to guarded ones, so NaN cannot satisfy it.
-NAN_BY_EQUATION = {("batch_costs", "total_cost")}
+NAN_BY_EQUATION = {("batch_costs", "total_cost"), ("press_run_loads", "gross_weight")}
 
 
 def test_every_numeric_amount_is_nan_guarded() -> None:

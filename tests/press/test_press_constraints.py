@@ -146,6 +146,14 @@ CHECK_CASES = [
         shadowed_by=("press_runs_juice_volume_positive_check",),
     ),
     BadRow("press_runs_worker_count_positive_check", "worker_count = 0"),
+    BadRow("press_runs_labor_rate_nonnegative_check", "labor_rate = -0.01"),
+    BadRow("press_runs_pomace_kg_positive_check", "pomace_kg = 0"),
+    # The valid load has no weigh tag; these give it one that is wrong in one way.
+    BadRow("press_run_loads_weigh_tag_complete_check", "gross_weight = 120"),
+    BadRow("press_run_loads_tare_weight_nonnegative_check", "gross_weight = 99, tare_weight = -1"),
+    # Also not a net of 100: weight_is_net_of_tare sorts after it.
+    BadRow("press_run_loads_tare_below_gross_check", "gross_weight = 100, tare_weight = 100"),
+    BadRow("press_run_loads_weight_is_net_of_tare_check", "gross_weight = 120, tare_weight = 10"),
     BadRow("press_run_loads_brix_range_check", "brix = 40.01"),
     BadRow("press_run_loads_juice_volume_l_positive_check", "juice_volume_l = 0"),
     BadRow("press_run_loads_load_sequence_positive_check", "load_sequence = 0"),

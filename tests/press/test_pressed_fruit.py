@@ -109,7 +109,7 @@ def test_the_database_refuses_an_over_allocation_whoever_writes(
     make.load(run, item, sequence=1, weight=Decimal("60"))
     with pytest.raises(IntegrityError) as info, session.begin_nested():
         make.load(run, item, sequence=2, weight=Decimal("41"))
-    assert "purchase_items_pressed_kg_within_quantity_check" in str(info.value)
+    assert "purchase_items_fruit_within_quantity_check" in str(info.value)
     assert pressed(session, item.id) == Decimal("60.000")
 
 

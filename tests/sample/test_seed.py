@@ -36,11 +36,15 @@ SEEDED_TABLES = {
     "inventory_transactions",
     "press_runs",
     "press_run_loads",
+    "press_run_batches",
+    "fruit_write_offs",
 }
 
 
 # Added by revision 0002.
 PRESS_TABLES = {"press_runs", "press_run_loads"}
+# Added by revision 0007.
+LOT_TABLES = {"press_run_batches", "fruit_write_offs"}
 
 
 def row_counts(connection: Connection, tables: set[str]) -> dict[str, int]:
@@ -298,7 +302,9 @@ def test_each_step_declares_the_tables_it_writes(session: Session) -> None:
     assert set(declared) == SEEDED_TABLES
     assert len(declared) == len(set(declared)), "each table belongs to one step"
     for step in STEPS:
-        assert set(step.run(session)) == set(step.tables), step.run.__name__
+        assert set(step.run(session)) == {*step.tables, *step.also}, step.run.__name__
+        # Another step's tables, which exist whenever the step's own do.
+        assert set(step.also) <= set(declared[: declared.index(step.tables[0])])
 
 
 def test_nothing_is_skipped_at_head(session: Session) -> None:
@@ -308,7 +314,7 @@ def test_nothing_is_skipped_at_head(session: Session) -> None:
 
 
 # Tables of revisions after 0001 that the seed fills.
-LATER_TABLES = PRESS_TABLES | {"api_tokens"}
+LATER_TABLES = PRESS_TABLES | LOT_TABLES | {"api_tokens"}
 
 
 def test_seeding_at_revision_0001_skips_the_later_tables(empty_url: str) -> None:
@@ -322,7 +328,13 @@ def test_seeding_at_revision_0001_skips_the_later_tables(empty_url: str) -> None
             report = seed(session)
             session.commit()
 
-        assert report.skipped == ["api_tokens", "press_runs", "press_run_loads"]
+        assert report.skipped == [
+            "api_tokens",
+            "press_runs",
+            "press_run_loads",
+            "press_run_batches",
+            "fruit_write_offs",
+        ]
         assert set(report.inserted) == SEEDED_TABLES - LATER_TABLES
         assert all(added > 0 for added in report.inserted.values()), report.inserted
         with engine.connect() as connection:
@@ -334,7 +346,9 @@ def test_seeding_at_revision_0001_skips_the_later_tables(empty_url: str) -> None
             session.commit()
 
         assert later.skipped == []
-        assert {table for table, added in later.inserted.items() if added} == LATER_TABLES
+        # The juice lots are batches as well.
+        added = {table for table, count in later.inserted.items() if count}
+        assert added == LATER_TABLES | {"batches"}
         with engine.connect() as connection:
             assert all(row_counts(connection, LATER_TABLES).values())
     finally:

@@ -46,7 +46,7 @@ def _by_name(table: Table) -> tuple[ColumnElement[Any], ...]:
 # --- growers ------------------------------------------------------------------------------
 
 # Fruit bought by volume has no kilograms (quantity_kg is null) and adds nothing; a line's
-# remainder is never negative (the pressed_kg_within_quantity CHECK).
+# remainder is never negative (the fruit_within_quantity CHECK).
 _FRUIT_LEFT = func.coalesce(
     select(func.sum(items.c.quantity_kg - items.c.pressed_kg))
     .select_from(items)

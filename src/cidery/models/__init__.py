@@ -6,8 +6,14 @@ from cidery.models.base import Base
 from cidery.models.cellar import Batch, BatchMeasurement, Vessel
 from cidery.models.costing import BatchCost, CogsItem
 from cidery.models.packaging import Inventory, InventoryTransaction, Package
-from cidery.models.pressing import PressRun, PressRunLoad
-from cidery.models.purchasing import AppleVariety, Purchase, PurchaseItem, Vendor
+from cidery.models.pressing import PressRun, PressRunBatch, PressRunLoad
+from cidery.models.purchasing import (
+    AppleVariety,
+    FruitWriteOff,
+    Purchase,
+    PurchaseItem,
+    Vendor,
+)
 from cidery.models.users import User
 
 __all__ = [
@@ -20,11 +26,13 @@ __all__ = [
     "BatchCost",
     "BatchMeasurement",
     "CogsItem",
+    "FruitWriteOff",
     "IdempotencyKey",
     "Inventory",
     "InventoryTransaction",
     "Package",
     "PressRun",
+    "PressRunBatch",
     "PressRunLoad",
     "Purchase",
     "PurchaseItem",

@@ -65,6 +65,19 @@ def nonnegative(column: str) -> str:
     return f"{column} >= 0 AND {column} <> 'NaN'"
 
 
+def added_later() -> dict[str, Any]:
+    """Options of a nullable column a later revision added to an existing table.
+
+    Left out of an INSERT that gives it no value (``FetchedValue``: "the server has a
+    default", without any DDL), and loaded only when read (deferred), so the ORM still
+    writes rows into a database at an earlier revision, which lacks the column — the
+    sample data does, over every parent revision, in the migration tests. The class
+    must also turn ``eager_defaults`` off, or the INSERT would fetch the column back.
+    Use after the column type: ``mapped_column(Numeric(10, 3), **added_later())``.
+    """
+    return {"server_default": FetchedValue(), "deferred": True}
+
+
 class UUIDPrimaryKey:
     id: Mapped[uuid.UUID] = mapped_column(
         primary_key=True, server_default=text("gen_random_uuid()"), sort_order=-100

@@ -37,12 +37,22 @@ from sqlalchemy import (
     Integer,
     Numeric,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cidery.models.base import Authored, Base, Entity, live_sql, nonnegative, pg_enum, positive
+from cidery.models.base import (
+    Authored,
+    Base,
+    Entity,
+    added_later,
+    live_sql,
+    nonnegative,
+    pg_enum,
+    positive,
+)
 from cidery.models.cellar import Vessel
 from cidery.models.enums import PressRunStatus, Unit
 from cidery.models.purchasing import AppleVariety, PurchaseItem, Vendor
@@ -79,9 +89,21 @@ class PressRun(Entity, Authored, Base):
     labor_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     worker_count: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Added by revision 0007 (see added_later): the pomace weighed when the run was
+    # completed (for the mass balance), if it was; and the labor rate per hour the run's
+    # juice lots were costed at (the setting's, or the one given for this run), kept so
+    # a recompute is explained.
+    pomace_kg: Mapped[Decimal | None] = mapped_column(
+        Numeric(10, 3), **added_later(), sort_order=110
+    )
+    labor_rate: Mapped[Decimal | None] = mapped_column(
+        Numeric(8, 2), **added_later(), sort_order=111
+    )
 
     vendor: Mapped[Vendor] = relationship(lazy="raise")
     vessel: Mapped[Vessel | None] = relationship(lazy="raise")
+
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012  (see added_later)
     loads: Mapped[list[PressRunLoad]] = relationship(
         back_populates="press_run",
         lazy="raise",
@@ -113,6 +135,8 @@ class PressRun(Entity, Authored, Base):
         ),
         CheckConstraint(nonnegative("labor_hours"), name="labor_hours_nonnegative"),
         CheckConstraint("worker_count > 0", name="worker_count_positive"),
+        CheckConstraint(positive("pomace_kg"), name="pomace_kg_positive"),
+        CheckConstraint(nonnegative("labor_rate"), name="labor_rate_nonnegative"),
         CheckConstraint("end_time >= start_time", name="end_after_start"),
         CheckConstraint(
             "status <> 'completed' OR (end_time IS NOT NULL "
@@ -176,8 +200,19 @@ class PressRunLoad(Entity, Authored, Base):
     ph: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
     notes: Mapped[str | None] = mapped_column(Text)
     pressed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # A weigh tag: the bin or truck weighed full (gross) and empty (tare), in
+    # ``weight_unit``; ``weight`` is then their difference, the net fruit.
+    # Added by revision 0007 (see added_later).
+    gross_weight: Mapped[Decimal | None] = mapped_column(
+        Numeric(10, 3), **added_later(), sort_order=110
+    )
+    tare_weight: Mapped[Decimal | None] = mapped_column(
+        Numeric(10, 3), **added_later(), sort_order=111
+    )
 
     press_run: Mapped[PressRun] = relationship(back_populates="loads", lazy="raise")
+
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012  (see added_later)
     purchase_item: Mapped[PurchaseItem] = relationship(
         lazy="raise",
         primaryjoin="PressRunLoad.purchase_item_id == PurchaseItem.id",
@@ -203,6 +238,12 @@ class PressRunLoad(Entity, Authored, Base):
         CheckConstraint(positive("juice_volume_l"), name="juice_volume_l_positive"),
         CheckConstraint("brix >= 0 AND brix <= 40", name="brix_range"),
         CheckConstraint("ph >= 0 AND ph <= 14", name="ph_range"),
+        CheckConstraint(
+            "(gross_weight IS NULL) = (tare_weight IS NULL)", name="weigh_tag_complete"
+        ),
+        CheckConstraint(nonnegative("tare_weight"), name="tare_weight_nonnegative"),
+        CheckConstraint("tare_weight < gross_weight", name="tare_below_gross"),
+        CheckConstraint("weight = gross_weight - tare_weight", name="weight_is_net_of_tare"),
         # (b) a run's loads in sequence order; unique, so no sequence number repeats.
         Index("press_run_loads_press_run_id_idx", "press_run_id", "load_sequence", unique=True),
         # Each run's live loads, counted by the run lists (load_count): smaller than the
@@ -221,4 +262,32 @@ class PressRunLoad(Entity, Authored, Base):
             "apple_variety_id",
             postgresql_include=["press_run_id", "weight_kg", "deleted_at"],
         ),
+    )
+
+
+class PressRunBatch(Base):
+    """Juice of a run sent to a batch: the lineage from the press to the cellar.
+
+    Completing a run into several vessels makes one juice lot (``batches``) per
+    vessel and one of these links per lot, with the litres it received. The
+    links of a run add up to the run's juice exactly: a deferred constraint
+    trigger (revision 0007) checks it at commit, when every link of the
+    completion is written.
+    """
+
+    __tablename__ = "press_run_batches"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    press_run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("press_runs.id"))
+    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("batches.id"), index=True)
+    volume_l: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    __table_args__ = (
+        CheckConstraint(positive("volume_l"), name="volume_l_positive"),
+        # One link per run and batch; it also serves a run's lots (press_run_id first).
+        UniqueConstraint("press_run_id", "batch_id"),
     )

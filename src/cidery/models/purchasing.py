@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    DateTime,
     ForeignKey,
     Index,
     Numeric,
@@ -134,6 +135,12 @@ class PurchaseItem(Entity, Base):
     pressed_kg: Mapped[Decimal] = mapped_column(
         Numeric(10, 3), server_default=text("0"), deferred=True, sort_order=110
     )
+    # Kilograms written off as waste (rotten or culled fruit): the sum of the line's
+    # fruit_write_offs, kept by their trigger (revision 0007) as pressed_kg is kept by
+    # the loads'. Deferred and not fetched back, for the reasons given for pressed_kg.
+    written_off_kg: Mapped[Decimal] = mapped_column(
+        Numeric(10, 3), server_default=text("0"), deferred=True, sort_order=111
+    )
     price_per_unit: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
     total_cost: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     harvest_date: Mapped[date | None] = mapped_column(Date)
@@ -160,13 +167,41 @@ class PurchaseItem(Entity, Base):
             name="volume_has_quantity_l",
         ),
         CheckConstraint(nonnegative("pressed_kg"), name="pressed_kg_nonnegative"),
-        # Fruit bought by volume has no kilograms to press.
+        CheckConstraint(nonnegative("written_off_kg"), name="written_off_kg_nonnegative"),
+        # What is pressed and what is written off come out of what was bought; fruit
+        # bought by volume has no kilograms to press.
         CheckConstraint(
-            "pressed_kg <= coalesce(quantity_kg, 0)", name="pressed_kg_within_quantity"
+            "pressed_kg + written_off_kg <= coalesce(quantity_kg, 0)",
+            name="fruit_within_quantity",
         ),
         CheckConstraint(nonnegative("price_per_unit"), name="price_per_unit_nonnegative"),
         CheckConstraint(nonnegative("total_cost"), name="total_cost_nonnegative"),
         # Target of press_run_loads' composite foreign key, which ties a load's
         # variety to its purchase line's variety.
         UniqueConstraint("id", "apple_variety_id"),
+    )
+
+
+class FruitWriteOff(Base):
+    """Fruit of a purchase line written off as waste, with the reason (rotten, culled).
+
+    Writing off is an adjustment of the line: its ``written_off_kg`` grows (by a
+    trigger), so the fruit is no longer offered for pressing, and reconciliation
+    shows what was bought, pressed and written off.
+    """
+
+    __tablename__ = "fruit_write_offs"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    purchase_item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("purchase_items.id"), index=True)
+    weight_kg: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    __table_args__ = (
+        CheckConstraint(positive("weight_kg"), name="weight_kg_positive"),
+        CheckConstraint("length(btrim(reason)) > 0", name="reason_not_blank"),
     )

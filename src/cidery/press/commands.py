@@ -87,11 +87,13 @@ log = logging.getLogger(__name__)
 runs, loads = queries.runs, queries.loads
 
 # add_load is the hot path (every load of every operator): one call of the database's
-# press_add_load() (revision 0004), which locks, checks, inserts, totals and audits in one
-# round trip; the load comes back as the columns of press_run_loads after the refusal's.
+# press_add_load() (revisions 0004, 0007), which locks, checks, inserts, totals and audits
+# in one round trip; the load comes back as the columns of press_run_loads after the
+# refusal's.
 _ADD_LOAD = text(
     "SELECT * FROM press_add_load(:run_id, :item_id, :weight, CAST(:weight_unit AS unit), "
-    ":weight_kg, :juice_volume_l, :brix, :ph, :notes, :pressed_at, :actor_id, :max_total)"
+    ":weight_kg, :gross_weight, :tare_weight, :juice_volume_l, :brix, :ph, :notes, "
+    ":pressed_at, :actor_id, :max_total)"
 ).columns(
     refusal=String,
     detail=String,
@@ -280,6 +282,8 @@ def add_load(
         "weight": wanted.weight,
         "weight_unit": wanted.weight_unit.value,
         "weight_kg": weight_kg,
+        "gross_weight": None,
+        "tare_weight": None,
         "juice_volume_l": wanted.juice_volume_l,
         "brix": wanted.brix,
         "ph": wanted.ph,

@@ -259,6 +259,12 @@ class PressRunLoadRead(ReadModel):
     deleted_at: datetime | None
     created_by: uuid.UUID | None
     updated_by: uuid.UUID | None
+    gross_weight: Decimal | None = Field(
+        description="Weigh tag: the bin or truck weighed full, in weight_unit; null without one."
+    )
+    tare_weight: Decimal | None = Field(
+        description="Weigh tag: the bin or truck weighed empty; weight = gross - tare."
+    )
 
 
 class PressRunRead(ReadModel):
@@ -285,6 +291,22 @@ class PressRunRead(ReadModel):
     deleted_at: datetime | None
     created_by: uuid.UUID | None
     updated_by: uuid.UUID | None
+    pomace_kg: Decimal | None = Field(description="Pomace weighed at completion, if it was.")
+    labor_rate: Decimal | None = Field(
+        description="Labor cost per hour the run's juice lots were costed at."
+    )
+
+
+class PressRunBatchRead(ReadModel):
+    """Juice of a run sent to a juice lot (a batch); one field per column of
+    ``press_run_batches``."""
+
+    id: uuid.UUID
+    press_run_id: uuid.UUID
+    batch_id: uuid.UUID
+    volume_l: Decimal = Field(description="Litres of the run's juice the lot received.")
+    created_at: datetime
+    created_by: uuid.UUID | None
 
 
 class PressRunSummary(ReadModel):
@@ -375,4 +397,5 @@ EXPORTED: tuple[type[BaseModel], ...] = (
 READ_TYPES_BY_TABLE: dict[str, type[BaseModel]] = {
     "press_runs": PressRunRead,
     "press_run_loads": PressRunLoadRead,
+    "press_run_batches": PressRunBatchRead,
 }

@@ -44,10 +44,12 @@ from cidery.models import (
     AppleVariety,
     Batch,
     BatchMeasurement,
+    FruitWriteOff,
     Inventory,
     InventoryTransaction,
     Package,
     PressRun,
+    PressRunBatch,
     PressRunLoad,
     Purchase,
     PurchaseItem,
@@ -200,6 +202,14 @@ class LoadSeed:
 
 
 @dataclass(frozen=True)
+class LotSeed:
+    """Litres of a completed run's juice sent to one vessel: a juice lot."""
+
+    vessel: str
+    litres: Decimal
+
+
+@dataclass(frozen=True)
 class PressRunSeed:
     vendor: str
     start_time: datetime
@@ -212,6 +222,19 @@ class PressRunSeed:
     labor_hours: Decimal | None = None
     worker_count: int | None = None
     notes: str | None = None
+    # Juice lots (revision 0007): the first one's vessel is ``vessel``.
+    lots: tuple[LotSeed, ...] = ()
+    pomace_kg: Decimal | None = None
+    labor_rate: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class WriteOffSeed:
+    """What was left of a purchase line, written off as waste."""
+
+    invoice_number: str
+    variety: str
+    reason: str
 
 
 def _at(year: int, month: int, day: int, hour: int = 9) -> datetime:
@@ -338,7 +361,7 @@ PURCHASES: tuple[PurchaseSeed, ...] = (
 # holding the unfinished batches below.
 VESSELS: tuple[VesselSeed, ...] = (
     VesselSeed("FV-1", VesselType.FERMENTER, VesselStatus.IN_USE, D("1000"), "Cellar bay 1"),
-    VesselSeed("FV-2", VesselType.FERMENTER, VesselStatus.AVAILABLE, D("1000"), "Cellar bay 1"),
+    VesselSeed("FV-2", VesselType.FERMENTER, VesselStatus.IN_USE, D("1000"), "Cellar bay 1"),
     VesselSeed(
         "FV-3",
         VesselType.FERMENTER,
@@ -357,7 +380,7 @@ VESSELS: tuple[VesselSeed, ...] = (
         "Barrel room",
         notes="Ex-bourbon barrique; head hoop being reset.",
     ),
-    VesselSeed("BBL-2", VesselType.BARREL, VesselStatus.AVAILABLE, D("228"), "Barrel room"),
+    VesselSeed("BBL-2", VesselType.BARREL, VesselStatus.IN_USE, D("228"), "Barrel room"),
     VesselSeed(
         "ST-1",
         VesselType.STORAGE,
@@ -513,6 +536,26 @@ PRESS_RUNS: tuple[PressRunSeed, ...] = (
         ),
         notes="Stopped for the rack-and-cloth repair; resume after lunch.",
     ),
+    # Split across two vessels: most into a fermenter, the rest into a barrel.
+    PressRunSeed(
+        "Hillside Heritage Orchard",
+        _at(2024, 9, 18, 8),
+        PressRunStatus.COMPLETED,
+        (
+            LoadSeed("HHO-2024-0917", "Gravenstein", D("600"), Unit.LB, D("12.1"), D("3.38")),
+            LoadSeed("HHO-2024-0917", "Gravenstein", D("500"), Unit.LB, D("12.3")),
+            LoadSeed("HHO-2024-0917", "McIntosh", D("200"), Unit.KG, D("11.8"), D("3.30")),
+        ),
+        end_time=_at(2024, 9, 18, 13),
+        vessel="FV-2",
+        juice_volume=D("460"),
+        juice_volume_unit=Unit.LITRE,
+        labor_hours=D("4.00"),
+        worker_count=2,
+        lots=(LotSeed("FV-2", D("260")), LotSeed("BBL-2", D("200"))),
+        pomace_kg=D("215"),
+        labor_rate=D("25.00"),
+    ),
     PressRunSeed(
         "Hillside Heritage Orchard",
         _at(2024, 10, 23, 8),
@@ -521,6 +564,11 @@ PRESS_RUNS: tuple[PressRunSeed, ...] = (
         end_time=_at(2024, 10, 23, 9),
         notes="Cancelled: press hydraulics failed; fruit returned to the cooler.",
     ),
+)
+
+
+WRITE_OFFS: tuple[WriteOffSeed, ...] = (
+    WriteOffSeed("TR-5521", "Wickson", "Bitter pit and bruising: culled at the sorting table."),
 )
 
 
@@ -871,12 +919,95 @@ def seed_press_runs(session: Session) -> dict[str, int]:
     return {"press_runs": runs, "press_run_loads": loads}
 
 
+def seed_juice_lots(session: Session) -> dict[str, int]:
+    """The juice lots of the sample runs split across vessels: a batch in each vessel,
+    linked to its run with the litres it received."""
+    vendors = _live_by_key(session, Vendor, Vendor.name)
+    vessels = _live_by_key(session, Vessel, Vessel.name)
+    recorder = _recording_user_id(session)
+    counts = {"batches": 0, "press_run_batches": 0}
+    for data in PRESS_RUNS:
+        if not data.lots or data.end_time is None:
+            continue
+        run = session.scalars(
+            select(PressRun).where(
+                PressRun.vendor_id == vendors[data.vendor.lower()].id,
+                PressRun.start_time == data.start_time,
+                live(PressRun),
+            )
+        ).one()
+        if session.scalar(select(func.count()).where(PressRunBatch.press_run_id == run.id)):
+            continue
+        number = session.execute(text("SELECT nextval('juice_lot_numbers')")).scalar_one()
+        run.pomace_kg = data.pomace_kg
+        run.labor_rate = data.labor_rate
+        for index, lot in enumerate(data.lots):
+            batch = Batch(
+                batch_number=f"{data.end_time.year}-R{number:04d}-{chr(ord('A') + index)}",
+                name=f"{data.vendor}, pressed {data.end_time.date().isoformat()}",
+                vessel_id=vessels[lot.vessel.lower()].id,
+                status=BatchStatus.FERMENTING,
+                start_date=data.end_time.date(),
+                initial_volume_l=lot.litres,
+                current_volume_l=lot.litres,
+            )
+            session.add(batch)
+            session.flush()
+            session.add(
+                PressRunBatch(
+                    press_run_id=run.id,
+                    batch_id=batch.id,
+                    volume_l=lot.litres,
+                    created_by=recorder,
+                )
+            )
+            counts["batches"] += 1
+            counts["press_run_batches"] += 1
+    session.flush()
+    return counts
+
+
+def seed_write_offs(session: Session) -> dict[str, int]:
+    """What is left of the sample lines written off as waste (once: a line with nothing
+    left is skipped)."""
+    recorder = _recording_user_id(session)
+    added = 0
+    for data in WRITE_OFFS:
+        item = session.scalars(
+            select(PurchaseItem)
+            .join(PurchaseItem.purchase)
+            .join(PurchaseItem.apple_variety)
+            .where(
+                Purchase.invoice_number == data.invoice_number,
+                func.lower(AppleVariety.name) == data.variety.lower(),
+                live(PurchaseItem, Purchase),
+            )
+        ).one()
+        session.refresh(item, ["pressed_kg", "written_off_kg"])
+        left = (item.quantity_kg or D(0)) - item.pressed_kg - item.written_off_kg
+        if left <= 0:
+            continue
+        session.add(
+            FruitWriteOff(
+                purchase_item_id=item.id, weight_kg=left, reason=data.reason, created_by=recorder
+            )
+        )
+        added += 1
+    session.flush()
+    return {"fruit_write_offs": added}
+
+
 @dataclass(frozen=True)
 class SeedStep:
-    """A step and the tables it writes: the keys of the counts it returns."""
+    """A step and the tables it writes: the keys of the counts it returns.
+
+    ``tables`` are the step's own (it is skipped when one is missing); ``also`` are
+    tables of an earlier step it adds rows to as well (a juice lot is a batch).
+    """
 
     run: Step
     tables: tuple[str, ...]
+    also: tuple[str, ...] = ()
 
 
 # In dependency order: each step may look up rows the earlier ones made.
@@ -890,6 +1021,8 @@ STEPS: tuple[SeedStep, ...] = (
     SeedStep(seed_batches, ("batches", "batch_measurements")),
     SeedStep(seed_packages, ("packages", "inventory", "inventory_transactions")),
     SeedStep(seed_press_runs, ("press_runs", "press_run_loads")),
+    SeedStep(seed_juice_lots, ("press_run_batches",), also=("batches",)),
+    SeedStep(seed_write_offs, ("fruit_write_offs",)),
 )
 
 

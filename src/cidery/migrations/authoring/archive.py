@@ -111,6 +111,63 @@ def restore_archived(revision: str, tables: tuple[str, ...]) -> None:
     _drop_empty_schema(schema)
 
 
+def _column_copy(table: str) -> str:
+    return f"{table}__columns"
+
+
+def _listed(columns: tuple[str, ...]) -> str:
+    return ", ".join("'" + column + "'" for column in columns)
+
+
+def archive_columns(revision: str, table: str, columns: tuple[str, ...]) -> None:
+    """Before dropping ``columns`` of ``table``: copy them, with each row's ``id``, from
+    the rows where one of them holds a value."""
+    if _allow_data_loss():
+        return
+    where = " OR ".join(f"{column} IS NOT NULL" for column in columns)
+    _copy_rows(
+        revision, table, _column_copy(table), f"a.attname IN ('id', {_listed(columns)})", where
+    )
+
+
+def restore_columns(revision: str, table: str, columns: tuple[str, ...]) -> None:
+    """Put archived ``columns`` back into their rows (by ``id``), then drop the copy.
+
+    The table's ``updated_at`` trigger is held off meanwhile: putting a value back
+    is not an edit of the row, and ``updated_at`` must come back as it was.
+    """
+    schema = archive_schema(revision)
+    copy = _column_copy(table)
+    assignments = ", ".join(f"{column} = kept.{column}" for column in columns)
+    trigger = f"{table}_set_updated_at"
+    op.execute(
+        "DO $$\n"
+        "DECLARE\n"
+        "    restored bigint;\n"
+        "BEGIN\n"
+        f"    IF to_regclass('{schema}.{copy}') IS NOT NULL THEN\n"
+        f"        ALTER TABLE {table} DISABLE TRIGGER {trigger};\n"
+        f"        UPDATE {table} SET {assignments} FROM {schema}.{copy} kept\n"
+        f"         WHERE {table}.id = kept.id;\n"
+        "        GET DIAGNOSTICS restored = ROW_COUNT;\n"
+        f"        ALTER TABLE {table} ENABLE TRIGGER {trigger};\n"
+        f"        DROP TABLE {schema}.{copy};\n"
+        f"        RAISE NOTICE 'restored {', '.join(columns)} of % rows of {table}', restored;\n"
+        "    END IF;\n"
+        "END\n"
+        "$$"
+    )
+
+
+def archive_rows(revision: str, table: str, where: str) -> None:
+    """Move the rows of ``table`` matching ``where`` into the archive: for rows the
+    schema being rolled back to cannot hold (a NULL its NOT NULL would refuse). The
+    same revision's :func:`restore_archived` puts them back."""
+    if not _allow_data_loss():
+        _copy_rows(revision, table, table, "true", where)
+    op.execute(f"DELETE FROM {table} WHERE {where}")
+
+
 def _drop_empty_schema(schema: str) -> None:
     op.execute(
         "DO $$\n"

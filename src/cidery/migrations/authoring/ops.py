@@ -6,11 +6,13 @@ run online and appear in the offline SQL files a DBA reviews.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from alembic import context, op
 from alembic.ddl.impl import DefaultImpl
@@ -68,6 +70,29 @@ def create_enum(name: str, values: tuple[str, ...]) -> None:
 
 def drop_enum(name: str) -> None:
     op.execute(f"DROP TYPE {name}")
+
+
+def earlier(revision: str, name: str) -> object:
+    """The value ``name`` in an earlier revision's module: what a downgrade puts back (a
+    function's body as that revision created it) is read from there, never copied."""
+    versions = Path(__file__).resolve().parent.parent / "versions"
+    paths = sorted(versions.glob(f"{revision}_*.py"))
+    if len(paths) != 1:
+        raise LookupError(f"expected one revision file {revision}_*.py, found {len(paths)}")
+    spec = importlib.util.spec_from_file_location(f"cidery_revision_{revision}", paths[0])
+    if spec is None or spec.loader is None:
+        raise LookupError(f"cannot load revision {revision} from {paths[0]}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def earlier_text(revision: str, name: str) -> str:
+    """:func:`earlier` for a SQL text."""
+    value = earlier(revision, name)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} of revision {revision} is not a SQL text")
+    return value
 
 
 # --- steps that cannot run in a transaction ---------------------------------------------

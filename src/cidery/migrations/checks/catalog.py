@@ -435,3 +435,13 @@ def unindexed_foreign_keys(connection: Connection, schema: str = "public") -> li
         {"schema": schema},
     )
     return list(rows.scalars())
+
+
+def declarable_constraints(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot's constraints the models can declare: all but constraint triggers,
+    which are triggers that revisions create (compared no more than other triggers)."""
+    return {
+        key: constraint
+        for key, constraint in snapshot["constraints"].items()
+        if constraint["type"] != CONSTRAINT_TYPES["t"]
+    }

@@ -20,8 +20,8 @@
 
 Not compared: column order (fixing it means rebuilding the table; the tests
 hold the shipped revisions to the models' order), triggers and functions
-(they are not in the models; the smoke checks cover the ``updated_at``
-triggers), views, sequences and domains (the models have none), and the
+and constraint triggers (they are not in the models; the smoke checks cover the
+``updated_at`` triggers), views, sequences and domains (the models have none), and the
 bookkeeping tables (:data:`cidery.migrations.checks.catalog.IGNORED_TABLES`).
 
 No difference is reported twice. The catalog comparison is the reference —
@@ -136,7 +136,7 @@ def _comparable(connection: Connection, snapshot: dict[str, Any], schema: str) -
     }
     return {
         "tables": snapshot["tables"],
-        "constraints": snapshot["constraints"],
+        "constraints": catalog.declarable_constraints(snapshot),
         "indexes": indexes,
         "enums": snapshot["enums"],
     }

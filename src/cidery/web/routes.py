@@ -47,7 +47,7 @@ from cidery.web.guard import (
     signed_in,
     visitor,
 )
-from cidery.web.messages import explain, field_errors, sentence
+from cidery.web.messages import explain, field_errors, plain, sentence
 from cidery.web.render import render
 
 STATIC = Path(__file__).parent / "static"
@@ -295,7 +295,9 @@ def run_page(run_id: uuid.UUID, visit: Visit = visitor(Action.READ)) -> HTMLResp
     return _run_page(visit, run_id)
 
 
-LOAD_FIELDS = ("purchase_item_id", "weight", "weight_unit", "brix", "ph", "notes")
+# A load's weight is its net weight, or a weigh tag (gross and tare) instead.
+WEIGHT_FIELDS = ("weight", "weight_unit", "gross_weight", "tare_weight")
+LOAD_FIELDS = ("purchase_item_id", *WEIGHT_FIELDS, "brix", "ph", "notes")
 
 
 @router.post(HOME + "/runs/{run_id}/loads")
@@ -338,9 +340,14 @@ def _load_page(
     detail = _detail(visit, run_id)
     load = _load_of(detail, load_id)
     lines = press.available_fruit(visit.session, visit.actor, {"vendor_id": detail.run.vendor_id})
+    # A load weighed with a tag is shown by its tag: correcting it keeps or changes the
+    # tag; a weight entered instead (the tag's fields emptied) drops it.
+    tagged = load.gross_weight is not None
     values = visit.form or {
         "purchase_item_id": str(load.purchase_item_id),
-        "weight": str(load.weight),
+        "weight": "" if tagged else plain(load.weight),
+        "gross_weight": plain(load.gross_weight) if tagged else "",
+        "tare_weight": plain(load.tare_weight) if tagged else "",
         "weight_unit": load.weight_unit.value,
         "brix": "" if load.brix is None else str(load.brix),
         "ph": "" if load.ph is None else str(load.ph),
@@ -409,7 +416,7 @@ def correct_load(
     correction: dict[str, Any] = {
         name: visit.value(name) or None for name in ("brix", "ph", "notes")
     }
-    correction.update(visit.given("purchase_item_id", "weight", "weight_unit", "reason"))
+    correction.update(visit.given("purchase_item_id", *WEIGHT_FIELDS, "reason"))
     try:
         press.correct_load(visit.session, visit.actor, load_id, correction, run_id=run_id)
     except PressError as refused:

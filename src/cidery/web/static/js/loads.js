@@ -44,7 +44,7 @@ export async function refreshRun(form) {
   }
   if (!answer.ok) return;
   const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
-  for (const id of ["run-totals", "loads"]) {
+  for (const id of ["run-totals", "loads", "fruit-left"]) {
     const replacement = fresh.getElementById(id);
     const current = document.getElementById(id);
     if (replacement && current) current.replaceWith(document.adoptNode(replacement));

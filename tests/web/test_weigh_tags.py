@@ -17,6 +17,7 @@ from cidery.press.access import Actor
 from tests.api.conftest import Account, Fruit
 from tests.web.conftest import new_page
 from tests.web.pages import check_page, sign_in
+from tests.web.test_offline import go_offline, offline_ready
 from tests.web.test_phone import SMALL_PHONE
 from tests.web.test_pressing import start_run
 
@@ -121,4 +122,29 @@ def test_without_javascript_a_weigh_tag_goes_through_the_plain_form(
         "lb",
         None,
         None,
+    )
+
+
+def test_a_load_weighed_by_tag_is_queued_offline_and_sent_later(
+    page: Page, account: dict[UserRole, Account], fruit: Fruit, api_engine: Engine
+) -> None:
+    sign_in(page, account[UserRole.OPERATOR].email)
+    run_id = start_run(page, fruit)
+    offline_ready(page)
+    go_offline(page)
+    tag_load(page, "1210.5", "360.5")
+    page.get_by_role("button", name="Save load").click()
+    queued = page.locator("#queued-loads > li")
+    expect(queued).to_have_count(1)
+    expect(queued).to_contain_text("850 lb")
+    expect(queued).to_contain_text("385.554")
+    page.context.set_offline(False)
+    expect(page.locator("#total-loads")).to_have_text("1")
+    expect(queued).to_have_count(0)
+    with transaction(api_engine) as session:
+        [load] = get_run(session, Actor.system(), run_id).loads
+    assert (load.weight, load.gross_weight, load.tare_weight) == (
+        Decimal("850.000"),
+        Decimal("1210.500"),
+        Decimal("360.500"),
     )

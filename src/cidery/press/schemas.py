@@ -75,8 +75,7 @@ def not_a_boolean(value: Any) -> Any:
 
 
 Amount = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3, allow_inf_nan=False)]
-# A bin or truck weighed empty: an empty weighing of nothing (a load weighed on the
-# scale's own pan) is a tare of 0.
+# A bin or truck weighed empty; 0 when the fruit lay on the scale itself.
 Tare = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=3, allow_inf_nan=False)]
 Brix = Annotated[Decimal, Field(ge=0, le=40, max_digits=4, decimal_places=2, allow_inf_nan=False)]
 PH = Annotated[Decimal, Field(ge=0, le=14, max_digits=3, decimal_places=2, allow_inf_nan=False)]

@@ -18,6 +18,7 @@ from cidery import press
 from cidery.models import (
     AppleVariety,
     AuditLog,
+    FruitWriteOff,
     PressRun,
     PressRunLoad,
     PurchaseItem,
@@ -35,6 +36,7 @@ class Counts:
     press_runs: int
     press_run_loads: int
     audit_logs: int
+    fruit_write_offs: int = 0
 
 
 def counts(session: Session) -> Counts:
@@ -43,6 +45,7 @@ def counts(session: Session) -> Counts:
         press_runs=session.scalar(select(func.count()).select_from(PressRun)) or 0,
         press_run_loads=session.scalar(select(func.count()).select_from(PressRunLoad)) or 0,
         audit_logs=session.scalar(select(func.count()).select_from(AuditLog)) or 0,
+        fruit_write_offs=session.scalar(select(func.count()).select_from(FruitWriteOff)) or 0,
     )
 
 
@@ -178,4 +181,5 @@ class World:
             press_runs=before.press_runs + 1,
             press_run_loads=before.press_run_loads + 1,
             audit_logs=before.audit_logs + 3,
+            fruit_write_offs=before.fruit_write_offs,
         )

@@ -47,6 +47,7 @@ CALLS: dict[Action, list[Call]] = {
         lambda s, a, w: catalog.list_varieties(s, a),
         lambda s, a, w: catalog.list_vessels(s, a, {"available": True}),
         lambda s, a, w: catalog.yield_report(s, a, {"group_by": "vendor"}),
+        lambda s, a, w: catalog.fruit_reconciliation(s, a, {"vendor_id": w["vendor"].id}),
     ],
     Action.START: [lambda s, a, w: press.start_run(s, a, {"vendor_id": w["vendor"].id})],
     Action.ADD_LOAD: [
@@ -74,6 +75,9 @@ CALLS: dict[Action, list[Call]] = {
         )
     ],
     Action.CANCEL: [lambda s, a, w: press.cancel_run(s, a, w["run"].id, {"reason": "jammed"})],
+    Action.WRITE_OFF: [
+        lambda s, a, w: press.write_off_line(s, a, w["item"].id, {"reason": "rotten"}),
+    ],
     Action.MANAGE_USERS: [
         lambda s, a, w: accounts.list_users(s, a),
         lambda s, a, w: accounts.create_user(

@@ -447,3 +447,81 @@ def test_a_correction_that_cannot_lock_the_run_is_a_retryable_conflict(stage: St
         )
         waiter.commit()
     assert detail.run.total_apple_weight_kg == Decimal("90.000")
+
+
+# --- writing off a line while loads draw on it ------------------------------------------------
+
+
+def _writer_off(stage: Stage, item_id: uuid.UUID) -> Callable[[Session], Any]:
+    def write_off(session: Session) -> Any:
+        return press.write_off_line(session, stage.actor, item_id, {"reason": "rotten"})
+
+    return write_off
+
+
+def test_a_write_off_and_a_load_racing_on_one_line(stage: Stage) -> None:
+    """A write-off of all that is left and a load of 300 kg on a 1000 kg line, at once: the
+    line's lock serialises them. Either the load lands and the write-off takes the 700 kg
+    it left, or the write-off takes all 1000 kg and the load is refused; never both 300 kg
+    pressed and 1000 kg written off."""
+    seen = set()
+    for _ in range(5):
+        with stage.session() as s, s.begin():
+            item = Factory(s).purchase_item(
+                vendor=s.get(Vendor, stage.vendor_id), quantity=Decimal("1000")
+            )
+            run = stage.start(s)
+            item_id, run_id = item.id, run.id
+
+        def add(session: Session, run_id: uuid.UUID = run_id, item_id: uuid.UUID = item_id) -> Any:
+            entry = {"purchase_item_id": item_id, "weight": "300", "weight_unit": "kg"}
+            return press.add_load(session, stage.actor, run_id, entry)
+
+        written, loaded = race(stage.engine, [_writer_off(stage, item_id), add])
+        _assert_clean(_failures([written, loaded]), InsufficientFruit, Conflict)
+        with stage.session() as s:
+            line = s.execute(
+                select(PurchaseItem.pressed_kg, PurchaseItem.written_off_kg).where(
+                    PurchaseItem.id == item_id
+                )
+            ).one()
+            assert line.pressed_kg + line.written_off_kg <= Decimal("1000")
+            _assert_books_balance(s, [run_id])
+        if written.error is None and loaded.error is None:
+            seen.add("load first")
+            assert written.value.weight_kg == Decimal("700.000")
+            assert (line.pressed_kg, line.written_off_kg) == (
+                Decimal("300.000"),
+                Decimal("700.000"),
+            )
+        elif written.error is None:
+            seen.add("write-off first")
+            assert isinstance(loaded.error, InsufficientFruit | Conflict)
+            assert (line.pressed_kg, line.written_off_kg) == (Decimal("0.000"), Decimal("1000.000"))
+        else:
+            assert isinstance(written.error, Conflict), written.error
+    assert seen, "every round failed"
+
+
+def test_a_write_off_holds_the_line_until_it_commits(stage: Stage) -> None:
+    """A load cannot draw on a line while a write-off of it is uncommitted: it waits for
+    the line's lock (here until its lock timeout: a retryable conflict), then sees the
+    fruit gone."""
+    with stage.session() as s, s.begin():
+        item = Factory(s).purchase_item(
+            vendor=s.get(Vendor, stage.vendor_id), quantity=Decimal("500")
+        )
+        run = stage.start(s)
+        item_id, run_id = item.id, run.id
+    entry = {"purchase_item_id": item_id, "weight": "100", "weight_unit": "kg"}
+    with stage.session() as holder, stage.session() as waiter:
+        written = press.write_off_line(holder, stage.actor, item_id, {"reason": "mould"})
+        assert written.weight_kg == Decimal("500.000")
+        waiter.execute(text("SET LOCAL lock_timeout = '100ms'"))
+        with pytest.raises(Conflict):
+            press.add_load(waiter, stage.actor, run_id, entry)
+        holder.commit()
+        with pytest.raises(InsufficientFruit) as info:
+            press.add_load(waiter, stage.actor, run_id, entry)
+        assert info.value.remaining_kg == Decimal("0.000")
+        waiter.rollback()

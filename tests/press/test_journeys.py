@@ -275,7 +275,7 @@ def test_journey_admin_reconciliation(cidery: Cidery) -> None:
         lines = s.execute(
             text(
                 """
-                SELECT i.id, i.quantity_kg, i.pressed_kg AS kept, v.is_active,
+                SELECT i.id, i.quantity_kg, i.pressed_kg AS kept, i.written_off_kg, v.is_active,
                        COALESCE((
                            SELECT sum(l.weight_kg)
                            FROM press_run_loads l JOIN press_runs r ON r.id = l.press_run_id
@@ -303,7 +303,8 @@ def test_journey_admin_reconciliation(cidery: Cidery) -> None:
                 assert shown is None, f"line {line.id} of an inactive grower offered"
                 continue
             remaining = shown.remaining_kg if shown else Decimal(0)
-            assert line.quantity_kg == line.pressed + remaining, f"line {line.id}"
+            # Bought = pressed + written off as waste + left.
+            assert line.quantity_kg == line.pressed + line.written_off_kg + remaining, line.id
             if shown:
                 assert shown.pressed_kg == line.pressed
         assert set(available) <= {line.id for line in lines if line.is_active}

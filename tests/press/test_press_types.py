@@ -22,6 +22,7 @@ from cidery.models import Base, Batch, PressRunBatch, pressing
 from cidery.models.enums import PressRunStatus, Unit
 from cidery.press.schemas import (
     READ_TYPES_BY_TABLE,
+    FruitWriteOffRead,
     PressRunComplete,
     PressRunLoadCreate,
     PressRunLoadRead,
@@ -146,6 +147,18 @@ def test_read_type_nullability_matches_the_columns(
     valid = model.model_validate(stored[table_name]).model_dump()
     table = Base.metadata.tables[table_name]
     assert nullability_problems(model, table, valid) == []
+
+
+def test_the_write_off_read_type_has_one_field_per_column() -> None:
+    # fruit_write_offs is a purchasing table: checked here rather than in READ_TYPES_BY_TABLE,
+    # which holds the pressing tables.
+    table = Base.metadata.tables["fruit_write_offs"]
+    assert field_problems(FruitWriteOffRead, table) == []
+    for column in table.columns:
+        takes_none = type(None) in getattr(
+            FruitWriteOffRead.model_fields[column.name].annotation, "__args__", ()
+        )
+        assert takes_none == column.nullable, column.name
 
 
 def test_the_parity_checks_name_what_is_wrong(stored: dict[str, Base]) -> None:

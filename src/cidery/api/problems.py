@@ -42,6 +42,7 @@ STATUSES: MappingProxyType[str, tuple[int, str]] = MappingProxyType(
         "invalid_transition": (409, "Not possible in the run's current state"),
         "vendor_mismatch": (409, "The fruit is from another grower"),
         "insufficient_fruit": (409, "Not enough fruit left on the purchase line"),
+        "nothing_left": (409, "No fruit left on the purchase line"),
         "no_loads": (409, "The run has no loads"),
         "vessel_unavailable": (409, "The vessel is not available"),
         "vessel_too_small": (409, "The vessel is too small"),

@@ -10,6 +10,7 @@ are the press workflow's (:mod:`cidery.press.errors`); the statements, in
 """
 
 from cidery.catalog.reads import (
+    fruit_reconciliation,
     list_audit_logs,
     list_varieties,
     list_vendors,
@@ -20,6 +21,8 @@ from cidery.catalog.schemas import (
     AuditLogRead,
     AuditPage,
     AuditQuery,
+    LineReconciliation,
+    ReconciliationQuery,
     VarietyRead,
     VendorFilter,
     VendorRead,
@@ -34,6 +37,8 @@ __all__ = [
     "AuditLogRead",
     "AuditPage",
     "AuditQuery",
+    "LineReconciliation",
+    "ReconciliationQuery",
     "VarietyRead",
     "VendorFilter",
     "VendorRead",
@@ -42,6 +47,7 @@ __all__ = [
     "YieldGrouping",
     "YieldQuery",
     "YieldRow",
+    "fruit_reconciliation",
     "list_audit_logs",
     "list_varieties",
     "list_vendors",

@@ -7,7 +7,7 @@ several shapes are functions returning the ``Select``, as the press run list is.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, func, select, tuple_
@@ -25,6 +25,7 @@ from cidery.models import (
 )
 from cidery.models.base import live
 from cidery.models.enums import PressRunStatus
+from cidery.press.queries import REMAINING_KG, write_offs
 from cidery.press.rules import RECEIVES_JUICE
 
 vendors = cast(Table, Vendor.__table__)
@@ -48,7 +49,7 @@ def _by_name(table: Table) -> tuple[ColumnElement[Any], ...]:
 # Fruit bought by volume has no kilograms (quantity_kg is null) and adds nothing; a line's
 # remainder is never negative (the fruit_within_quantity CHECK).
 _FRUIT_LEFT = func.coalesce(
-    select(func.sum(items.c.quantity_kg - items.c.pressed_kg))
+    select(func.sum(REMAINING_KG))
     .select_from(items)
     .join(purchases, purchases.c.id == items.c.purchase_id)
     .where(purchases.c.vendor_id == vendors.c.id, live(items, purchases))
@@ -189,6 +190,60 @@ def yield_report(
     if group_by is YieldGrouping.VENDOR:
         return _yield_by_vendor(since, until)
     return _yield_by_variety(since, until)
+
+
+# --- fruit reconciliation ------------------------------------------------------------------
+
+
+def _lines_of(vendor_id: uuid.UUID | None, season: int | None) -> list[ColumnElement[bool]]:
+    """Live purchase lines bought by weight (by volume, there is no fruit to account
+    for), of one grower, bought in one season's calendar year (None: any)."""
+    criteria = [live(items, purchases), items.c.quantity_kg.is_not(None)]
+    if vendor_id is not None:
+        criteria.append(purchases.c.vendor_id == vendor_id)
+    if season is not None:
+        # A range rather than extract(year), so the purchase date's index serves it.
+        criteria.append(purchases.c.purchase_date >= date(season, 1, 1))
+        if season < date.max.year:
+            criteria.append(purchases.c.purchase_date < date(season + 1, 1, 1))
+    return criteria
+
+
+def reconciliation_lines(vendor_id: uuid.UUID | None, season: int | None) -> Select[Any]:
+    """Purchase lines with the kilograms bought, pressed, written off and left, by grower
+    (any case), purchase date, variety."""
+    return (
+        select(
+            items.c.id.label("purchase_item_id"),
+            purchases.c.id.label("purchase_id"),
+            purchases.c.vendor_id,
+            vendors.c.name.label("vendor_name"),
+            items.c.apple_variety_id,
+            varieties.c.name.label("variety_name"),
+            purchases.c.purchase_date,
+            items.c.quantity_kg.label("bought_kg"),
+            items.c.pressed_kg,
+            items.c.written_off_kg,
+            REMAINING_KG.label("left_kg"),
+        )
+        .select_from(items)
+        .join(purchases, purchases.c.id == items.c.purchase_id)
+        .join(vendors, vendors.c.id == purchases.c.vendor_id)
+        .join(varieties, varieties.c.id == items.c.apple_variety_id)
+        .where(*_lines_of(vendor_id, season))
+        .order_by(*_by_name(vendors), purchases.c.purchase_date, varieties.c.name, items.c.id)
+    )
+
+
+def reconciliation_write_offs(vendor_id: uuid.UUID | None, season: int | None) -> Select[Any]:
+    """The write-offs of the lines :func:`reconciliation_lines` returns, oldest first."""
+    return (
+        select(write_offs)
+        .join(items, items.c.id == write_offs.c.purchase_item_id)
+        .join(purchases, purchases.c.id == items.c.purchase_id)
+        .where(*_lines_of(vendor_id, season))
+        .order_by(write_offs.c.created_at, write_offs.c.id)
+    )
 
 
 # --- the audit log ------------------------------------------------------------------------

@@ -10,6 +10,8 @@ only, and returns Pydantic types. A bad filter is refused with every problem lis
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
@@ -18,6 +20,8 @@ from cidery.catalog.schemas import (
     AuditLogRead,
     AuditPage,
     AuditQuery,
+    LineReconciliation,
+    ReconciliationQuery,
     VarietyRead,
     VendorFilter,
     VendorRead,
@@ -29,6 +33,7 @@ from cidery.catalog.schemas import (
 from cidery.press.access import Action, require
 from cidery.press.inputs import decode_cursor, encode_cursor, parse
 from cidery.press.reads import read_connection
+from cidery.press.schemas import FruitWriteOffRead
 from cidery.press.translate import reading
 
 _VENDORS = TypeAdapter(list[VendorRead])
@@ -78,6 +83,27 @@ def yield_report(
     statement = queries.yield_report(wanted.group_by, wanted.since, wanted.until)
     with reading(who.user_id), read_connection(session) as conn:
         return _YIELDS.validate_python(conn.execute(statement).mappings().all())
+
+
+def fruit_reconciliation(
+    session: Session, actor: object, query: ReconciliationQuery | object = None
+) -> list[LineReconciliation]:
+    """Every live purchase line bought by weight (one grower's, one season's), with the
+    kilograms bought, pressed, written off and left, and its write-offs with their
+    reasons; by grower, purchase date and variety."""
+    who = require(actor, Action.READ)
+    wanted = parse(ReconciliationQuery, {} if query is None else query)
+    lines = queries.reconciliation_lines(wanted.vendor_id, wanted.season)
+    written = queries.reconciliation_write_offs(wanted.vendor_id, wanted.season)
+    with reading(who.user_id), read_connection(session) as conn:
+        rows = conn.execute(lines).mappings().all()
+        by_line: defaultdict[object, list[FruitWriteOffRead]] = defaultdict(list)
+        for row in conn.execute(written).mappings():
+            by_line[row["purchase_item_id"]].append(FruitWriteOffRead.model_validate(row))
+    return [
+        LineReconciliation.model_validate({**row, "write_offs": by_line[row["purchase_item_id"]]})
+        for row in rows
+    ]
 
 
 def list_audit_logs(

@@ -9,14 +9,29 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from cidery.models.enums import AuditOperation, VesselStatus, VesselType
-from cidery.press.schemas import InputModel, Moment, PageSize, ReadModel, storable_text
+from cidery.press.schemas import (
+    FruitWriteOffRead,
+    InputModel,
+    Moment,
+    PageSize,
+    ReadModel,
+    not_a_boolean,
+    storable_text,
+)
 
 # How many growers list_vendors returns unless asked for fewer (at most a page, 200):
 # a grower picker, not an export.
@@ -26,6 +41,7 @@ SearchText = Annotated[str, Field(max_length=200), AfterValidator(storable_text)
 # A PostgreSQL identifier is at most 63 bytes; audit_logs.table_name holds no more.
 TableName = Annotated[str, Field(min_length=1, max_length=63), AfterValidator(storable_text)]
 Cursor = Annotated[str, Field(max_length=200)]
+Season = Annotated[int, Field(ge=1, le=9999), BeforeValidator(not_a_boolean)]
 
 
 class VendorFilter(InputModel):
@@ -81,6 +97,15 @@ class AuditQuery(InputModel):
     after: Cursor | None = Field(default=None, description="The next_cursor of the previous page.")
 
 
+class ReconciliationQuery(InputModel):
+    """Which purchase lines :func:`cidery.catalog.fruit_reconciliation` accounts for."""
+
+    vendor_id: uuid.UUID | None = Field(default=None, description="One grower's lines only.")
+    season: Season | None = Field(
+        default=None, description="Lines bought in this year only (the harvest season)."
+    )
+
+
 class VendorRead(ReadModel):
     """A grower, with the fruit it still has to press."""
 
@@ -88,7 +113,8 @@ class VendorRead(ReadModel):
     name: str
     is_active: bool
     fruit_left_kg: Decimal = Field(
-        description="Kilograms bought and not yet pressed, over its live purchase lines."
+        description="Kilograms bought and neither pressed nor written off, over its live "
+        "purchase lines."
     )
 
 
@@ -127,6 +153,27 @@ class YieldRow(ReadModel):
     yield_l_per_kg: Decimal | None
 
 
+class LineReconciliation(ReadModel):
+    """Where the fruit of one purchase line went: bought = pressed + written off + left."""
+
+    purchase_item_id: uuid.UUID
+    purchase_id: uuid.UUID
+    vendor_id: uuid.UUID
+    vendor_name: str
+    apple_variety_id: uuid.UUID
+    variety_name: str
+    purchase_date: date
+    bought_kg: Decimal
+    pressed_kg: Decimal = Field(
+        description="Drawn by the live loads of runs neither cancelled nor deleted."
+    )
+    written_off_kg: Decimal = Field(description="Written off as waste (write_offs).")
+    left_kg: Decimal = Field(description="Bought, less pressed, less written off.")
+    write_offs: list[FruitWriteOffRead] = Field(
+        description="The line's write-offs with their reasons, oldest first."
+    )
+
+
 class AuditLogRead(ReadModel):
     """One change to a record, as the audit log keeps it; one field per column."""
 
@@ -153,11 +200,13 @@ EXPORTED: tuple[type[BaseModel], ...] = (
     VendorFilter,
     VesselFilter,
     YieldQuery,
+    ReconciliationQuery,
     AuditQuery,
     VendorRead,
     VarietyRead,
     VesselRead,
     YieldRow,
+    LineReconciliation,
     AuditLogRead,
     AuditPage,
 )

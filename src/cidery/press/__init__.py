@@ -20,6 +20,7 @@ from cidery.press.commands import (
 from cidery.press.reads import available_fruit, get_run, list_runs, yield_outliers
 from cidery.press.schemas import (
     FruitFilter,
+    FruitWriteOffCreate,
     LoadCorrection,
     LoadVoid,
     PressRunCancel,
@@ -31,11 +32,13 @@ from cidery.press.schemas import (
     WeightUnit,
     YieldBand,
 )
+from cidery.press.writeoffs import write_off_line
 
 __all__ = [
     "Action",
     "Actor",
     "FruitFilter",
+    "FruitWriteOffCreate",
     "LoadCorrection",
     "LoadVoid",
     "PressRunCancel",
@@ -55,5 +58,6 @@ __all__ = [
     "list_runs",
     "start_run",
     "void_load",
+    "write_off_line",
     "yield_outliers",
 ]

@@ -41,6 +41,7 @@ class Action(enum.StrEnum):
     CORRECT_LOAD = "correct a load"
     COMPLETE = "complete a press run"
     CANCEL = "cancel a press run"
+    WRITE_OFF = "write off fruit"
     MANAGE_USERS = "manage users"
     READ_AUDIT = "read the audit log"
 
@@ -54,6 +55,8 @@ _PRESSING = frozenset(
         Action.CORRECT_LOAD,
         Action.COMPLETE,
         Action.CANCEL,
+        # Rotten or culled fruit is found at the press: whoever presses closes it out.
+        Action.WRITE_OFF,
     }
 )
 

@@ -56,6 +56,7 @@ from cidery.press.errors import (
     VendorMismatch,
     VesselTooSmall,
     VesselUnavailable,
+    bought_by_volume,
 )
 from cidery.press.inputs import Id, identifier, parse
 from cidery.press.reads import run_detail
@@ -78,6 +79,7 @@ from cidery.press.schemas import (
     PressRunLoadRead,
     PressRunRead,
     WeightUnit,
+    net_weight,
 )
 from cidery.press.translate import from_sqlstate, reading, writing
 from cidery.units import to_canonical
@@ -166,18 +168,16 @@ def _mismatch(item_id: uuid.UUID) -> VendorMismatch:
     )
 
 
-def _by_volume(item_id: uuid.UUID) -> InvalidInput:
-    return InvalidInput.of(
-        "purchase_item_id",
-        f"purchase line {item_id} was bought by volume, not by weight: it has no fruit",
-    )
-
-
-def _weight_kg(weight: Decimal, unit: WeightUnit) -> Decimal:
+def _weight_kg(weight: Decimal, unit: WeightUnit, *, tagged: bool = False) -> Decimal:
     """``weight`` in ``unit`` as the kilograms stored (:func:`cidery.units.to_canonical`);
-    a weight below the stored gram is refused."""
+    a weight below the stored gram is refused, at ``tare_weight`` when it is the net of
+    a weigh tag (``tagged``)."""
     kg = to_canonical(weight, Unit(unit.value))
     if kg <= 0:
+        if tagged:
+            raise InvalidInput.of(
+                "tare_weight", f"gross less tare is {weight} {unit.value}, less than 1 g"
+            )
         raise InvalidInput.of("weight", f"{weight} {unit.value} is less than 1 g")
     return kg
 
@@ -249,7 +249,7 @@ def _refused(
     if refusal == "vendor_inactive":
         return _inactive(row["detail"])
     if refusal == "bought_by_volume":
-        return _by_volume(item_id)
+        return bought_by_volume(item_id)
     if refusal == "insufficient_fruit":
         return InsufficientFruit(item_id, wanted.weight_kg, row["figure"])
     if refusal == "database_error":
@@ -263,7 +263,9 @@ def add_load(
     """Record one load, drawn on one purchase line of the run's grower; saved at once.
 
     The purchase line must have the fruit: its ``quantity_kg`` minus what live loads
-    of runs neither cancelled nor deleted have drawn on it (``pressed_kg``).
+    of runs neither cancelled nor deleted have drawn on it (``pressed_kg``) and what was
+    written off as waste (``written_off_kg``). A load weighed with a weigh tag keeps its
+    gross and tare, and weighs their difference.
 
     The database does the work in one call (``press_add_load``, revision 0004): it locks
     the run, then the line, checks them, inserts the load with the run's next number,
@@ -275,15 +277,16 @@ def add_load(
     who = require(actor, Action.ADD_LOAD)
     run_uuid = identifier(run_id, "run_id")
     wanted = parse(PressRunLoadCreate, data)
-    weight_kg = _weight_kg(wanted.weight, wanted.weight_unit)
+    weight = wanted.net_weight
+    weight_kg = _weight_kg(weight, wanted.weight_unit, tagged=wanted.tagged)
     values = {
         "run_id": run_uuid,
         "item_id": wanted.purchase_item_id,
-        "weight": wanted.weight,
+        "weight": weight,
         "weight_unit": wanted.weight_unit.value,
         "weight_kg": weight_kg,
-        "gross_weight": None,
-        "tare_weight": None,
+        "gross_weight": wanted.gross_weight,
+        "tare_weight": wanted.tare_weight,
         "juice_volume_l": wanted.juice_volume_l,
         "brix": wanted.brix,
         "ph": wanted.ph,
@@ -355,16 +358,23 @@ def void_load(
 
 def _corrected_load(load: RowMapping, wanted: LoadCorrection) -> dict[str, Any]:
     """The load's columns as the correction leaves them (all of them, changed or not),
-    ``apple_variety_id`` aside: it follows the line, known once the line is read."""
+    ``apple_variety_id`` aside: it follows the line, known once the line is read.
+
+    A weigh tag given sets the weight to gross less tare; a weight given alone drops
+    the tag; a unit alone re-reads the weight and the tag, as entered, in that unit.
+    """
     given = wanted.corrected
-    values = {
-        name: given.get(name, load[name])
-        for name in ("purchase_item_id", "weight", "brix", "ph", "notes")
-    }
+    kept = ("purchase_item_id", "weight", "gross_weight", "tare_weight", "brix", "ph", "notes")
+    values = {name: given.get(name, load[name]) for name in kept}
+    if "gross_weight" in given:
+        values["weight"] = net_weight(given["gross_weight"], given["tare_weight"])
+    elif "weight" in given:
+        values["gross_weight"] = values["tare_weight"] = None
     unit = given.get("weight_unit") or WeightUnit(load["weight_unit"].value)
     values["weight_unit"] = Unit(unit.value)
-    if "weight" in given or "weight_unit" in given:
-        values["weight_kg"] = _weight_kg(values["weight"], unit)
+    if {"weight", "gross_weight", "weight_unit"} & given.keys():
+        tagged = values["gross_weight"] is not None
+        values["weight_kg"] = _weight_kg(values["weight"], unit, tagged=tagged)
     else:
         values["weight_kg"] = load["weight_kg"]
     return values
@@ -398,8 +408,8 @@ def _draw_on(
     if not line["vendor_active"]:
         raise _inactive(line["vendor_name"])
     if line["quantity_kg"] is None:
-        raise _by_volume(item_id)
-    remaining = line["quantity_kg"] - line["pressed_kg"]
+        raise bought_by_volume(item_id)
+    remaining = line["remaining_kg"]
     if item_id == old_id:
         remaining += old_kg
     if weight_kg > remaining:
@@ -415,9 +425,9 @@ def correct_load(
     *,
     run_id: Id | None = None,
 ) -> PressRunDetail:
-    """Correct a live load of an in-progress run: its weight and unit, its purchase line,
-    brix, pH or notes (see :class:`~cidery.press.schemas.LoadCorrection`). Returns the
-    run as it now is.
+    """Correct a live load of an in-progress run: its weight (net, or a weigh tag) and
+    unit, its purchase line, brix, pH or notes (see
+    :class:`~cidery.press.schemas.LoadCorrection`). Returns the run as it now is.
 
     The rules of ``add_load`` hold for the load as corrected: the line live, of the
     run's grower (active), bought by weight, with the fruit left, where the fruit the

@@ -82,19 +82,41 @@ class VendorMismatch(PressError):
     code = "vendor_mismatch"
 
 
+def bought_by_volume(item_id: uuid.UUID) -> InvalidInput:
+    """A purchase line bought by volume (juice, not fruit): nothing to press or write off."""
+    return InvalidInput.of(
+        "purchase_item_id",
+        f"purchase line {item_id} was bought by volume, not by weight: it has no fruit",
+    )
+
+
 class InsufficientFruit(PressError):
+    """More fruit asked of a purchase line than it has left (``asked`` says for what)."""
+
     code = "insufficient_fruit"
 
-    def __init__(self, purchase_item_id: uuid.UUID, requested_kg: Decimal, remaining_kg: Decimal):
+    def __init__(
+        self,
+        purchase_item_id: uuid.UUID,
+        requested_kg: Decimal,
+        remaining_kg: Decimal,
+        asked: str = "the load weighs",
+    ):
         super().__init__(
             f"purchase line {purchase_item_id} has {remaining_kg} kg left; "
-            f"the load weighs {requested_kg} kg",
+            f"{asked} {requested_kg} kg",
             purchase_item_id=str(purchase_item_id),
             requested_kg=str(requested_kg),
             remaining_kg=str(remaining_kg),
         )
         self.remaining_kg = remaining_kg
         self.requested_kg = requested_kg
+
+
+class NothingLeft(PressError):
+    """The purchase line has no fruit left: all of it pressed or written off already."""
+
+    code = "nothing_left"
 
 
 class NoLoads(PressError):

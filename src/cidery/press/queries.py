@@ -9,8 +9,9 @@ whose filters give it many shapes, and the yield outliers are functions returnin
 the ``Select``.
 
 Fruit pressed from a purchase line is ``purchase_items.pressed_kg``, kept by the
-database's triggers (revision 0003): the remaining fruit of a line is a read of
-one row. :data:`PRESSED_BY_LINE` recomputes it from the loads, for the smoke
+database's triggers (revision 0003), and fruit written off as waste is
+``written_off_kg`` (revision 0007): the remaining fruit of a line is a read of one
+row, :data:`REMAINING_KG`. :data:`PRESSED_BY_LINE` recomputes it from the loads, for the smoke
 check that the triggers kept it right.
 """
 
@@ -25,7 +26,15 @@ from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, func, or_, select, tuple_
 
-from cidery.models import AppleVariety, PressRun, PressRunLoad, Purchase, PurchaseItem, Vendor
+from cidery.models import (
+    AppleVariety,
+    FruitWriteOff,
+    PressRun,
+    PressRunLoad,
+    Purchase,
+    PurchaseItem,
+    Vendor,
+)
 from cidery.models.base import live
 from cidery.models.cellar import Vessel
 from cidery.models.enums import PressRunStatus
@@ -36,6 +45,14 @@ loads = cast(Table, PressRunLoad.__table__)
 items = cast(Table, PurchaseItem.__table__)
 vendors = cast(Table, Vendor.__table__)
 vessels = cast(Table, Vessel.__table__)
+write_offs = cast(Table, FruitWriteOff.__table__)
+
+REMAINING_KG = items.c.quantity_kg - items.c.pressed_kg - items.c.written_off_kg
+"""The fruit left on a purchase line: bought, less pressed, less written off as waste.
+
+Every read of it in Python is this expression (the fruit offered, a correction's draw,
+a write-off, a grower's fruit left, the reconciliation); ``press_add_load`` states the
+same in SQL (revision 0007). Null for a line bought by volume, which has no fruit."""
 
 # --- one row by id ------------------------------------------------------------------------
 
@@ -65,7 +82,7 @@ LOCK_LINES = (
         items.c.id,
         items.c.apple_variety_id,
         items.c.quantity_kg,
-        items.c.pressed_kg,
+        REMAINING_KG.label("remaining_kg"),
         (items.c.deleted_at.is_(None) & Purchase.deleted_at.is_(None)).label("is_live"),
         Purchase.vendor_id,
         Vendor.name.label("vendor_name"),
@@ -78,8 +95,9 @@ LOCK_LINES = (
     .with_for_update(of=items)
 )
 """Purchase lines by id, locked in id order (correct_load: the load's line and the one it
-moves to), each with its grower and whether it and its purchase are live: the line a load
-leaves may have been deleted since, and its fruit is still given back."""
+moves to; write_off_line: the line written off), each with the fruit it has left, its
+grower and whether it and its purchase are live: the line a load leaves may have been
+deleted since, and its fruit is still given back."""
 
 # --- a run's loads ------------------------------------------------------------------------
 
@@ -168,9 +186,9 @@ def _available_fruit(*, by_vendor: bool, by_variety: bool) -> Select[Any]:
     """Purchase lines with fruit left, of active growers, for the variety picker.
 
     Exactly the lines :func:`cidery.press.start_run` and ``add_load`` accept: the
-    line, its purchase and its grower live, the grower active, bought by weight.
+    line, its purchase and its grower live, the grower active, bought by weight, with
+    fruit neither pressed nor written off.
     """
-    remaining = items.c.quantity_kg - items.c.pressed_kg
     query = (
         select(
             items.c.id.label("purchase_item_id"),
@@ -183,13 +201,14 @@ def _available_fruit(*, by_vendor: bool, by_variety: bool) -> Select[Any]:
             items.c.harvest_date,
             items.c.quantity_kg,
             items.c.pressed_kg,
-            remaining.label("remaining_kg"),
+            items.c.written_off_kg,
+            REMAINING_KG.label("remaining_kg"),
         )
         .select_from(items)
         .join(Purchase, Purchase.id == items.c.purchase_id)
         .join(Vendor, Vendor.id == Purchase.vendor_id)
         .join(AppleVariety, AppleVariety.id == items.c.apple_variety_id)
-        .where(live(items, Purchase, Vendor), Vendor.is_active, remaining > 0)
+        .where(live(items, Purchase, Vendor), Vendor.is_active, REMAINING_KG > 0)
         .order_by(Vendor.name, AppleVariety.name, items.c.harvest_date, items.c.id)
     )
     if by_vendor:

@@ -25,9 +25,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from cidery.models.enums import PressRunStatus, Unit
 from cidery.press.rules import MAX_PAGE
@@ -73,6 +75,8 @@ def not_a_boolean(value: Any) -> Any:
 
 
 Amount = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3, allow_inf_nan=False)]
+# A bin or truck weighed empty; 0 when the fruit lay on the scale itself.
+Tare = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=3, allow_inf_nan=False)]
 Brix = Annotated[Decimal, Field(ge=0, le=40, max_digits=4, decimal_places=2, allow_inf_nan=False)]
 PH = Annotated[Decimal, Field(ge=0, le=14, max_digits=3, decimal_places=2, allow_inf_nan=False)]
 Hours = Annotated[Decimal, Field(ge=0, max_digits=6, decimal_places=2, allow_inf_nan=False)]
@@ -108,37 +112,119 @@ class PressRunCreate(InputModel):
     notes: Notes | None = None
 
 
+def net_weight(gross_weight: Decimal, tare_weight: Decimal) -> Decimal:
+    """The fruit of a weigh tag: the bin or truck weighed full, less weighed empty (the
+    database holds a tagged load's ``weight`` to exactly this)."""
+    return gross_weight - tare_weight
+
+
+def _weigh_tag_mistakes(
+    weight: Decimal | None, gross: Decimal | None, tare: Decimal | None
+) -> list[tuple[str, str]]:
+    """What is wrong with how a load's weight was given, as (field, message): a net
+    ``weight`` or a weigh tag (``gross_weight`` and ``tare_weight``), not both, the tag
+    whole, its tare below its gross. One mistake, one message: the first found."""
+    if weight is not None and (gross is not None or tare is not None):
+        given = "gross_weight" if gross is not None else "tare_weight"
+        return [
+            (given, "give either weight or a weigh tag (gross_weight and tare_weight), not both")
+        ]
+    if gross is not None and tare is None:
+        return [("tare_weight", "a weigh tag needs tare_weight with gross_weight")]
+    if tare is not None and gross is None:
+        return [("gross_weight", "a weigh tag needs gross_weight with tare_weight")]
+    if gross is not None and tare is not None and tare >= gross:
+        return [("tare_weight", f"must be less than gross_weight ({gross})")]
+    return []
+
+
+def _refuse(model: type[BaseModel], mistakes: list[tuple[str, str]]) -> None:
+    # Raised as a ValidationError, each mistake at its own field: pydantic keeps the
+    # locations, so the client (and a form) is told which field is wrong.
+    if mistakes:
+        raise ValidationError.from_exception_data(
+            model.__name__,
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("weigh_tag", message), loc=(field,), input=None
+                )
+                for field, message in mistakes
+            ],
+        )
+
+
 class PressRunLoadCreate(InputModel):
-    """One load weighed and pressed, drawn on one purchase line."""
+    """One load weighed and pressed, drawn on one purchase line.
+
+    Its weight is given net (``weight``) or as a weigh tag: ``gross_weight`` and
+    ``tare_weight``, the bin or truck weighed full and empty, in the same
+    ``weight_unit``. The load's weight is then gross less tare, and the tag is kept
+    with it.
+    """
 
     purchase_item_id: uuid.UUID
-    weight: Amount
+    weight: Amount | None = Field(
+        default=None, description="The fruit's net weight; or give gross_weight and tare_weight."
+    )
     weight_unit: WeightUnit
+    gross_weight: Amount | None = Field(
+        default=None, description="Weigh tag: the bin or truck weighed full, in weight_unit."
+    )
+    tare_weight: Tare | None = Field(
+        default=None,
+        description="Weigh tag: the bin or truck weighed empty, in weight_unit; below gross.",
+    )
     juice_volume_l: Amount | None = None
     brix: Brix | None = None
     ph: PH | None = None
     notes: Notes | None = None
     pressed_at: Moment | None = None
 
+    @model_validator(mode="after")
+    def _weighed(self) -> Self:
+        mistakes = _weigh_tag_mistakes(self.weight, self.gross_weight, self.tare_weight)
+        if not mistakes and self.weight is None and self.gross_weight is None:
+            mistakes = [("weight", "give the weight, or gross_weight and tare_weight")]
+        _refuse(type(self), mistakes)
+        return self
+
+    @property
+    def tagged(self) -> bool:
+        """Whether the load was weighed with a weigh tag."""
+        return self.gross_weight is not None
+
+    @property
+    def net_weight(self) -> Decimal:
+        """The load's weight in ``weight_unit``: as given, or gross less tare."""
+        if self.gross_weight is not None and self.tare_weight is not None:
+            return net_weight(self.gross_weight, self.tare_weight)
+        assert self.weight is not None  # the validator saw to it
+        return self.weight
+
     @property
     def weight_kg(self) -> Decimal:
-        return to_canonical(self.weight, Unit(self.weight_unit.value))
+        return to_canonical(self.net_weight, Unit(self.weight_unit.value))
 
 
 class LoadCorrection(InputModel):
     """Correct a load of an in-progress run: only the fields given change.
 
     ``brix``, ``ph`` and ``notes`` given as null are cleared; ``purchase_item_id``,
-    ``weight`` and ``weight_unit`` cannot be null. A new ``weight`` comes with its
-    ``weight_unit``, so a figure is never read in a unit the client did not state;
-    ``weight_unit`` alone re-reads the weight as entered in that unit (pounds entered
-    as kilograms: ``{"weight_unit": "lb"}``). ``reason`` goes into the audit log and
-    is not a correction by itself.
+    ``weight``, ``weight_unit``, ``gross_weight`` and ``tare_weight`` cannot be null.
+    A new weight comes with its ``weight_unit``, so a figure is never read in a unit
+    the client did not state, and is given one way: ``weight`` alone sets the net
+    weight and drops the load's weigh tag, if it had one; ``gross_weight`` and
+    ``tare_weight`` together set the tag (a tag is corrected whole) and the weight
+    becomes gross less tare. ``weight_unit`` alone re-reads the weight as entered in
+    that unit (pounds entered as kilograms: ``{"weight_unit": "lb"}``), the tag with
+    it. ``reason`` goes into the audit log and is not a correction by itself.
     """
 
     purchase_item_id: uuid.UUID | None = None
     weight: Amount | None = None
     weight_unit: WeightUnit | None = None
+    gross_weight: Amount | None = None
+    tare_weight: Tare | None = None
     brix: Brix | None = None
     ph: PH | None = None
     notes: Notes | None = None
@@ -148,23 +234,27 @@ class LoadCorrection(InputModel):
         "purchase_item_id",
         "weight",
         "weight_unit",
+        "gross_weight",
+        "tare_weight",
         "brix",
         "ph",
         "notes",
     )
 
-    @field_validator("purchase_item_id", "weight", "weight_unit")
+    @field_validator("purchase_item_id", "weight", "weight_unit", "gross_weight", "tare_weight")
     @classmethod
     def _not_null(cls, value: object) -> object:
         # Only an explicit null reaches here (defaults are not validated): these columns
-        # always hold a value, so null cannot clear them.
+        # always hold a value, or (the weigh tag) are dropped by giving a weight.
         if value is None:
             raise ValueError("cannot be cleared: give a value or leave the field out")
         return value
 
     @model_validator(mode="after")
     def _a_correction(self) -> Self:
-        if "weight" in self.model_fields_set and "weight_unit" not in self.model_fields_set:
+        _refuse(type(self), _weigh_tag_mistakes(self.weight, self.gross_weight, self.tare_weight))
+        weighed = {"weight", "gross_weight"} & self.model_fields_set
+        if weighed and "weight_unit" not in self.model_fields_set:
             raise ValueError("a corrected weight needs its weight_unit")
         if not self.corrected:
             raise ValueError(f"nothing to correct: give one of {', '.join(self.CORRECTABLE)}")
@@ -203,6 +293,17 @@ class LoadVoid(InputModel):
     """Take back a load; the reason goes into the audit log."""
 
     reason: Reason
+
+
+class FruitWriteOffCreate(InputModel):
+    """Write off fruit of a purchase line as waste (rotten, culled): by default all that
+    is left, or ``weight_kg`` of it."""
+
+    reason: Reason = Field(description="Why the fruit is waste; kept with it and in the log.")
+    weight_kg: Amount | None = Field(
+        default=None,
+        description="Kilograms to write off, at most what is left; all that is left if omitted.",
+    )
 
 
 class RunFilter(InputModel):
@@ -338,7 +439,20 @@ class AvailableFruit(ReadModel):
     harvest_date: date | None
     quantity_kg: Decimal
     pressed_kg: Decimal
-    remaining_kg: Decimal
+    written_off_kg: Decimal = Field(description="Kilograms written off as waste.")
+    remaining_kg: Decimal = Field(description="Bought, less pressed, less written off.")
+
+
+class FruitWriteOffRead(ReadModel):
+    """Fruit of a purchase line written off as waste; one field per column of
+    ``fruit_write_offs``."""
+
+    id: uuid.UUID
+    purchase_item_id: uuid.UUID
+    weight_kg: Decimal
+    reason: str
+    created_at: datetime
+    created_by: uuid.UUID | None
 
 
 class VarietyTotal(ReadModel):
@@ -381,6 +495,7 @@ EXPORTED: tuple[type[BaseModel], ...] = (
     PressRunCancel,
     LoadVoid,
     LoadCorrection,
+    FruitWriteOffCreate,
     RunFilter,
     FruitFilter,
     YieldBand,
@@ -388,6 +503,7 @@ EXPORTED: tuple[type[BaseModel], ...] = (
     PressRunLoadRead,
     PressRunSummary,
     AvailableFruit,
+    FruitWriteOffRead,
     PressRunDetail,
     CompletedRun,
     RunPage,

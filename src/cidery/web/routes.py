@@ -47,7 +47,7 @@ from cidery.web.guard import (
     signed_in,
     visitor,
 )
-from cidery.web.messages import explain, field_errors, sentence
+from cidery.web.messages import explain, field_errors, plain, sentence
 from cidery.web.render import render
 
 STATIC = Path(__file__).parent / "static"
@@ -257,7 +257,7 @@ def _run_page(
     run = detail.run
     in_progress = run.status == PressRunStatus.IN_PROGRESS
     lines = []
-    if in_progress and visit.may(Action.ADD_LOAD):
+    if in_progress and (visit.may(Action.ADD_LOAD) or visit.may(Action.WRITE_OFF)):
         lines = press.available_fruit(visit.session, visit.actor, {"vendor_id": run.vendor_id})
     vessel = None
     if run.vessel_id is not None:
@@ -277,6 +277,7 @@ def _run_page(
         vessel=vessel,
         in_progress=in_progress,
         saved=query.get("saved"),
+        written_off=query.get("written_off") is not None,
         just_completed=query.get("completed") is not None,
         warning=(
             sentence(YIELD_WARNING.format(rate=run.extraction_rate))
@@ -295,7 +296,9 @@ def run_page(run_id: uuid.UUID, visit: Visit = visitor(Action.READ)) -> HTMLResp
     return _run_page(visit, run_id)
 
 
-LOAD_FIELDS = ("purchase_item_id", "weight", "weight_unit", "brix", "ph", "notes")
+# A load's weight is its net weight, or a weigh tag (gross and tare) instead.
+WEIGHT_FIELDS = ("weight", "weight_unit", "gross_weight", "tare_weight")
+LOAD_FIELDS = ("purchase_item_id", *WEIGHT_FIELDS, "brix", "ph", "notes")
 
 
 @router.post(HOME + "/runs/{run_id}/loads")
@@ -338,9 +341,14 @@ def _load_page(
     detail = _detail(visit, run_id)
     load = _load_of(detail, load_id)
     lines = press.available_fruit(visit.session, visit.actor, {"vendor_id": detail.run.vendor_id})
+    # A load weighed with a tag is shown by its tag: correcting it keeps or changes the
+    # tag; a weight entered instead (the tag's fields emptied) drops it.
+    tagged = load.gross_weight is not None
     values = visit.form or {
         "purchase_item_id": str(load.purchase_item_id),
-        "weight": str(load.weight),
+        "weight": "" if tagged else plain(load.weight),
+        "gross_weight": plain(load.gross_weight) if tagged else "",
+        "tare_weight": plain(load.tare_weight) if tagged else "",
         "weight_unit": load.weight_unit.value,
         "brix": "" if load.brix is None else str(load.brix),
         "ph": "" if load.ph is None else str(load.ph),
@@ -409,7 +417,7 @@ def correct_load(
     correction: dict[str, Any] = {
         name: visit.value(name) or None for name in ("brix", "ph", "notes")
     }
-    correction.update(visit.given("purchase_item_id", "weight", "weight_unit", "reason"))
+    correction.update(visit.given("purchase_item_id", *WEIGHT_FIELDS, "reason"))
     try:
         press.correct_load(visit.session, visit.actor, load_id, correction, run_id=run_id)
     except PressError as refused:
@@ -423,6 +431,53 @@ def correct_load(
             errors=field_errors(refused),
         )
     return _see(_run_url(run_id, "#loads"))
+
+
+# --- writing off the rest of a line --------------------------------------------------------
+
+
+def _write_off_page(
+    visit: Visit,
+    run_id: uuid.UUID,
+    item_id: uuid.UUID,
+    *,
+    status: int = 200,
+    message: str | None = None,
+) -> HTMLResponse:
+    detail = _detail(visit, run_id)
+    lines = press.available_fruit(visit.session, visit.actor, {"vendor_id": detail.run.vendor_id})
+    line = next((line for line in lines if line.purchase_item_id == item_id), None)
+    if line is None:
+        raise PageRefused(404, "This purchase line has no fruit left")
+    return render(
+        visit.request,
+        "write_off.html",
+        status=status,
+        title="Write off the rest",
+        run=detail.run,
+        line=line,
+        message=message,
+        **visit.context,
+    )
+
+
+@router.get(HOME + "/runs/{run_id}/lines/{item_id}/write-off")
+def write_off_page(
+    run_id: uuid.UUID, item_id: uuid.UUID, visit: Visit = visitor(Action.WRITE_OFF)
+) -> HTMLResponse:
+    return _write_off_page(visit, run_id, item_id)
+
+
+@router.post(HOME + "/runs/{run_id}/lines/{item_id}/write-off")
+def write_off(
+    run_id: uuid.UUID, item_id: uuid.UUID, visit: Visit = visitor(Action.WRITE_OFF)
+) -> Response:
+    try:
+        press.write_off_line(visit.session, visit.actor, item_id, {"reason": visit.value("reason")})
+    except PressError as refused:
+        message = "Give the reason" if "reason" in field_errors(refused) else explain(refused)
+        return _write_off_page(visit, run_id, item_id, status=_status(refused), message=message)
+    return _see(_run_url(run_id, "?written_off=1#fruit-left"))
 
 
 # --- completing and cancelling -------------------------------------------------------------

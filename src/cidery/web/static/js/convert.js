@@ -1,7 +1,7 @@
-// Live previews beside the fields: "= 385.55 kg" under a weight, "= 757.08 L" under a
-// volume, and the yield in L/kg with the guardrail's warning on the completion form.
+// Live previews beside the fields: "= 385.55 kg" under a weight, the net of a weigh tag,
+// "= 757.08 L" under a volume, and the yield in L/kg with the guardrail's warning on the completion form.
 import { config } from "./config.js";
-import { kgToLb, litresToGal, parseAmount, toKg, toLitres } from "./units.js";
+import { kgToLb, litresToGal, netWeight, parseAmount, toKg, toLitres } from "./units.js";
 
 function checkedValue(form, name) {
   const chosen = form.querySelector(`input[name="${name}"]:checked`);
@@ -35,6 +35,20 @@ export function wireConversions(root = document) {
     watch(form, () => {
       const unit = checkedValue(form, output.dataset.unitField);
       output.textContent = conversionText(output.dataset.convert, parseAmount(input.value), unit);
+    });
+  }
+}
+
+// A weigh tag's net weight as it is typed: "Net 850 lb = 385.55 kg".
+export function wireNetWeight(root = document) {
+  for (const output of root.querySelectorAll("output[data-net]")) {
+    const form = output.closest("form");
+    if (!form) continue;
+    watch(form, () => {
+      const unit = checkedValue(form, output.dataset.unitField);
+      const net = netWeight("", form.elements.gross_weight.value, form.elements.tare_weight.value);
+      output.textContent =
+        net === null ? "" : `Net ${net} ${unit} ${conversionText("weight", net, unit)}`;
     });
   }
 }

@@ -5,18 +5,19 @@
 import { explain } from "./messages.js";
 import { afterAnswered, enqueue, sendLater, sendQueued, showQueue, waiting } from "./outbox.js";
 import { Offline, newKey, send } from "./send.js";
-import { parseAmount } from "./units.js";
+import { netWeight } from "./units.js";
 
+// The weight is given net or as a weigh tag; the server refuses both, or half a tag.
+const WEIGHTS = ["weight", "gross_weight", "tare_weight"];
 const OPTIONAL = ["brix", "ph", "notes"];
 
 export function loadBody(form) {
   const fields = new FormData(form);
   const body = {
     purchase_item_id: fields.get("purchase_item_id"),
-    weight: String(fields.get("weight") ?? "").trim(),
     weight_unit: fields.get("weight_unit"),
   };
-  for (const name of OPTIONAL) {
+  for (const name of [...WEIGHTS, ...OPTIONAL]) {
     const value = String(fields.get(name) ?? "").trim();
     if (value) body[name] = value;
   }
@@ -43,7 +44,7 @@ export async function refreshRun(form) {
   }
   if (!answer.ok) return;
   const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
-  for (const id of ["run-totals", "loads"]) {
+  for (const id of ["run-totals", "loads", "fruit-left"]) {
     const replacement = fresh.getElementById(id);
     const current = document.getElementById(id);
     if (replacement && current) current.replaceWith(document.adoptNode(replacement));
@@ -61,8 +62,15 @@ export async function refreshRun(form) {
 }
 
 function clearForLoad(form) {
-  for (const name of ["weight", ...OPTIONAL]) form.elements[name].value = "";
+  for (const name of [...WEIGHTS, ...OPTIONAL]) form.elements[name].value = "";
   form.elements.weight.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+// Where the next bin's weight goes: the field the last one was entered in.
+function weightField(form, body) {
+  return "weight" in body || !("gross_weight" in body)
+    ? form.elements.weight
+    : form.elements.gross_weight;
 }
 
 function varietyOf(form) {
@@ -74,8 +82,9 @@ function varietyOf(form) {
 // `behind`: queued after earlier loads while online (they all go now), rather than
 // after a send that got no answer (tried again in a while).
 async function queueLoad(form, load, status, refusal, behind) {
-  if (parseAmount(load.body.weight) === null) {
-    showRefusal(refusal, "Enter the weight as a number, such as 385.5");
+  const { weight, gross_weight: gross, tare_weight: tare } = load.body;
+  if (netWeight(weight, gross, tare) === null) {
+    showRefusal(refusal, "Enter the weight, or gross above tare, as numbers such as 385.5");
     return false;
   }
   try {
@@ -97,7 +106,6 @@ async function queueLoad(form, load, status, refusal, behind) {
 export function enhanceLoadForm(form) {
   const status = document.getElementById("load-status");
   const refusal = document.getElementById("load-refusal");
-  const weight = form.elements.weight;
   const button = form.querySelector('button[type="submit"]');
   afterAnswered(() => refreshRun(form));
   form.addEventListener("submit", async (event) => {
@@ -136,7 +144,7 @@ export function enhanceLoadForm(form) {
       await queueLoad(form, load, status, refusal, false);
     } finally {
       button.disabled = false;
-      weight.focus();
+      weightField(form, load.body).focus();
     }
   });
 }

@@ -1,6 +1,6 @@
 // The pages' scripts: each enhances what the server's HTML already does without them.
 import { showConnection } from "./connection.js";
-import { wireConversions, wireYieldPreview } from "./convert.js";
+import { wireConversions, wireNetWeight, wireYieldPreview } from "./convert.js";
 import { enhanceLoadForm } from "./loads.js";
 import { workOffline } from "./offline.js";
 import { wireGrowerSearch } from "./search.js";
@@ -8,6 +8,7 @@ import { startOutbox } from "./outbox.js";
 
 showConnection();
 wireConversions();
+wireNetWeight();
 wireYieldPreview();
 wireGrowerSearch();
 const loadForm = document.getElementById("add-load");

@@ -6,7 +6,7 @@
 import { explain } from "./messages.js";
 import * as queue from "./queue.js";
 import { Offline, send } from "./send.js";
-import { toKg } from "./units.js";
+import { netWeight, toKg } from "./units.js";
 
 const user = document.querySelector('meta[name="cidery-user"]')?.content ?? "";
 const channel = "BroadcastChannel" in window ? new BroadcastChannel("cidery-outbox") : null;
@@ -45,9 +45,10 @@ function card(entry, position) {
   heading.textContent = `${entry.refused ? "Not saved" : "Queued"} ${position} · ${entry.variety}`;
   const facts = document.createElement("dl");
   facts.className = "facts";
-  const kg = Number(toKg(Number(body.weight), body.weight_unit).toFixed(3));
+  const net = netWeight(body.weight, body.gross_weight, body.tare_weight);
+  const kg = Number(toKg(net, body.weight_unit).toFixed(3));
   facts.append(
-    fact("Weight", `${body.weight} ${body.weight_unit}`),
+    fact("Weight", `${net} ${body.weight_unit}`),
     fact("kg", String(kg)),
     fact("Brix", body.brix ?? "–"),
     fact("pH", body.ph ?? "–"),

@@ -14,6 +14,22 @@ export function parseAmount(text) {
   return Number.isFinite(value) && value > 0 ? value : null;
 }
 
+// A weight of nothing or more as typed (a tare may be 0), or null.
+function parseTare(text) {
+  const trimmed = String(text ?? "").trim();
+  return DECIMAL.test(trimmed) ? Number(trimmed) : null;
+}
+
+// The load's weight as entered: the net weight, or gross less tare when a weigh tag is
+// given instead (to the gram, as the server keeps it); null when neither is a weight.
+export function netWeight(weight, gross, tare) {
+  if (String(weight ?? "").trim()) return parseAmount(weight);
+  const full = parseAmount(gross);
+  const empty = parseTare(tare);
+  if (full === null || empty === null || empty >= full) return null;
+  return Number((full - empty).toFixed(3));
+}
+
 export function toKg(value, unit) {
   return unit === "lb" ? value * KG_PER_LB : value;
 }

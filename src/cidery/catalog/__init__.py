@@ -1,4 +1,5 @@
-"""What the forms and reports read: growers, varieties, vessels, yields, the audit log.
+"""What the forms and reports read: growers, varieties, vessels, yields, juice lots' costs,
+the audit log.
 
 ``from cidery import catalog`` then
 ``catalog.list_vendors(session, actor, catalog.VendorFilter(q="orchard"))``. Every
@@ -14,12 +15,15 @@ from cidery.catalog.reads import (
     list_varieties,
     list_vendors,
     list_vessels,
+    lot_costs,
     yield_report,
 )
 from cidery.catalog.schemas import (
     AuditLogRead,
     AuditPage,
     AuditQuery,
+    LotCostRow,
+    LotQuery,
     VarietyRead,
     VendorFilter,
     VendorRead,
@@ -34,6 +38,8 @@ __all__ = [
     "AuditLogRead",
     "AuditPage",
     "AuditQuery",
+    "LotCostRow",
+    "LotQuery",
     "VarietyRead",
     "VendorFilter",
     "VendorRead",
@@ -46,5 +52,6 @@ __all__ = [
     "list_varieties",
     "list_vendors",
     "list_vessels",
+    "lot_costs",
     "yield_report",
 ]

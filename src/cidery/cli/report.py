@@ -13,9 +13,9 @@ empty field. Names are printed as they are, never read as markup.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -27,14 +27,18 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from cidery.catalog import YieldRow
+    from cidery.press.access import Actor
+
+    Query = TypeVar("Query", bound=BaseModel)
+    Row = TypeVar("Row", bound=BaseModel)
 
 app = typer.Typer(
     help="Reports: yield per variety or grower for a season, juice lots' cost per litre.",
     no_args_is_help=True,
 )
 
-# What --by takes, and the catalog's grouping each one is (a grower is a vendor there).
-GROUPINGS = {"variety": "variety", "grower": "vendor"}
+# What --by takes: the catalog's groupings, a grower being a vendor there.
+BY = ("variety", "grower")
 
 SeasonOption = Annotated[
     str | None,
@@ -54,7 +58,11 @@ def _season(season: str | None) -> dict[str, str]:
     return {} if season is None else {"season": season}
 
 
-def _checked(model: type[BaseModel], values: dict[str, Any]) -> Any:
+def _scope(season: int | None) -> str:
+    return "every season" if season is None else f"season {season}"
+
+
+def _checked(model: type[Query], values: dict[str, Any]) -> Query:
     """``values`` as the catalog's ``model``, its rules refusing a bad option in one line."""
     from cidery.press.errors import InvalidInput
     from cidery.press.inputs import parse
@@ -80,7 +88,7 @@ def _plot_path(plot: Path | None) -> Path | None:
     return plot
 
 
-def _read(read: Any, query: BaseModel) -> list[Any]:
+def _read(read: Callable[[Session, Actor, Query], list[Row]], query: Query) -> list[Row]:
     """The catalog read ``read`` of ``query``, on the database ``cidery db`` uses."""
     from cidery.cli.db import _require_head, _runtime
     from cidery.db.engine import session_factory
@@ -88,10 +96,8 @@ def _read(read: Any, query: BaseModel) -> list[Any]:
 
     runtime = _runtime()
     _require_head(runtime)
-    session: Session
     with session_factory(runtime.engine)() as session:
-        rows: list[Any] = read(session, Actor.system(), query)
-    return rows
+        return read(session, Actor.system(), query)
 
 
 def _csv_value(value: object) -> object:
@@ -159,15 +165,16 @@ def yield_(
     Over the runs completed in the season (or every season); by variety, each run's juice
     is shared among its varieties by the weight of the loads.
     """
-    if by not in GROUPINGS:
-        raise CideryError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    if by not in BY:
+        raise CideryError(f"--by must be one of {', '.join(BY)}, got {by!r}")
     chart = _plot_path(plot)
     from cidery import catalog
 
-    query = _checked(catalog.YieldQuery, {"group_by": GROUPINGS[by], **_season(season)})
-    rows: list[YieldRow] = _read(catalog.yield_report, query)
+    grouping = catalog.YieldGrouping.VARIETY if by == "variety" else catalog.YieldGrouping.VENDOR
+    query = _checked(catalog.YieldQuery, {"group_by": grouping, **_season(season)})
+    rows = _read(catalog.yield_report, query)
 
-    scope = f"season {query.season}" if query.season is not None else "every season"
+    scope = _scope(query.season)
     if csv:
         _write_csv(catalog.YieldRow, rows)
     elif rows:
@@ -261,8 +268,8 @@ def lots(season: SeasonOption = None, csv: CsvOption = False) -> None:
     from cidery import catalog
 
     query = _checked(catalog.LotQuery, _season(season))
-    rows: list[catalog.LotCostRow] = _read(catalog.lot_costs, query)
-    scope = f"season {query.season}" if query.season is not None else "every season"
+    rows = _read(catalog.lot_costs, query)
+    scope = _scope(query.season)
     if csv:
         _write_csv(catalog.LotCostRow, rows)
     if not rows:

@@ -122,7 +122,8 @@ def _write_csv(model: type[BaseModel], rows: Sequence[BaseModel]) -> None:
 
 
 def _print_table(table: Table) -> None:
-    """The table on standard output; piped, as wide as it needs (a cell never wraps)."""
+    """The table on standard output; piped, as wide as it needs (a cell never wraps). On
+    a narrow terminal its cells fold (their columns' ``overflow``): nothing is cut off."""
     from cidery.cli.output import console
 
     if console.is_terminal:
@@ -208,7 +209,7 @@ def _print_yield_table(rows: Sequence[YieldRow], by: str, scope: str) -> None:
 
     table = Table(title=f"yield per {by}, {scope}")
     for column in (by, "runs", "kg pressed", "juice L", "L/kg"):
-        table.add_column(column, justify="left" if column == by else "right")
+        table.add_column(column, justify="left" if column == by else "right", overflow="fold")
     for row in rows:
         table.add_row(
             cell(row.name),
@@ -285,7 +286,9 @@ def lots(season: SeasonOption = None, csv: CsvOption = False) -> None:
     table = Table(title=f"juice lots, {scope}")
     columns = ("lot", "vessel", "run", "grower", "started", "litres")
     for column in (*columns, "fruit", "labor", "total", "per L", "cost"):
-        table.add_column(column, justify="left" if column in columns[:5] else "right")
+        table.add_column(
+            column, justify="left" if column in columns[:5] else "right", overflow="fold"
+        )
     for row in rows:
         table.add_row(
             cell(row.batch_number),

@@ -108,6 +108,7 @@ def results(
     reported: str,
     charts: Path,
     cli_env: Callable[..., dict[str, str]],
+    create_database: Callable[..., str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Result]:
     cidery = Cidery(cli_env, tmp_path_factory.mktemp("cli-report") / "pgdata")
@@ -157,6 +158,7 @@ def results(
         ),
         "plot_a_directory": Run(("report", "yield", *season, "--plot", str(charts)), UNREACHABLE),
         "unreachable": Run(("report", "lots", *season), UNREACHABLE),
+        "not_migrated": Run(("report", "lots"), create_database("cidery_cli_report_empty")),
     }
     return cidery.run_together(runs)
 
@@ -347,6 +349,7 @@ def test_a_season_without_lots_says_so(results: dict[str, Result]) -> None:
         ("plot_not_png", ("--plot", "ending in .png")),
         ("plot_a_directory", ("--plot", "ending in .png")),
         ("unreachable", ("cannot connect to",)),
+        ("not_migrated", ("behind by", "cidery db migrate")),
     ],
 )
 def test_mistakes_end_in_one_line(

@@ -1,4 +1,5 @@
-"""What the forms and reports read: growers, varieties, vessels, yields, the audit log.
+"""What the forms and reports read: growers, varieties, vessels, yields, juice lots' costs,
+the audit log.
 
 ``from cidery import catalog`` then
 ``catalog.list_vendors(session, actor, catalog.VendorFilter(q="orchard"))``. Every
@@ -15,6 +16,7 @@ from cidery.catalog.reads import (
     list_varieties,
     list_vendors,
     list_vessels,
+    lot_costs,
     yield_report,
 )
 from cidery.catalog.schemas import (
@@ -22,6 +24,8 @@ from cidery.catalog.schemas import (
     AuditPage,
     AuditQuery,
     LineReconciliation,
+    LotCostRow,
+    LotQuery,
     ReconciliationQuery,
     VarietyRead,
     VendorFilter,
@@ -38,6 +42,8 @@ __all__ = [
     "AuditPage",
     "AuditQuery",
     "LineReconciliation",
+    "LotCostRow",
+    "LotQuery",
     "ReconciliationQuery",
     "VarietyRead",
     "VendorFilter",
@@ -52,5 +58,6 @@ __all__ = [
     "list_varieties",
     "list_vendors",
     "list_vessels",
+    "lot_costs",
     "yield_report",
 ]

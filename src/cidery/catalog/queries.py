@@ -10,13 +10,16 @@ import uuid
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, Table, and_, func, select, tuple_
 
 from cidery.catalog.schemas import YieldGrouping
 from cidery.models import (
     AppleVariety,
     AuditLog,
+    Batch,
+    BatchCost,
     PressRun,
+    PressRunBatch,
     PressRunLoad,
     Purchase,
     PurchaseItem,
@@ -36,6 +39,9 @@ vessels = cast(Table, Vessel.__table__)
 runs = cast(Table, PressRun.__table__)
 loads = cast(Table, PressRunLoad.__table__)
 audit_logs = cast(Table, AuditLog.__table__)
+batches = cast(Table, Batch.__table__)
+batch_costs = cast(Table, BatchCost.__table__)
+run_batches = cast(Table, PressRunBatch.__table__)
 
 
 def _by_name(table: Table) -> tuple[ColumnElement[Any], ...]:
@@ -204,8 +210,7 @@ def _lines_of(vendor_id: uuid.UUID | None, season: int | None) -> list[ColumnEle
     if season is not None:
         # A range rather than extract(year), so the purchase date's index serves it.
         criteria.append(purchases.c.purchase_date >= date(season, 1, 1))
-        if season < date.max.year:
-            criteria.append(purchases.c.purchase_date < date(season + 1, 1, 1))
+        criteria.append(purchases.c.purchase_date < date(season + 1, 1, 1))
     return criteria
 
 
@@ -243,6 +248,43 @@ def reconciliation_write_offs(vendor_id: uuid.UUID | None, season: int | None) -
         .join(purchases, purchases.c.id == items.c.purchase_id)
         .where(*_lines_of(vendor_id, season))
         .order_by(write_offs.c.created_at, write_offs.c.id)
+    )
+
+
+# --- juice lots ---------------------------------------------------------------------------
+
+
+def lot_costs(since: datetime | None, until: datetime | None) -> Select[Any]:
+    """The juice lots of live completed runs that ended in ``[since, until)`` (None:
+    unbounded), oldest first: one row per run and lot, with the litres the lot received
+    and its cost, unknown parts null (no ``batch_costs`` row: all of them)."""
+    known = and_(batch_costs.c.total_cost.is_not(None), batch_costs.c.cost_per_l.is_not(None))
+    return (
+        select(
+            batches.c.id.label("batch_id"),
+            batches.c.batch_number,
+            batches.c.vessel_id,
+            vessels.c.name.label("vessel_name"),
+            runs.c.id.label("press_run_id"),
+            vendors.c.id.label("vendor_id"),
+            vendors.c.name.label("vendor_name"),
+            batches.c.start_date,
+            run_batches.c.volume_l.label("litres"),
+            batch_costs.c.total_apple_cost,
+            batch_costs.c.labor_cost,
+            batch_costs.c.total_cost,
+            batch_costs.c.cost_per_l,
+            # Without a cost row both are null, and so the lot is not complete.
+            known.label("complete"),
+        )
+        .select_from(run_batches)
+        .join(batches, batches.c.id == run_batches.c.batch_id)
+        .join(runs, runs.c.id == run_batches.c.press_run_id)
+        .join(vendors, vendors.c.id == runs.c.vendor_id)
+        .outerjoin(vessels, vessels.c.id == batches.c.vessel_id)
+        .outerjoin(batch_costs, and_(batch_costs.c.batch_id == batches.c.id, live(batch_costs)))
+        .where(live(batches), *_completed_in(since, until))
+        .order_by(batches.c.start_date, batches.c.batch_number, batches.c.id)
     )
 
 

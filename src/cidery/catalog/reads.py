@@ -1,4 +1,5 @@
-"""Reading what the forms and reports show: growers, varieties, vessels, yields, the audit log.
+"""Reading what the forms and reports show: growers, varieties, vessels, yields, juice lots'
+costs, the audit log.
 
 Each function takes the session, the :class:`~cidery.press.access.Actor` and a filter
 (a model, a mapping validated into one, or None for the defaults), checks the actor's
@@ -21,6 +22,8 @@ from cidery.catalog.schemas import (
     AuditPage,
     AuditQuery,
     LineReconciliation,
+    LotCostRow,
+    LotQuery,
     ReconciliationQuery,
     VarietyRead,
     VendorFilter,
@@ -40,6 +43,7 @@ _VENDORS = TypeAdapter(list[VendorRead])
 _VARIETIES = TypeAdapter(list[VarietyRead])
 _VESSELS = TypeAdapter(list[VesselRead])
 _YIELDS = TypeAdapter(list[YieldRow])
+_LOTS = TypeAdapter(list[LotCostRow])
 _AUDIT = TypeAdapter(list[AuditLogRead])
 
 
@@ -77,10 +81,11 @@ def yield_report(
     session: Session, actor: object, query: YieldQuery | object = None
 ) -> list[YieldRow]:
     """Fruit pressed and juice made per variety (each run's juice shared by the weight of
-    its loads) or per grower, over completed runs that ended in the range, by name."""
+    its loads) or per grower, over completed runs that ended in the range or the season,
+    by name."""
     who = require(actor, Action.READ)
     wanted = parse(YieldQuery, {} if query is None else query)
-    statement = queries.yield_report(wanted.group_by, wanted.since, wanted.until)
+    statement = queries.yield_report(wanted.group_by, *wanted.ended())
     with reading(who.user_id), read_connection(session) as conn:
         return _YIELDS.validate_python(conn.execute(statement).mappings().all())
 
@@ -104,6 +109,17 @@ def fruit_reconciliation(
         LineReconciliation.model_validate({**row, "write_offs": by_line[row["purchase_item_id"]]})
         for row in rows
     ]
+
+
+def lot_costs(session: Session, actor: object, query: LotQuery | object = None) -> list[LotCostRow]:
+    """Juice lots, oldest first, each with its run and grower, its litres and its cost per
+    litre; a lot whose cost is not fully known has ``complete`` false and the unknown
+    amounts null."""
+    who = require(actor, Action.READ)
+    wanted = parse(LotQuery, {} if query is None else query)
+    statement = queries.lot_costs(*wanted.ended())
+    with reading(who.user_id), read_connection(session) as conn:
+        return _LOTS.validate_python(conn.execute(statement).mappings().all())
 
 
 def list_audit_logs(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -41,7 +41,30 @@ SearchText = Annotated[str, Field(max_length=200), AfterValidator(storable_text)
 # A PostgreSQL identifier is at most 63 bytes; audit_logs.table_name holds no more.
 TableName = Annotated[str, Field(min_length=1, max_length=63), AfterValidator(storable_text)]
 Cursor = Annotated[str, Field(max_length=200)]
-Season = Annotated[int, Field(ge=1, le=9999), BeforeValidator(not_a_boolean)]
+
+# A season is a harvest year: the runs completed in it, by the calendar year of their end
+# time in UTC. The end, because a run's juice is measured and its juice lots start when it
+# ends (a lot's start date is its run's end); UTC, so that the API and the command line
+# answer alike wherever they run. A harvest does not straddle the new year, so the zone
+# only decides a run completed within hours of midnight on 31 December.
+FIRST_SEASON = 1900
+LAST_SEASON = 2100
+Season = Annotated[
+    int,
+    Field(
+        ge=FIRST_SEASON,
+        le=LAST_SEASON,
+        description="A harvest year: runs completed (their end time) in that calendar year, "
+        "in UTC.",
+    ),
+    BeforeValidator(not_a_boolean),
+]
+
+
+def season_range(season: int) -> tuple[datetime, datetime]:
+    """The runs of a season are those that ended in ``[since, until)``: 1 January of the
+    season, UTC, to 1 January of the next."""
+    return datetime(season, 1, 1, tzinfo=UTC), datetime(season + 1, 1, 1, tzinfo=UTC)
 
 
 class VendorFilter(InputModel):
@@ -73,11 +96,17 @@ class YieldGrouping(enum.StrEnum):
 
 
 class YieldQuery(InputModel):
-    """Completed runs ended in ``[since, until)``, summed per variety or per grower."""
+    """Completed runs ended in ``[since, until)``, or in a season, summed per variety or
+    per grower."""
 
     group_by: YieldGrouping = YieldGrouping.VARIETY
     since: Moment | None = Field(default=None, description="Runs completed at or after.")
     until: Moment | None = Field(default=None, description="Runs completed before.")
+    season: Season | None = Field(
+        default=None,
+        description="Runs completed in this harvest year (the calendar year of their end "
+        "time, UTC); instead of since and until.",
+    )
 
     @field_validator("until")
     @classmethod
@@ -86,6 +115,33 @@ class YieldQuery(InputModel):
         if until is not None and since is not None and since > until:
             raise ValueError(f"must not be before since ({since.isoformat()})")
         return until
+
+    @field_validator("season")
+    @classmethod
+    def _not_with_a_range(cls, season: int | None, info: ValidationInfo) -> int | None:
+        if season is not None and (info.data.get("since") or info.data.get("until")):
+            raise ValueError("give a season or since/until, not both")
+        return season
+
+    def ended(self) -> tuple[datetime | None, datetime | None]:
+        """The ``[since, until)`` the runs ended in: the season's, or the one given."""
+        if self.season is not None:
+            return season_range(self.season)
+        return self.since, self.until
+
+
+class LotQuery(InputModel):
+    """Which juice lots :func:`cidery.catalog.lot_costs` lists."""
+
+    season: Season | None = Field(
+        default=None,
+        description="Lots of the runs completed in this harvest year (the calendar year of "
+        "the run's end time, UTC); every lot without it.",
+    )
+
+    def ended(self) -> tuple[datetime | None, datetime | None]:
+        """The ``[since, until)`` the lots' runs ended in (None: unbounded)."""
+        return season_range(self.season) if self.season is not None else (None, None)
 
 
 class AuditQuery(InputModel):
@@ -174,6 +230,28 @@ class LineReconciliation(ReadModel):
     )
 
 
+class LotCostRow(ReadModel):
+    """A juice lot: the run whose juice filled it, its litres and what they cost.
+
+    A cost that is not known (a purchase line without a price, labor without hours, or
+    no cost worked out yet) is null and the lot is not ``complete``: never a zero."""
+
+    batch_id: uuid.UUID
+    batch_number: str
+    vessel_id: uuid.UUID | None
+    vessel_name: str | None
+    press_run_id: uuid.UUID
+    vendor_id: uuid.UUID
+    vendor_name: str
+    start_date: date
+    litres: Decimal = Field(description="Litres of the run's juice the lot received.")
+    total_apple_cost: Decimal | None
+    labor_cost: Decimal | None
+    total_cost: Decimal | None
+    cost_per_l: Decimal | None
+    complete: bool = Field(description="Whether the total and the cost per litre are known.")
+
+
 class AuditLogRead(ReadModel):
     """One change to a record, as the audit log keeps it; one field per column."""
 
@@ -201,12 +279,14 @@ EXPORTED: tuple[type[BaseModel], ...] = (
     VesselFilter,
     YieldQuery,
     ReconciliationQuery,
+    LotQuery,
     AuditQuery,
     VendorRead,
     VarietyRead,
     VesselRead,
     YieldRow,
     LineReconciliation,
+    LotCostRow,
     AuditLogRead,
     AuditPage,
 )

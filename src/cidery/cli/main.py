@@ -15,7 +15,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from cidery import __version__
-from cidery.cli import db, logs, serve, users
+from cidery.cli import db, logs, report, serve, users
 from cidery.config import log_level
 from cidery.errors import CideryError
 
@@ -29,6 +29,7 @@ app.add_typer(db.app, name="db")
 types_app = typer.Typer(help="Types for the API layer.", no_args_is_help=True)
 app.add_typer(types_app, name="types")
 app.add_typer(users.app, name="users")
+app.add_typer(report.app, name="report")
 app.command("serve")(serve.command)
 
 

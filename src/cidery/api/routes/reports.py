@@ -1,4 +1,4 @@
-"""Yields for the owner, and the audit log for admins."""
+"""Yields and juice lots' costs for the owner, and the audit log for admins."""
 
 from __future__ import annotations
 
@@ -18,8 +18,18 @@ router = APIRouter(tags=["reports"])
 async def yield_report(
     query: Annotated[catalog.YieldQuery, Query()], call: Call = allow(Action.READ)
 ) -> list[catalog.YieldRow]:
-    """Kg pressed, litres and L/kg of completed runs, by variety or by grower."""
+    """Kg pressed, litres and L/kg of completed runs, by variety or by grower, over a
+    season (the calendar year, UTC, the runs ended in) or a range."""
     return await call.run(lambda call: catalog.yield_report(call.session, call.actor, query))
+
+
+@router.get("/reports/lots", response_model=list[catalog.LotCostRow])
+async def lot_costs(
+    query: Annotated[catalog.LotQuery, Query()], call: Call = allow(Action.READ)
+) -> list[catalog.LotCostRow]:
+    """Juice lots, oldest first, with their run, grower, litres and cost per litre; a lot
+    whose cost is not fully known has ``complete`` false and the unknown amounts null."""
+    return await call.run(lambda call: catalog.lot_costs(call.session, call.actor, query))
 
 
 @router.get("/reports/yield-outliers", response_model=list[PressRunSummary])

@@ -87,8 +87,11 @@ def test_the_season_is_the_year_the_fruit_was_bought(
     assert [r.purchase_item_id for r in catalog.fruit_reconciliation(session, viewer, wanted)] == [
         old.id
     ]
-    wanted["season"] = 9999  # the last year there is: no overflow of its end
+    wanted["season"] = 2100  # the last season there is
     assert catalog.fruit_reconciliation(session, viewer, wanted) == []
+    wanted["season"] = 2101
+    with pytest.raises(InvalidInput, match="season"):
+        catalog.fruit_reconciliation(session, viewer, wanted)
 
 
 def test_lines_deleted_or_bought_by_volume_are_left_out(

@@ -31,12 +31,14 @@ median over ours, so a ratio below 1 names a statement that our indexes serve
 worse. The other tables keep our indexes: the original app's differ only on the
 press tables.
 
-Each service read is also timed against the very SQL it sends (captured from
-the driver's cursor for every argument set, then replayed through psycopg on
-the same connection: ``fruit-raw``, ``run-raw``), so ``ratio_over_raw`` is what
-SQLAlchemy, validation and the API types add to the round trips. Both are timed
-inside one transaction on that connection, which the service's session joins: the
-service sends its statements and nothing else, as the raw replay does.
+Each service read is also timed against the very SQL it sends (recorded by the
+cursors of the psycopg connection for every argument set, then replayed through
+psycopg on the same connection: ``fruit-raw``, ``run-raw``), so ``ratio_over_raw``
+is what the service adds to the round trips: its session, validation, the rows
+turned into the API types, and the execution path of its statements (these reads
+go through psycopg itself, :mod:`cidery.db.compiled`). Both are timed inside one
+transaction on that connection, which the service's session joins: the service
+sends its statements and nothing else, as the raw replay does.
 """
 
 from __future__ import annotations
@@ -45,10 +47,11 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Self
 
+import psycopg
 from psycopg.errors import QueryCanceled
-from sqlalchemy import Connection, Engine, Select, event, text
+from sqlalchemy import Connection, Engine, Select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -260,26 +263,26 @@ _Sent = tuple[str, Any]
 
 def _sent_by(conn: Connection, entry: _Entry, cases: int) -> list[list[_Sent]]:
     """What ``entry`` sends to the driver for each argument set (one call each, which
-    also warms its caches)."""
+    also warms its caches), recorded by the cursors of the psycopg connection beneath
+    ``conn``: the statements SQLAlchemy executes and those the service sends through
+    the driver itself (:mod:`cidery.db.compiled`) alike."""
     sent: list[list[_Sent]] = []
 
-    def record(
-        _conn: Connection,
-        _cursor: Any,
-        statement: str,
-        parameters: Any,
-        _context: Any,
-        _executemany: bool,
-    ) -> None:
-        sent[-1].append((statement, parameters))
+    class Recording(psycopg.Cursor[Any]):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Self:
+            sent[-1].append((query, params))
+            return super().execute(query, params, **kwargs)
 
-    event.listen(conn, "before_cursor_execute", record)
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    factory = driver.cursor_factory
+    driver.cursor_factory = Recording
     try:
         for i in range(cases):
             sent.append([])
             entry.call(conn, i)
     finally:
-        event.remove(conn, "before_cursor_execute", record)
+        driver.cursor_factory = factory
     return sent
 
 

@@ -105,16 +105,18 @@ def _detail(conn: Connection, run_id: uuid.UUID) -> PressRunDetail:
     # Name, count and weight per variety, in the order the varieties first appear, and
     # the run's total, summed from the rows as the database typed them (UUID, Decimal);
     # then the whole detail validated in one call, a third faster than model by model.
-    sums: dict[uuid.UUID, tuple[str, int, Decimal]] = {}
+    # Keyed by the id's integer: a UUID hashes and compares in Python, an int in C.
+    sums: dict[int, tuple[uuid.UUID, str, int, Decimal]] = {}
     total = Decimal("0.000")
     for row in rows:
         variety_id, weight_kg = row["apple_variety_id"], row["weight_kg"]
-        _, count, weight = sums.get(variety_id, ("", 0, Decimal(0)))
-        sums[variety_id] = (row["variety_name"], count + 1, weight + weight_kg)
+        first = (variety_id, row["variety_name"], 0, Decimal(0))
+        _, name, count, weight = sums.get(variety_id.int, first)
+        sums[variety_id.int] = (variety_id, name, count + 1, weight + weight_kg)
         total += weight_kg
     varieties = [
         {"apple_variety_id": variety_id, "variety_name": name, "load_count": n, "weight_kg": kg}
-        for variety_id, (name, n, kg) in sums.items()
+        for variety_id, name, n, kg in sums.values()
     ]
     return PressRunDetail.model_validate(
         {

@@ -443,9 +443,9 @@ def _raw_section(results: Results) -> list[str]:
         "",
         "Each service read against the very statements it sends (recorded by the "
         "driver's cursors for every argument set), replayed through psycopg on the same "
-        "connection: what the service adds to the round trips (its session, input "
-        "validation, the rows turned into the API types, the execution path of its "
-        "statements). Medians, milliseconds.",
+        "connection, the two taking turns call by call: what the service adds to the "
+        "round trips (its session, input validation, the rows turned into the API types, "
+        "the execution path of its statements). Medians, milliseconds.",
         "",
         *_table(["scale", "service", "median", "raw SQL", "median", f"service {TIMES} raw"], rows),
     ]

@@ -31,12 +31,15 @@ median over ours, so a ratio below 1 names a statement that our indexes serve
 worse. The other tables keep our indexes: the original app's differ only on the
 press tables.
 
-Each service read is also timed against the very SQL it sends (captured from
-the driver's cursor for every argument set, then replayed through psycopg on
-the same connection: ``fruit-raw``, ``run-raw``), so ``ratio_over_raw`` is what
-SQLAlchemy, validation and the API types add to the round trips. Both are timed
-inside one transaction on that connection, which the service's session joins: the
-service sends its statements and nothing else, as the raw replay does.
+Each service read is also timed against the very SQL it sends (recorded by the
+cursors of the psycopg connection for every argument set, then replayed through
+psycopg on the same connection: ``fruit-raw``, ``run-raw``), so ``ratio_over_raw``
+is what the service adds to the round trips: its session, validation, the rows
+turned into the API types, and the execution path of its statements (these reads
+go through psycopg itself, :mod:`cidery.db.compiled`). The two take turns, call by
+call, so that drift on the machine hits both alike, inside one transaction on that
+connection, which the service's session joins: the service sends its statements
+and nothing else, as the raw replay does.
 """
 
 from __future__ import annotations
@@ -45,10 +48,11 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Self
 
+import psycopg
 from psycopg.errors import QueryCanceled
-from sqlalchemy import Connection, Engine, Select, event, text
+from sqlalchemy import Connection, Engine, Select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -260,26 +264,26 @@ _Sent = tuple[str, Any]
 
 def _sent_by(conn: Connection, entry: _Entry, cases: int) -> list[list[_Sent]]:
     """What ``entry`` sends to the driver for each argument set (one call each, which
-    also warms its caches)."""
+    also warms its caches), recorded by the cursors of the psycopg connection beneath
+    ``conn``: the statements SQLAlchemy executes and those the service sends through
+    the driver itself (:mod:`cidery.db.compiled`) alike."""
     sent: list[list[_Sent]] = []
 
-    def record(
-        _conn: Connection,
-        _cursor: Any,
-        statement: str,
-        parameters: Any,
-        _context: Any,
-        _executemany: bool,
-    ) -> None:
-        sent[-1].append((statement, parameters))
+    class Recording(psycopg.Cursor[Any]):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Self:
+            sent[-1].append((query, params))
+            return super().execute(query, params, **kwargs)
 
-    event.listen(conn, "before_cursor_execute", record)
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    factory = driver.cursor_factory
+    driver.cursor_factory = Recording
     try:
         for i in range(cases):
             sent.append([])
             entry.call(conn, i)
     finally:
-        event.remove(conn, "before_cursor_execute", record)
+        driver.cursor_factory = factory
     return sent
 
 
@@ -336,19 +340,30 @@ def _time(
     conn: Connection, entry: _Entry, cases: int, options: ReadOptions
 ) -> tuple[list[float], int]:
     """``options.iterations`` calls, or fewer once ``options.budget_s`` is spent."""
-    for i in range(min(options.warmup, cases)):
-        entry.call(conn, i)
-    samples: list[float] = []
-    rows = 0
+    return _taking_turns(conn, [entry], cases, options)[0]
+
+
+def _taking_turns(
+    conn: Connection, group: list[_Entry], cases: int, options: ReadOptions
+) -> list[tuple[list[float], int]]:
+    """``options.iterations`` calls of each entry of ``group``, taking turns (each entry
+    once on an argument set, then the next set), or fewer once ``options.budget_s`` per
+    entry is spent: the samples and rows of each entry."""
+    for entry in group:
+        for i in range(min(options.warmup, cases)):
+            entry.call(conn, i)
+    samples: list[list[float]] = [[] for _ in group]
+    rows = [0 for _ in group]
     least = min(options.min_iterations, options.iterations)
     started = now()
     for i in range(options.iterations):
-        t0 = now()
-        rows += entry.call(conn, i % cases)
-        samples.append(now() - t0)
-        if len(samples) >= least and now() - started > options.budget_s:
+        for k, entry in enumerate(group):
+            t0 = now()
+            rows[k] += entry.call(conn, i % cases)
+            samples[k].append(now() - t0)
+        if i + 1 >= least and now() - started > options.budget_s * len(group):
             break
-    return samples, rows
+    return list(zip(samples, rows, strict=True))
 
 
 def _time_within(
@@ -482,34 +497,40 @@ def run_reads(
         entries = _entries(cases, _actor(conn))
         tables = _index_tables(conn, entries)
         conn.rollback()
-        # Each service read followed by its raw SQL, so the two are timed back to back.
+        # Each service read timed with its raw SQL, taking turns call by call, so that
+        # drift on the machine (other processes on its cores) hits both alike.
         raws = {SERVICE_FRUIT: RAW_FRUIT, SERVICE_RUN: RAW_RUN}
-        for wrapper in [e for e in entries if e.key in raws]:
-            replayed = _raw_entry(conn, raws[wrapper.key], wrapper, len(cases))
-            entries.insert(entries.index(wrapper) + 1, replayed)
+        groups = [
+            [entry, _raw_entry(conn, raws[entry.key], entry, len(cases))]
+            if entry.key in raws
+            else [entry]
+            for entry in entries
+        ]
+        entries = [entry for group in groups for entry in group]
         conn.rollback()
-        for entry in entries:
-            # Each entry in a transaction of its own, held while it is timed: a service
+        for group in groups:
+            # Each group in a transaction of its own, held while it is timed: a service
             # call's session joins it, as the raw replay runs in it, instead of sending a
             # BEGIN and a ROLLBACK of its own per call (two round trips the raw SQL does
             # not make, nor the service on an engine, where a read runs in autocommit).
             transaction = conn.begin()
-            samples, rows = _time(conn, entry, len(cases), options)
-            measured = latency(samples)
-            results[entry.key] = PatternResult(
-                key=entry.key,
-                description=entry.description,
-                expected_index=entry.index,
-                latency=measured,
-                rows_mean=round(rows / len(samples), 2),
-                plan=_plan(conn, entry, options.explained),
-                wraps=entry.wraps,
-            )
+            timed = _taking_turns(conn, group, len(cases), options)
+            for entry, (samples, rows) in zip(group, timed, strict=True):
+                measured = latency(samples)
+                results[entry.key] = PatternResult(
+                    key=entry.key,
+                    description=entry.description,
+                    expected_index=entry.index,
+                    latency=measured,
+                    rows_mean=round(rows / len(samples), 2),
+                    plan=_plan(conn, entry, options.explained),
+                    wraps=entry.wraps,
+                )
+                progress(
+                    f"read {entry.key}: median {measured.median_ms:.3f} ms, "
+                    f"p95 {measured.p95_ms:.3f} ms"
+                )
             transaction.rollback()
-            progress(
-                f"read {entry.key}: median {measured.median_ms:.3f} ms, "
-                f"p95 {measured.p95_ms:.3f} ms"
-            )
         with conn.begin() as transaction:
             dropped = _drop_secondary_indexes(conn, tables)
             for entry in entries:

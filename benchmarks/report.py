@@ -441,10 +441,11 @@ def _raw_section(results: Results) -> list[str]:
     return [
         "### Service reads against their raw SQL",
         "",
-        "Each service read against the very statements it sends (captured from the "
-        "driver's cursor for every argument set), replayed through psycopg on the same "
-        "connection: what SQLAlchemy's execution, input validation and the API types add. "
-        "Medians, milliseconds.",
+        "Each service read against the very statements it sends (recorded by the "
+        "driver's cursors for every argument set), replayed through psycopg on the same "
+        "connection, the two taking turns call by call: what the service adds to the "
+        "round trips (its session, input validation, the rows turned into the API types, "
+        "the execution path of its statements). Medians, milliseconds.",
         "",
         *_table(["scale", "service", "median", "raw SQL", "median", f"service {TIMES} raw"], rows),
     ]

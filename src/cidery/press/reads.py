@@ -11,12 +11,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Connection, Engine, Result
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
+from cidery.db.compiled import Compiled
 from cidery.press import queries
 from cidery.press.access import Action, require
 from cidery.press.errors import NotFound
@@ -32,12 +32,9 @@ from cidery.press.schemas import (
     AvailableFruit,
     FruitFilter,
     PressRunDetail,
-    PressRunLoadRead,
-    PressRunRead,
     PressRunSummary,
     RunFilter,
     RunPage,
-    VarietyTotal,
     YieldBand,
 )
 from cidery.press.translate import reading
@@ -65,6 +62,10 @@ def read_connection(session: Session) -> Iterator[Connection]:
         default = getattr(bind.dialect, "default_isolation_level", None)
         if level in _PER_STATEMENT and default is not None and default in _PER_STATEMENT:
             with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                # What SQLAlchemy begins before a first statement anyway (nothing is
+                # sent in autocommit), begun here so that a statement sent through the
+                # driver (cidery.db.compiled) finds the connection ready.
+                conn.begin()
                 yield conn
             return
     session.flush()
@@ -79,41 +80,53 @@ def run_detail(session: Session, run_id: uuid.UUID) -> PressRunDetail:
 
 
 # A list validated in one call: a quarter faster than a model_validate per row.
-_LOADS = TypeAdapter(list[PressRunLoadRead])
 _FRUIT = TypeAdapter(list[AvailableFruit])
 
-
-def _records(result: Result[Any]) -> list[dict[str, Any]]:
-    """The rows as dicts: Pydantic validates a dict several times faster than a
-    ``RowMapping`` (which it reads key by key as a generic mapping). The rows are
-    fetched at once: one fetch per row through the result costs more."""
-    keys = tuple(result.keys())
-    return [dict(zip(keys, row, strict=True)) for row in result.all()]
+# The reads of the pressing screens, sent through the driver (cidery.db.compiled): a run
+# to resume and the fruit left to press, called for every load saved.
+_RUN = Compiled(queries.RUN)
+_RUN_LOADS = Compiled(queries.RUN_LOADS)
+_FRUIT_SHAPES = {
+    statement: Compiled(statement)
+    for statement in (
+        queries.FRUIT,
+        queries.FRUIT_BY_VENDOR,
+        queries.FRUIT_BY_VARIETY,
+        queries.FRUIT_BY_VENDOR_AND_VARIETY,
+    )
+}
 
 
 def _detail(conn: Connection, run_id: uuid.UUID) -> PressRunDetail:
-    found = _records(conn.execute(queries.RUN, {"run_id": run_id}))
+    found = _RUN.rows(conn, {"run_id": run_id})
     if not found:
         raise NotFound("press run", run_id)
-    rows = _records(conn.execute(queries.RUN_LOADS, {"run_id": run_id}))
-    loads = _LOADS.validate_python(rows)
-    # Name, count and weight per variety, in the order the varieties first appear; one
-    # VarietyTotal each once they are summed.
-    sums: dict[uuid.UUID, tuple[str, int, Decimal]] = {}
-    for row, load in zip(rows, loads, strict=True):
-        _, count, weight = sums.get(load.apple_variety_id, ("", 0, Decimal(0)))
-        sums[load.apple_variety_id] = (row["variety_name"], count + 1, weight + load.weight_kg)
+    rows = _RUN_LOADS.rows(conn, {"run_id": run_id})
+    # Name, count and weight per variety, in the order the varieties first appear, and
+    # the run's total, summed from the rows as the database typed them (UUID, Decimal);
+    # then the whole detail validated in one call, a third faster than model by model.
+    # Keyed by the id's integer: a UUID hashes and compares in Python, an int in C.
+    sums: dict[int, tuple[uuid.UUID, str, int, Decimal]] = {}
+    total = Decimal("0.000")
+    for row in rows:
+        variety_id, weight_kg = row["apple_variety_id"], row["weight_kg"]
+        first = (variety_id, row["variety_name"], 0, Decimal(0))
+        _, name, count, weight = sums.get(variety_id.int, first)
+        sums[variety_id.int] = (variety_id, name, count + 1, weight + weight_kg)
+        total += weight_kg
     varieties = [
-        VarietyTotal(apple_variety_id=variety_id, variety_name=name, load_count=n, weight_kg=kg)
-        for variety_id, (name, n, kg) in sums.items()
+        {"apple_variety_id": variety_id, "variety_name": name, "load_count": n, "weight_kg": kg}
+        for variety_id, name, n, kg in sums.values()
     ]
-    return PressRunDetail(
-        run=PressRunRead.model_validate(found[0]),
-        vendor_name=found[0]["vendor_name"],
-        loads=loads,
-        load_count=len(loads),
-        total_weight_kg=sum((load.weight_kg for load in loads), Decimal("0.000")),
-        varieties=sorted(varieties, key=lambda v: v.variety_name),
+    return PressRunDetail.model_validate(
+        {
+            "run": found[0],
+            "vendor_name": found[0]["vendor_name"],
+            "loads": rows,
+            "load_count": len(rows),
+            "total_weight_kg": total,
+            "varieties": sorted(varieties, key=lambda v: v["variety_name"]),
+        }
     )
 
 
@@ -155,7 +168,7 @@ def available_fruit(
     wanted = parse(FruitFilter, {} if query is None else query)
     statement, values = queries.available_fruit(wanted.vendor_id, wanted.variety_id)
     with reading(who.user_id), read_connection(session) as conn:
-        return _FRUIT.validate_python(_records(conn.execute(statement, values)))
+        return _FRUIT.validate_python(_FRUIT_SHAPES[statement].rows(conn, values))
 
 
 def yield_outliers(

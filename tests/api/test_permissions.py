@@ -134,6 +134,7 @@ def body_for(endpoint: Endpoint, account: dict[UserRole, Account]) -> dict[str, 
             "vessel_id": something,
         },
         ("POST", "/press-runs/{run_id}/cancel"): {"reason": "matrix"},
+        ("POST", "/press-runs/{run_id}/recompute-costs"): {"reason": "matrix"},
         ("POST", "/users"): {
             "email": f"matrix-{something}@cidery.example",
             "name": "Matrix",

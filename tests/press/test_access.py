@@ -71,6 +71,7 @@ CALLS: dict[Action, list[Call]] = {
         lambda s, a, w: catalog.yield_report(s, a, {"group_by": "vendor"}),
         lambda s, a, w: press.get_lot(s, a, w["lot"].batch_id),
         lambda s, a, w: press.list_lots(s, a, {"incomplete": True}),
+        lambda s, a, w: press.run_lots(s, a, w["completed"].id),
     ],
     Action.START: [lambda s, a, w: press.start_run(s, a, {"vendor_id": w["vendor"].id})],
     Action.ADD_LOAD: [

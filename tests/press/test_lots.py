@@ -512,6 +512,15 @@ def test_get_lot_computes_its_composition_from_the_loads(w: World) -> None:
     assert detail.lot.fruit_cost == Decimal("72.50")  # 75 kg at 0.80 + 25 kg at 0.50
 
 
+def test_run_lots_reads_a_runs_lots_in_order(w: World) -> None:
+    run = _run(w)
+    assert press.run_lots(w.session, w.actor, run.id) == []  # not completed yet
+    done = _split(w, run, [(w.vessel(), "250", "L"), (w.vessel(), "150", "L")], "400")
+    assert press.run_lots(w.session, w.actor, run.id) == done.lots
+    with pytest.raises(NotFound):
+        press.run_lots(w.session, w.actor, uuid.uuid4())
+
+
 def test_get_lot_of_a_batch_that_is_not_a_juice_lot(w: World) -> None:
     plain = Batch(
         batch_number=f"B-{uuid.uuid4().hex[:8]}",

@@ -17,7 +17,7 @@ from cidery.press.commands import (
     void_load,
 )
 from cidery.press.completion import complete_run
-from cidery.press.lots import get_lot, list_lots, recompute_costs
+from cidery.press.lots import get_lot, list_lots, recompute_costs, run_lots
 from cidery.press.reads import available_fruit, get_run, list_runs, yield_outliers
 from cidery.press.schemas import (
     CostRecompute,
@@ -63,6 +63,7 @@ __all__ = [
     "list_lots",
     "list_runs",
     "recompute_costs",
+    "run_lots",
     "start_run",
     "void_load",
     "yield_outliers",

@@ -517,6 +517,18 @@ def get_lot(session: Session, actor: object, batch_id: Id) -> LotDetail:
     )
 
 
+def run_lots(session: Session, actor: object, run_id: Id) -> list[JuiceLot]:
+    """The juice lots of a run, A first, as :func:`get_lot` reads each (none for a run not
+    completed, or completed before lots were recorded): for a completed run's page."""
+    who = require(actor, Action.READ)
+    run_uuid = identifier(run_id, "run_id")
+    with reading(who.user_id), read_connection(session) as conn:
+        run = conn.execute(queries.RUN, {"run_id": run_uuid}).mappings().first()
+        if run is None:
+            raise NotFound("press run", run_uuid)
+        return _run_lots(conn, run)[0]
+
+
 def list_lots(session: Session, actor: object, query: LotFilter | object = None) -> LotPage:
     """Juice lots newest first, in pages (a stable order and a cursor); only those whose
     cost is incomplete with ``incomplete``, only one year's with ``season``."""

@@ -21,9 +21,10 @@ serialises what matters:
   database's triggers), so under REPEATABLE READ or SERIALIZABLE a second
   transaction that waited for the line fails to serialise instead of reading
   an old figure, and a CHECK refuses an over-allocation whatever happens;
-* the destination vessel's row is locked when a run is completed into it.
+* the destination vessels' rows are locked, in id order, when a run is completed into
+  them (:mod:`cidery.press.completion`).
 
-Locks are always taken in that order (run, purchase line, vessel; a load moved
+Locks are always taken in that order (run, purchase line, vessels; a load moved
 to another line locks both lines, in id order), so two calls cannot deadlock
 each other. A lock or serialisation failure surfaces as
 :class:`~cidery.press.errors.Conflict` (retryable), never as a raw database error.

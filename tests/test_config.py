@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from cidery import config
 from cidery.config import load_settings, log_level, normalise_url
 from cidery.db import server
 from cidery.errors import ConfigError, DatabaseUnavailable
@@ -103,3 +105,17 @@ def test_a_non_empty_foreign_directory_is_refused(tmp_path: Path) -> None:
     (tmp_path / "data" / "notes.txt").write_text("mine")
     with pytest.raises(DatabaseUnavailable, match="not a PostgreSQL data directory"):
         server.start(tmp_path / "data")
+
+
+def test_the_labor_rate_has_a_documented_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CIDERY_LABOR_RATE", raising=False)
+    assert config.labor_rate() == config.DEFAULT_LABOR_RATE == Decimal("25.00")
+    monkeypatch.setenv("CIDERY_LABOR_RATE", " 31.5 ")
+    assert config.labor_rate() == Decimal("31.5")
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "12.345", "NaN", "Infinity", "1000000"])
+def test_a_bad_labor_rate_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("CIDERY_LABOR_RATE", value)
+    with pytest.raises(ConfigError, match="CIDERY_LABOR_RATE"):
+        config.labor_rate()

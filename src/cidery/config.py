@@ -15,6 +15,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from cidery.errors import ConfigError
@@ -26,6 +27,11 @@ DEFAULT_STATEMENT_TIMEOUT = "5min"
 # here rather than in the runner so the command line can show it without importing Alembic.
 DEFAULT_LOCK_WAIT = 120.0
 EMBEDDED_DATABASE = "cidery"
+# What an hour of work at the press costs when a run is completed without a rate of its
+# own (CIDERY_LABOR_RATE): juice lots' labor cost is the run's hours at this rate.
+DEFAULT_LABOR_RATE = Decimal("25.00")
+# press_runs.labor_rate is numeric(8,2).
+_MAX_LABOR_RATE = Decimal("999999.99")
 
 # PostgreSQL accepts a number with an optional unit for its time settings.
 _DURATION = re.compile(r"^\d+\s*(us|ms|s|min|h|d)?$")
@@ -95,6 +101,29 @@ def log_level() -> int:
     if level is None:
         raise ConfigError(f"CIDERY_LOG={value!r} is not one of {', '.join(LOG_LEVELS)}")
     return level
+
+
+def labor_rate() -> Decimal:
+    """The labor cost per hour from ``CIDERY_LABOR_RATE`` (default
+    :data:`DEFAULT_LABOR_RATE`): a non-negative amount in cents, as the runs keep it."""
+    value = os.environ.get("CIDERY_LABOR_RATE", "").strip()
+    if not value:
+        return DEFAULT_LABOR_RATE
+    try:
+        rate = Decimal(value)
+    except InvalidOperation:
+        rate = None
+    if (
+        rate is None
+        or not rate.is_finite()
+        or not 0 <= rate <= _MAX_LABOR_RATE
+        or rate != rate.quantize(Decimal("0.01"))
+    ):
+        raise ConfigError(
+            f"CIDERY_LABOR_RATE={value!r} is not an amount per hour between 0 and "
+            f"{_MAX_LABOR_RATE} with at most two decimals (example: 25.00)"
+        )
+    return rate
 
 
 def load_settings() -> Settings:

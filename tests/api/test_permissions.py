@@ -135,6 +135,7 @@ def body_for(endpoint: Endpoint, account: dict[UserRole, Account]) -> dict[str, 
         },
         ("POST", "/press-runs/{run_id}/cancel"): {"reason": "matrix"},
         ("POST", "/purchase-lines/{item_id}/write-offs"): {"reason": "matrix"},
+        ("POST", "/press-runs/{run_id}/recompute-costs"): {"reason": "matrix"},
         ("POST", "/users"): {
             "email": f"matrix-{something}@cidery.example",
             "name": "Matrix",

@@ -25,7 +25,8 @@ Call = Callable[[Session, press.Actor, dict[str, Any]], object]
 
 
 def _world(session: Session, make: Factory) -> dict[str, Any]:
-    """A grower with fruit, an open run with one load, an available vessel."""
+    """A grower with fruit, an open run with one load, an available vessel, and a run
+    completed into a juice lot."""
     operator = new_actor(session, UserRole.OPERATOR)
     vendor = make.vendor()
     item = make.purchase_item(vendor=vendor)
@@ -33,7 +34,28 @@ def _world(session: Session, make: Factory) -> dict[str, Any]:
     load = press.add_load(
         session, operator, run.id, {"purchase_item_id": item.id, "weight": 100, "weight_unit": "kg"}
     )
-    return {"vendor": vendor, "item": item, "run": run, "load": load, "vessel": make.vessel()}
+    pressed = press.start_run(session, operator, {"vendor_id": vendor.id})
+    press.add_load(
+        session,
+        operator,
+        pressed.id,
+        {"purchase_item_id": item.id, "weight": 100, "weight_unit": "kg"},
+    )
+    done = press.complete_run(
+        session,
+        operator,
+        pressed.id,
+        {"juice_volume": "65", "juice_volume_unit": "L", "vessel_id": make.vessel().id},
+    )
+    return {
+        "vendor": vendor,
+        "item": item,
+        "run": run,
+        "load": load,
+        "vessel": make.vessel(),
+        "completed": done.run,
+        "lot": done.lots[0],
+    }
 
 
 CALLS: dict[Action, list[Call]] = {
@@ -48,6 +70,9 @@ CALLS: dict[Action, list[Call]] = {
         lambda s, a, w: catalog.list_vessels(s, a, {"available": True}),
         lambda s, a, w: catalog.yield_report(s, a, {"group_by": "vendor"}),
         lambda s, a, w: catalog.fruit_reconciliation(s, a, {"vendor_id": w["vendor"].id}),
+        lambda s, a, w: press.get_lot(s, a, w["lot"].batch_id),
+        lambda s, a, w: press.list_lots(s, a, {"incomplete": True}),
+        lambda s, a, w: press.run_lots(s, a, w["completed"].id),
     ],
     Action.START: [lambda s, a, w: press.start_run(s, a, {"vendor_id": w["vendor"].id})],
     Action.ADD_LOAD: [
@@ -94,6 +119,11 @@ CALLS: dict[Action, list[Call]] = {
     Action.READ_AUDIT: [
         lambda s, a, w: catalog.list_audit_logs(s, a, {"record_id": w["run"].id}),
     ],
+    Action.RECOMPUTE_COSTS: [
+        lambda s, a, w: press.recompute_costs(
+            s, a, w["completed"].id, {"reason": "price corrected", "labor_rate": "30.00"}
+        ),
+    ],
 }
 CASES = [
     pytest.param(role, action, call, id=f"{role.value}-{action.name.lower()}-{i}")
@@ -129,6 +159,7 @@ def test_the_table_reads_as_the_roles_are_described() -> None:
     assert PERMISSIONS[UserRole.OPERATOR] == set(Action) - {
         Action.MANAGE_USERS,
         Action.READ_AUDIT,
+        Action.RECOMPUTE_COSTS,
     }
     assert PERMISSIONS[UserRole.ADMIN] == set(Action)
 

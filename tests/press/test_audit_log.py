@@ -133,7 +133,8 @@ def test_complete_run_logs_the_run_and_the_vessel(w: World) -> None:
     assert run_row.diff["end_time"][0] is None
     assert done.run.end_time is not None
     assert run_row.diff["end_time"][1] == done.run.end_time.isoformat()
-    # Only what changed: the total was already right, updated_at is never diffed.
+    # Only what changed: the total was already right, updated_at is never diffed; the
+    # labor rate the lots were costed at is kept.
     assert set(run_row.diff) == {
         "status",
         "end_time",
@@ -143,6 +144,7 @@ def test_complete_run_logs_the_run_and_the_vessel(w: World) -> None:
         "total_juice_volume_l",
         "extraction_rate",
         "worker_count",
+        "labor_rate",
     }
     [vessel_row] = audit_rows(w.session, vessel.id)
     assert vessel_row.table_name == "vessels"
@@ -228,7 +230,9 @@ def test_audit_rows_commit_and_roll_back_with_the_callers_transaction(clone_url:
             press.complete_run(session, actor, run.id, outcome)
             assert logged() == 0
             session.commit()
-        assert logged() == 5
+        # The run (start, load, completion), the load, the vessel, and the juice lot: its
+        # batch, its link to the run, its cost and its two cost items (the line, labor).
+        assert logged() == 10
         with sessions() as check:
             assert len(audit_rows(check, run.id)) == 3  # insert, load, completion
             assert len(audit_rows(check, vessel.id)) == 1

@@ -37,14 +37,16 @@ SEEDED_TABLES = {
     "press_runs",
     "press_run_loads",
     "press_run_batches",
+    "batch_costs",
+    "cogs_items",
     "fruit_write_offs",
 }
 
 
 # Added by revision 0002.
 PRESS_TABLES = {"press_runs", "press_run_loads"}
-# Added by revision 0007.
-LOT_TABLES = {"press_run_batches", "fruit_write_offs"}
+# Added by revision 0007, or (the lots' costs) first written by its steps.
+LOT_TABLES = {"press_run_batches", "batch_costs", "cogs_items", "fruit_write_offs"}
 
 
 def row_counts(connection: Connection, tables: set[str]) -> dict[str, int]:
@@ -333,6 +335,8 @@ def test_seeding_at_revision_0001_skips_the_later_tables(empty_url: str) -> None
             "press_runs",
             "press_run_loads",
             "press_run_batches",
+            "batch_costs",
+            "cogs_items",
             "fruit_write_offs",
         ]
         assert set(report.inserted) == SEEDED_TABLES - LATER_TABLES

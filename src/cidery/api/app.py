@@ -21,7 +21,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from cidery.accounts import housekeeping
 from cidery.api import openapi, problems
 from cidery.api.requests import RequestContext
-from cidery.api.routes import auth, forms, health, press_runs, purchase_lines, reports, users
+from cidery.api.routes import (
+    auth,
+    forms,
+    health,
+    lots,
+    press_runs,
+    purchase_lines,
+    reports,
+    users,
+)
 from cidery.api.settings import ApiSettings
 from cidery.db.engine import make_engine, session_factory
 from cidery.migrations.scripts import head
@@ -90,7 +99,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.state.settings = settings
     app.state.head_revision = head()
     api = APIRouter(prefix=PREFIX)
-    for module in (auth, press_runs, forms, purchase_lines, reports, users):
+    for module in (auth, press_runs, lots, forms, purchase_lines, reports, users):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(health.router)

@@ -47,6 +47,7 @@ STATUSES: MappingProxyType[str, tuple[int, str]] = MappingProxyType(
         "vessel_unavailable": (409, "The vessel is not available"),
         "vessel_too_small": (409, "The vessel is too small"),
         "implausible_yield": (409, "Implausible yield"),
+        "volumes_do_not_add_up": (422, "The vessels' litres do not add up to the juice"),
         "email_taken": (409, "The email is taken"),
         "last_admin": (409, "The last admin must stay"),
         "constraint_violation": (409, "The database refused the change"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from decimal import Decimal
 
-from cidery.config import DEFAULT_LOCK_TIMEOUT
+from cidery.config import DEFAULT_LABOR_RATE, DEFAULT_LOCK_TIMEOUT, labor_rate
 from cidery.errors import ConfigError
 
 
@@ -24,6 +25,9 @@ class ApiSettings:
     # request may run longer than STATEMENT_TIMEOUT.
     lock_timeout: str = DEFAULT_LOCK_TIMEOUT
     statement_timeout: str = "30s"
+    # What an hour of labor costs when a run is completed without a rate of its own
+    # (CIDERY_LABOR_RATE).
+    labor_rate: Decimal = DEFAULT_LABOR_RATE
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -45,5 +49,6 @@ def from_environment(database_url: str, lock_timeout: str = DEFAULT_LOCK_TIMEOUT
         database_url=database_url,
         lock_timeout=lock_timeout,
         secure_cookies=flag("CIDERY_SECURE_COOKIES"),
+        labor_rate=labor_rate(),
         trusted_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
     )

@@ -44,6 +44,7 @@ class Action(enum.StrEnum):
     WRITE_OFF = "write off fruit"
     MANAGE_USERS = "manage users"
     READ_AUDIT = "read the audit log"
+    RECOMPUTE_COSTS = "recompute a completed run's costs"
 
 
 _PRESSING = frozenset(
@@ -60,7 +61,8 @@ _PRESSING = frozenset(
     }
 )
 
-# Viewers read; operators press; admins also manage users and read the audit log.
+# Viewers read; operators press; admins also manage users, read the audit log and
+# recompute a completed run's costs.
 PERMISSIONS: MappingProxyType[UserRole, frozenset[Action]] = MappingProxyType(
     {
         UserRole.VIEWER: frozenset({Action.READ}),

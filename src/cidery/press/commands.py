@@ -1,4 +1,5 @@
-"""Changing press runs: start, add a load, correct or void a load, complete, cancel.
+"""Changing press runs: start, add a load, correct or void a load, cancel (completing a
+run into its juice lots: :mod:`cidery.press.completion`).
 
 Every function takes a SQLAlchemy session, the acting
 :class:`~cidery.press.access.Actor` and a typed input (a model, or a mapping
@@ -20,9 +21,10 @@ serialises what matters:
   database's triggers), so under REPEATABLE READ or SERIALIZABLE a second
   transaction that waited for the line fails to serialise instead of reading
   an old figure, and a CHECK refuses an over-allocation whatever happens;
-* the destination vessel's row is locked when a run is completed into it.
+* the destination vessels' rows are locked, in id order, when a run is completed into
+  them (:mod:`cidery.press.completion`).
 
-Locks are always taken in that order (run, purchase line, vessel; a load moved
+Locks are always taken in that order (run, purchase line, vessels; a load moved
 to another line locks both lines, in id order), so two calls cannot deadlock
 each other. A lock or serialisation failure surfaces as
 :class:`~cidery.press.errors.Conflict` (retryable), never as a raw database error.
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Numeric, String, Table, func, insert, text, update
@@ -40,39 +42,28 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
 from cidery import audit
-from cidery.models.enums import AuditOperation, PressRunStatus, Unit, VesselStatus
-from cidery.models.pressing import MAX_EXTRACTION_RATE
+from cidery.models.enums import AuditOperation, PressRunStatus, Unit
 from cidery.press import queries
 from cidery.press.access import Action, require
 from cidery.press.errors import (
-    ImplausibleYield,
     InsufficientFruit,
     InvalidInput,
     InvalidTransition,
-    NoLoads,
     NotFound,
     PressError,
     VendorInactive,
     VendorMismatch,
-    VesselTooSmall,
-    VesselUnavailable,
     bought_by_volume,
 )
 from cidery.press.inputs import Id, identifier, parse
 from cidery.press.reads import run_detail
 from cidery.press.rules import (
     MAX_AMOUNT,
-    RECEIVES_JUICE,
-    YIELD_HIGH,
-    YIELD_LOW,
-    YIELD_WARNING,
 )
 from cidery.press.schemas import (
-    CompletedRun,
     LoadCorrection,
     LoadVoid,
     PressRunCancel,
-    PressRunComplete,
     PressRunCreate,
     PressRunDetail,
     PressRunLoadCreate,
@@ -484,97 +475,7 @@ def correct_load(
     return detail
 
 
-# --- finishing ----------------------------------------------------------------------------
-
-
-def _vessel_for(conn: Connection, vessel_id: uuid.UUID, juice_l: Decimal) -> RowMapping:
-    """The destination vessel, locked; it must be available and hold the juice."""
-    vessel = conn.execute(queries.LOCK_VESSEL, {"vessel_id": vessel_id}).mappings().first()
-    if vessel is None:
-        raise NotFound("vessel", vessel_id)
-    if vessel["status"] != RECEIVES_JUICE:
-        raise VesselUnavailable(
-            f"vessel {vessel['name']!r} is {vessel['status'].value}, not {RECEIVES_JUICE.value}",
-            vessel_id=str(vessel["id"]),
-            status=vessel["status"].value,
-        )
-    if juice_l > vessel["capacity_l"]:
-        raise VesselTooSmall(
-            f"vessel {vessel['name']!r} holds {vessel['capacity_l']} L; the run gave {juice_l} L",
-            capacity_l=str(vessel["capacity_l"]),
-            juice_l=str(juice_l),
-        )
-    return vessel
-
-
-def _yield(juice_l: Decimal, total_kg: Decimal) -> Decimal:
-    """The run's L/kg, refused when more juice than fruit can give."""
-    # Rounded as the generated column rounds (half away from zero), so the limit and
-    # the warning judge the rate the database will store.
-    rate = (juice_l / total_kg).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-    if rate > MAX_EXTRACTION_RATE:
-        raise ImplausibleYield(
-            f"{juice_l} L from {total_kg} kg is {rate} L/kg, more juice than fruit can "
-            "give: were pounds entered as kilograms?",
-            extraction_rate=str(rate),
-        )
-    return rate
-
-
-def complete_run(
-    session: Session, actor: object, run_id: Id, data: PressRunComplete | object
-) -> CompletedRun:
-    """Finish a run into an available vessel that can hold its juice.
-
-    A yield outside the usual band is accepted with a warning; one above
-    1.2 L/kg is refused as impossible (pounds entered as kilograms).
-    """
-    who = require(actor, Action.COMPLETE)
-    run_uuid = identifier(run_id, "run_id")
-    wanted = parse(PressRunComplete, data)
-    juice_l = wanted.juice_volume_l
-    _within_column("juice_volume", juice_l, "the juice in litres")
-    with writing(session, who.user_id):
-        conn = session.connection()
-        run = _lock_run(conn, run_uuid, "complete")
-        if wanted.end_time is not None and wanted.end_time < run["start_time"]:
-            raise InvalidInput.of(
-                "end_time",
-                f"{wanted.end_time.isoformat()} is before the run started "
-                f"({run['start_time'].isoformat()})",
-            )
-        count, total_kg = conn.execute(queries.RUN_LOAD_TOTALS, {"run_id": run_uuid}).one()
-        if count == 0:
-            raise NoLoads(f"press run {run_uuid} has no loads: add one or cancel the run")
-        vessel = _vessel_for(conn, wanted.vessel_id, juice_l)
-        rate = _yield(juice_l, total_kg)
-        values: dict[str, Any] = {
-            "status": PressRunStatus.COMPLETED,
-            # now() is when the transaction began: not before a start recorded later in it.
-            "end_time": (
-                wanted.end_time
-                if wanted.end_time is not None
-                else func.greatest(func.now(), runs.c.start_time)
-            ),
-            "vessel_id": wanted.vessel_id,
-            "total_apple_weight_kg": total_kg,
-            "juice_volume": wanted.juice_volume,
-            "juice_volume_unit": Unit(wanted.juice_volume_unit.value),
-            "total_juice_volume_l": juice_l,
-            "labor_hours": wanted.labor_hours,
-            "worker_count": wanted.worker_count,
-            "notes": _append_note(run["notes"], wanted.notes),
-        }
-        completed, run_entry = _update(conn, runs, run, who.user_id, None, **values)
-        _, vessel_entry = _update(
-            conn, queries.vessels, vessel, who.user_id, None, status=VesselStatus.IN_USE
-        )
-        audit.write(session, run_entry, vessel_entry)
-    warnings = []
-    if not YIELD_LOW <= rate <= YIELD_HIGH:
-        warnings.append(YIELD_WARNING.format(rate=rate))
-    log.info("press run %s completed: %s L into vessel %s", run_uuid, juice_l, vessel["id"])
-    return CompletedRun(run=PressRunRead.model_validate(completed), warnings=warnings)
+# --- finishing (completion: cidery.press.completion) ------------------------------------
 
 
 def cancel_run(

@@ -131,6 +131,22 @@ class VesselTooSmall(PressError):
     code = "vessel_too_small"
 
 
+class VolumesDoNotAddUp(PressError):
+    """The litres sent to the vessels are not exactly the run's juice."""
+
+    code = "volumes_do_not_add_up"
+
+    def __init__(self, assigned_l: Decimal, juice_l: Decimal) -> None:
+        short = juice_l - assigned_l
+        gap = f"{short} L short" if short > 0 else f"{-short} L too many"
+        super().__init__(
+            f"the vessels receive {assigned_l} L but the run gave {juice_l} L ({gap}): "
+            "the litres must add up exactly",
+            assigned_l=str(assigned_l),
+            juice_l=str(juice_l),
+        )
+
+
 class ImplausibleYield(PressError):
     """More juice than fruit can give: almost always pounds entered as kilograms."""
 

@@ -32,3 +32,21 @@ MAX_PAGE = 200
 
 # The largest amount a numeric(10,3) column holds: a run's total kilograms or litres.
 MAX_AMOUNT = Decimal("9999999.999")
+
+# A run's juice goes to at most this many vessels: its lots are lettered A to Z.
+MAX_ASSIGNMENTS = 26
+
+# The mass balance of a completed run whose pomace was weighed: the fruit's kilograms
+# should be about the juice's (a litre of apple juice weighs about 1.05 kg) plus the
+# pomace's. Off by more than the tolerance (a share of the fruit's kg), the run is
+# accepted with a warning, as an unusual yield is: juice left in the press, a pomace
+# weighed wet or a weight in the wrong unit are worth a look, not a refusal.
+JUICE_KG_PER_L = Decimal("1.05")
+MASS_BALANCE_TOLERANCE = Decimal("0.10")
+MASS_BALANCE_WARNING = (
+    "mass balance: {fruit_kg} kg of fruit, but {juice_kg} kg of juice ({juice_l} L at "
+    + str(JUICE_KG_PER_L)
+    + " kg/L) and {pomace_kg} kg of pomace make {accounted_kg} kg, more than "
+    + f"{MASS_BALANCE_TOLERANCE:.0%}"
+    + " apart: check the weights, the juice volume and the pomace"
+)

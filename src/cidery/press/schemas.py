@@ -31,8 +31,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from cidery.models.enums import PressRunStatus, Unit
-from cidery.press.rules import MAX_PAGE
+from cidery.models.enums import BatchStatus, CogsItemType, PressRunStatus, Unit
+from cidery.press.rules import MAX_ASSIGNMENTS, MAX_PAGE
 from cidery.units import to_canonical
 
 
@@ -90,6 +90,8 @@ Moment = Annotated[AwareDatetime, AfterValidator(_storable_time)]
 WorkerCount = Annotated[int, Field(gt=0, le=1000), BeforeValidator(not_a_boolean)]
 PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE), BeforeValidator(not_a_boolean)]
 Rate = Annotated[Decimal, Field(ge=0, le=10, max_digits=6, decimal_places=4, allow_inf_nan=False)]
+# Money per hour, as press_runs.labor_rate (numeric(8,2)) keeps it.
+LaborRate = Annotated[Decimal, Field(ge=0, max_digits=8, decimal_places=2, allow_inf_nan=False)]
 
 
 class InputModel(BaseModel):
@@ -267,20 +269,71 @@ class LoadCorrection(InputModel):
         return {name: getattr(self, name) for name in self.CORRECTABLE if name in given}
 
 
+class VesselAssignment(InputModel):
+    """Part of a run's juice sent to one vessel, where it becomes a juice lot."""
+
+    vessel_id: uuid.UUID
+    volume: Amount
+    volume_unit: VolumeUnit = VolumeUnit.LITRE
+
+    @property
+    def volume_l(self) -> Decimal:
+        return to_canonical(self.volume, Unit(self.volume_unit.value))
+
+
 class PressRunComplete(InputModel):
-    """Finish a run: the juice it gave and the vessel it went into."""
+    """Finish a run: the juice it gave and where it went.
+
+    Either ``vessel_id`` (all the juice into one vessel) or ``assignments`` (1 to 26
+    vessels, each named once, whose litres add up exactly to the juice's); each vessel
+    receives one juice lot. ``pomace_weight`` (in ``pomace_unit``) is checked against
+    the fruit and the juice (a warning, never a refusal); ``labor_rate`` (per hour)
+    costs this run's labor instead of the cidery's setting.
+    """
 
     juice_volume: Amount
     juice_volume_unit: VolumeUnit
-    vessel_id: uuid.UUID
+    vessel_id: uuid.UUID | None = None
+    assignments: (
+        Annotated[list[VesselAssignment], Field(min_length=1, max_length=MAX_ASSIGNMENTS)] | None
+    ) = None
     labor_hours: Hours | None = None
     worker_count: WorkerCount | None = None
     notes: Notes | None = None
     end_time: Moment | None = None
+    pomace_weight: Amount | None = None
+    pomace_unit: WeightUnit = WeightUnit.KG
+    labor_rate: LaborRate | None = None
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> Self:
+        if (self.vessel_id is None) == (self.assignments is None):
+            raise ValueError("give either vessel_id or assignments (one per vessel), not both")
+        if self.assignments is not None:
+            seen: set[uuid.UUID] = set()
+            for assignment in self.assignments:
+                if assignment.vessel_id in seen:
+                    raise ValueError(f"vessel {assignment.vessel_id} is assigned more than once")
+                seen.add(assignment.vessel_id)
+        return self
 
     @property
     def juice_volume_l(self) -> Decimal:
         return to_canonical(self.juice_volume, Unit(self.juice_volume_unit.value))
+
+    @property
+    def destinations(self) -> list[tuple[uuid.UUID, Decimal]]:
+        """Each vessel with the litres it receives, in the order given."""
+        if self.assignments is None:
+            assert self.vessel_id is not None  # the validator's rule
+            return [(self.vessel_id, self.juice_volume_l)]
+        return [(a.vessel_id, a.volume_l) for a in self.assignments]
+
+    @property
+    def pomace_kg(self) -> Decimal | None:
+        if self.pomace_weight is None:
+            return None
+        return to_canonical(self.pomace_weight, Unit(self.pomace_unit.value))
 
 
 class PressRunCancel(InputModel):
@@ -306,6 +359,15 @@ class FruitWriteOffCreate(InputModel):
     )
 
 
+class CostRecompute(InputModel):
+    """Recompute a completed run's lot costs (admins): why, and optionally the labor
+    rate per hour and the hours to cost it at from now on."""
+
+    reason: Reason
+    labor_rate: LaborRate | None = None
+    labor_hours: Hours | None = None
+
+
 class RunFilter(InputModel):
     """Which runs :func:`cidery.press.list_runs` returns, a page at a time, newest first."""
 
@@ -324,6 +386,21 @@ class FruitFilter(InputModel):
 
     vendor_id: uuid.UUID | None = None
     variety_id: uuid.UUID | None = None
+
+
+class LotFilter(InputModel):
+    """Which juice lots :func:`cidery.press.list_lots` returns, newest first, a page at a time."""
+
+    incomplete: bool = Field(
+        default=False, description="Only lots whose cost is incomplete (a line without a price)."
+    )
+    season: Annotated[int, Field(ge=1900, le=9999), BeforeValidator(not_a_boolean)] | None = Field(
+        default=None, description="Only lots started (pressed) in this year."
+    )
+    limit: PageSize = 50
+    after: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None, description="The next_cursor of the previous page."
+    )
 
 
 class YieldBand(InputModel):
@@ -474,11 +551,55 @@ class PressRunDetail(ReadModel):
     varieties: list[VarietyTotal]
 
 
+class LotShare(ReadModel):
+    """A variety's or a grower's part of a juice lot, in kg of fruit and litres of juice."""
+
+    name: str
+    kg: Decimal
+    litres: Decimal
+
+
+class LotLine(ReadModel):
+    """The fruit of one purchase line in a juice lot; ``cost`` null: the line has no price."""
+
+    purchase_item_id: uuid.UUID
+    variety: str
+    grower: str
+    kg: Decimal
+    cost: Decimal | None
+
+
+class JuiceLot(ReadModel):
+    """A juice lot: the batch a run's juice filled in one vessel, what is in it (computed
+    from the run's live loads when read) and what it cost (as written when the run was
+    completed, or last recomputed). A cost is null when unknown, never zero."""
+
+    batch_id: uuid.UUID
+    batch_number: str
+    vessel_id: uuid.UUID | None
+    vessel_name: str | None
+    press_run_id: uuid.UUID
+    litres: Decimal = Field(description="Litres of the run's juice the lot received.")
+    kg: Decimal = Field(description="Kilograms of the run's fruit credited to the lot.")
+    varieties: list[LotShare]
+    growers: list[LotShare]
+    lines: list[LotLine]
+    fruit_cost: Decimal | None
+    labor_cost: Decimal | None
+    total_cost: Decimal | None
+    cost_per_l: Decimal | None
+    complete: bool = Field(description="False when a cost is unknown (see missing_lines).")
+    missing_lines: list[uuid.UUID] = Field(description="Purchase lines drawn on without a price.")
+    labor_missing: bool = Field(description="The run's labor hours were not recorded.")
+
+
 class CompletedRun(ReadModel):
-    """A completed run, with warnings the operator should look at (an unusual yield)."""
+    """A completed run, its juice lots, and warnings the operator should look at (an
+    unusual yield, a mass balance off)."""
 
     run: PressRunRead
     warnings: list[str]
+    lots: list[JuiceLot]
 
 
 class RunPage(ReadModel):
@@ -486,6 +607,73 @@ class RunPage(ReadModel):
 
     items: list[PressRunSummary]
     next_cursor: str | None
+
+
+class CogsItemRead(ReadModel):
+    """A cost item of a batch; one field per column of ``cogs_items``."""
+
+    id: uuid.UUID
+    batch_id: uuid.UUID
+    item_type: CogsItemType
+    description: str
+    cost: Decimal | None = Field(description="Null: unknown (a line without a price).")
+    quantity: Decimal | None
+    unit: Unit | None
+    applied_at: datetime
+    purchase_item_id: uuid.UUID | None = Field(
+        description="The purchase line a fruit cost was drawn on."
+    )
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+
+class LotDetail(ReadModel):
+    """A juice lot with its batch, its run and the cost items it was costed from."""
+
+    lot: JuiceLot
+    name: str | None
+    status: BatchStatus
+    start_date: date
+    initial_volume_l: Decimal
+    current_volume_l: Decimal
+    calculated_at: datetime | None = Field(description="When the costs were last computed.")
+    run: PressRunRead
+    vendor_name: str
+    cogs_items: list[CogsItemRead]
+
+
+class LotSummary(ReadModel):
+    """A juice lot in a list: its run, vessel, litres and cost."""
+
+    batch_id: uuid.UUID
+    batch_number: str
+    vessel_id: uuid.UUID | None
+    vessel_name: str | None
+    press_run_id: uuid.UUID
+    vendor_name: str
+    start_date: date
+    litres: Decimal
+    fruit_cost: Decimal | None
+    labor_cost: Decimal | None
+    total_cost: Decimal | None
+    cost_per_l: Decimal | None
+    complete: bool
+    created_at: datetime
+
+
+class LotPage(ReadModel):
+    """One page of juice lots; pass ``next_cursor`` as ``after`` for the next page."""
+
+    items: list[LotSummary]
+    next_cursor: str | None
+
+
+class RecomputedCosts(ReadModel):
+    """A completed run after its lots' costs were recomputed."""
+
+    run: PressRunRead
+    lots: list[JuiceLot]
 
 
 EXPORTED: tuple[type[BaseModel], ...] = (
@@ -507,6 +695,17 @@ EXPORTED: tuple[type[BaseModel], ...] = (
     PressRunDetail,
     CompletedRun,
     RunPage,
+    VesselAssignment,
+    CostRecompute,
+    LotFilter,
+    LotShare,
+    LotLine,
+    JuiceLot,
+    CogsItemRead,
+    LotDetail,
+    LotSummary,
+    LotPage,
+    RecomputedCosts,
 )
 
 # Which Read type mirrors which table; the parity test holds them to it.

@@ -36,6 +36,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cidery import credentials
@@ -43,6 +44,7 @@ from cidery.models import (
     ApiToken,
     AppleVariety,
     Batch,
+    BatchCost,
     BatchMeasurement,
     FruitWriteOff,
     Inventory,
@@ -67,6 +69,7 @@ from cidery.models.enums import (
     VesselStatus,
     VesselType,
 )
+from cidery.press import lots, queries
 from cidery.units import to_canonical
 
 # Not in any password-hash format (no ``$scheme$`` prefix), so no password can ever
@@ -920,12 +923,19 @@ def seed_press_runs(session: Session) -> dict[str, int]:
 
 
 def seed_juice_lots(session: Session) -> dict[str, int]:
-    """The juice lots of the sample runs split across vessels: a batch in each vessel,
-    linked to its run with the litres it received."""
+    """The juice lots of the sample runs split across vessels, written as a completion
+    writes them (:func:`cidery.press.lots.write_lots`): a batch in each vessel linked to
+    its run with the litres it received, and each lot's cost from the priced lines.
+
+    A run whose lots exist is left alone, but for lots written without their cost (by
+    an earlier version of the seed), which are costed. Sample rows are not audited, as
+    no other step's are.
+    """
     vendors = _live_by_key(session, Vendor, Vendor.name)
     vessels = _live_by_key(session, Vessel, Vessel.name)
     recorder = _recording_user_id(session)
-    counts = {"batches": 0, "press_run_batches": 0}
+    tables = ("batches", "press_run_batches", "batch_costs", "cogs_items")
+    before = _counts(session, tables)
     for data in PRESS_RUNS:
         if not data.lots or data.end_time is None:
             continue
@@ -936,35 +946,40 @@ def seed_juice_lots(session: Session) -> dict[str, int]:
                 live(PressRun),
             )
         ).one()
-        if session.scalar(select(func.count()).where(PressRunBatch.press_run_id == run.id)):
+        linked = session.scalar(select(func.count()).where(PressRunBatch.press_run_id == run.id))
+        if linked:
+            costed = session.scalar(
+                select(func.count())
+                .select_from(PressRunBatch)
+                .join(BatchCost, BatchCost.batch_id == PressRunBatch.batch_id)
+                .where(PressRunBatch.press_run_id == run.id)
+            )
+            if not costed:
+                lots.write_costs(session, _run_row(session, run.id), recorder)
             continue
-        number = session.execute(text("SELECT nextval('juice_lot_numbers')")).scalar_one()
         run.pomace_kg = data.pomace_kg
         run.labor_rate = data.labor_rate
-        for index, lot in enumerate(data.lots):
-            batch = Batch(
-                batch_number=f"{data.end_time.year}-R{number:04d}-{chr(ord('A') + index)}",
-                name=f"{data.vendor}, pressed {data.end_time.date().isoformat()}",
-                vessel_id=vessels[lot.vessel.lower()].id,
-                status=BatchStatus.FERMENTING,
-                start_date=data.end_time.date(),
-                initial_volume_l=lot.litres,
-                current_volume_l=lot.litres,
-            )
-            session.add(batch)
-            session.flush()
-            session.add(
-                PressRunBatch(
-                    press_run_id=run.id,
-                    batch_id=batch.id,
-                    volume_l=lot.litres,
-                    created_by=recorder,
-                )
-            )
-            counts["batches"] += 1
-            counts["press_run_batches"] += 1
-    session.flush()
-    return counts
+        session.flush()
+        lots.write_lots(
+            session,
+            _run_row(session, run.id),
+            [(vessels[lot.vessel.lower()].id, lot.litres) for lot in data.lots],
+            recorder,
+        )
+    after = _counts(session, tables)
+    return {table: after[table] - before[table] for table in tables}
+
+
+def _run_row(session: Session, run_id: uuid.UUID) -> RowMapping:
+    return session.connection().execute(queries.LOCK_RUN, {"run_id": run_id}).mappings().one()
+
+
+def _counts(session: Session, tables: tuple[str, ...]) -> dict[str, int]:
+    # The lot writer writes through the connection: its rows are counted, not tracked.
+    return {
+        table: session.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+        for table in tables
+    }
 
 
 def seed_write_offs(session: Session) -> dict[str, int]:
@@ -1021,7 +1036,9 @@ STEPS: tuple[SeedStep, ...] = (
     SeedStep(seed_batches, ("batches", "batch_measurements")),
     SeedStep(seed_packages, ("packages", "inventory", "inventory_transactions")),
     SeedStep(seed_press_runs, ("press_runs", "press_run_loads")),
-    SeedStep(seed_juice_lots, ("press_run_batches",), also=("batches",)),
+    SeedStep(
+        seed_juice_lots, ("press_run_batches", "batch_costs", "cogs_items"), also=("batches",)
+    ),
     SeedStep(seed_write_offs, ("fruit_write_offs",)),
 )
 

@@ -547,7 +547,8 @@ def complete(run_id: uuid.UUID, visit: Visit = visitor(Action.COMPLETE)) -> Resp
         if step != "confirm":
             parse(PressRunComplete, data)  # checked before the confirmation step
             return _complete_page(visit, run_id, review=True)
-        press.complete_run(visit.session, visit.actor, run_id, data)
+        rate = visit.request.app.state.settings.labor_rate  # CIDERY_LABOR_RATE, as the API's
+        press.complete_run(visit.session, visit.actor, run_id, data, labor_rate=rate)
     except PressError as refused:
         return _complete_page(
             visit,

@@ -1,4 +1,4 @@
-"""Press runs: start, list, read, add/void loads, complete, cancel."""
+"""Press runs: start, list, read, add/void loads, complete (into juice lots), cancel."""
 
 from __future__ import annotations
 
@@ -117,12 +117,16 @@ async def complete_run(
     key: IdempotencyKey = None,
     call: Call = allow(Action.COMPLETE),
 ) -> object:
-    """Complete the run into a vessel (requires ``Idempotency-Key``)."""
+    """Complete the run into one vessel (``vessel_id``) or several (``assignments``, each
+    a juice lot; their litres add up to the juice), with its lots' composition and cost
+    in the answer (requires ``Idempotency-Key``). Labor is costed at the body's
+    ``labor_rate``, else the app's setting (``CIDERY_LABOR_RATE``)."""
+    rate = call.request.app.state.settings.labor_rate
     return await idempotency.save(
         call,
         key,
         body,
-        lambda call: press.complete_run(call.session, call.actor, run_id, body),
+        lambda call: press.complete_run(call.session, call.actor, run_id, body, labor_rate=rate),
         required=True,
     )
 

@@ -288,6 +288,90 @@ def constraints_validated(connection: Connection) -> tuple[bool, str]:
     return _verdict(problems, "constraint(s) NOT VALID", "all constraints validated")
 
 
+def _absent(connection: Connection, table: str) -> bool:
+    found = connection.execute(text("SELECT to_regclass(:table)"), {"table": table}).scalar()
+    return found is None
+
+
+def juice_lot_litres(connection: Connection) -> tuple[bool, str]:
+    """Each run's juice lots hold exactly its juice, and only a completed run has lots.
+
+    The deferred constraint trigger ``press_run_batches_match_juice`` refuses a commit
+    that breaks this; checked again here because a trigger can be disabled and rows can
+    be loaded with triggers off (``session_replication_role = replica``).
+    """
+    if _absent(connection, "press_run_batches"):
+        return True, "no juice lots before revision 0007"
+    rows = connection.execute(
+        text(
+            "SELECT r.id, r.status::text AS status, r.total_juice_volume_l AS juice,"
+            " sum(b.volume_l) AS linked"
+            " FROM press_run_batches b JOIN press_runs r ON r.id = b.press_run_id"
+            " GROUP BY r.id"
+            " HAVING sum(b.volume_l) IS DISTINCT FROM r.total_juice_volume_l"
+            "  OR r.status <> 'completed'"
+            " ORDER BY r.id"
+        )
+    ).all()
+    problems = [
+        f"run {row.id} ({row.status}): its lots hold {row.linked} L, the run gave {row.juice} L"
+        for row in rows
+    ]
+    total = connection.execute(
+        text("SELECT count(DISTINCT press_run_id) FROM press_run_batches")
+    ).scalar_one()
+    return _verdict(
+        problems,
+        "run(s) whose juice lots disagree with their juice",
+        f"the lots of {total} run(s) hold their juice",
+    )
+
+
+def juice_lot_costs(connection: Connection) -> tuple[bool, str]:
+    """Juice lots whose cost is incomplete, listed; a finding, never a failure.
+
+    A purchase line without a price (or a run without labor hours) leaves its lots'
+    cost NULL on purpose: it is known to be unknown, and an admin recomputes it once
+    the price is in. The check passes and names them, so ``cidery db smoke`` shows
+    what is left to price.
+    """
+    if _absent(connection, "press_run_batches"):
+        return True, "no juice lots before revision 0007"
+    rows = connection.execute(
+        text(
+            "SELECT b.batch_number, c.id IS NULL AS uncosted, c.labor_cost IS NULL AS no_labor,"
+            " (SELECT count(*) FROM cogs_items i WHERE i.batch_id = b.id"
+            f"  AND i.item_type = 'apples' AND i.cost IS NULL AND {live_sql('i')}) AS unpriced"
+            " FROM press_run_batches l"
+            " JOIN batches b ON b.id = l.batch_id"
+            " LEFT JOIN batch_costs c ON c.batch_id = l.batch_id"
+            f" WHERE c.total_cost IS NULL AND {live_sql('b')}"
+            " ORDER BY b.batch_number"
+        )
+    ).all()
+    total = connection.execute(
+        text(
+            "SELECT count(*) FROM press_run_batches l JOIN batches b ON b.id = l.batch_id"
+            f" WHERE {live_sql('b')}"
+        )
+    ).scalar_one()
+    if not rows:
+        return True, f"all {total} juice lot(s) costed"
+    found = []
+    for row in rows:
+        if row.uncosted:
+            found.append(f"{row.batch_number}: not costed")
+            continue
+        why = [f"{row.unpriced} line(s) without a price"] if row.unpriced else []
+        if row.no_labor:
+            why.append("no labor hours")
+        found.append(f"{row.batch_number}: {', '.join(why) or 'cost unknown'}")
+    return True, (
+        f"{len(rows)} of {total} juice lot(s) with an incomplete cost (listed, not a "
+        f"failure): {_listing(found)}"
+    )
+
+
 CHECKS: list[Check] = [
     Check("server_version", server_version),
     Check("migration_revision", migration_revision),
@@ -298,6 +382,8 @@ CHECKS: list[Check] = [
     Check("foreign_key_indexes", foreign_key_indexes),
     Check("updated_at_triggers", updated_at_triggers),
     Check("constraints_validated", constraints_validated),
+    Check("juice_lot_litres", juice_lot_litres),
+    Check("juice_lot_costs", juice_lot_costs),
 ]
 
 

@@ -125,7 +125,7 @@ def test_lots_with_their_cost_per_litre_an_unknown_cost_null(
 ) -> None:
     answer = client.get(f"{API}/reports/lots", params={"season": SEASON}, headers=viewer)
     assert answer.status_code == 200, answer.text
-    costed, unpriced = [row for row in answer.json() if row["vendor_id"] == pressed["vendor"]]
+    costed, unpriced = [row for row in answer.json() if row["press_run_id"] == pressed["run"]]
     assert costed == {
         "batch_id": pressed["batches"][0],
         "batch_number": pressed["numbers"][0],

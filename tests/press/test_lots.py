@@ -238,6 +238,17 @@ def test_gallons_are_added_up_in_litres(w: World) -> None:
     assert done.run.total_juice_volume_l == Decimal("189.271")
 
 
+def test_halves_in_gallons_share_the_juice_to_the_millilitre(w: World) -> None:
+    """25 + 25 gal are 94.6353 L each: rounded one by one they would miss the 189.271 L
+    of 50 gal by a millilitre; shared from the juice's litres they add up."""
+    run = _run(w, ("300", None))
+    tank, keg = w.vessel("1000"), w.vessel("100")
+    done = _split(w, run, [(tank, "25", "gal"), (keg, "25", "gal")], "50", unit="gal")
+    litres = [lot.litres for lot in done.lots]
+    assert sum(litres) == Decimal("189.271")
+    assert sorted(litres) == [Decimal("94.635"), Decimal("94.636")]
+
+
 def test_lot_numbers_follow_the_sequence() -> None:
     assert lot_number(2026, 42, 0) == "2026-R0042-A"
     assert lot_number(2026, 42, 25) == "2026-R0042-Z"

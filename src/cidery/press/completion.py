@@ -67,12 +67,15 @@ def _vessel_for(conn: Connection, vessel_id: uuid.UUID, litres: Decimal) -> RowM
         raise VesselUnavailable(
             f"vessel {vessel['name']!r} is {vessel['status'].value}, not {RECEIVES_JUICE.value}",
             vessel_id=str(vessel["id"]),
+            vessel_name=vessel["name"],
             status=vessel["status"].value,
         )
     if litres > vessel["capacity_l"]:
         raise VesselTooSmall(
             f"vessel {vessel['name']!r} holds {vessel['capacity_l']} L; "
             f"it would receive {litres} L",
+            vessel_id=str(vessel["id"]),
+            vessel_name=vessel["name"],
             capacity_l=str(vessel["capacity_l"]),
             juice_l=str(litres),
         )
@@ -108,6 +111,17 @@ def mass_balance_warning(fruit_kg: Decimal, juice_l: Decimal, pomace_kg: Decimal
     )
 
 
+def checked_destinations(wanted: PressRunComplete) -> list[tuple[uuid.UUID, Decimal]]:
+    """Each vessel with its litres, which must add up exactly to the run's juice
+    (:class:`VolumesDoNotAddUp` otherwise): the rule the pages also check before
+    asking the operator to confirm."""
+    destinations = wanted.destinations
+    assigned = sum((litres for _, litres in destinations), Decimal(0))
+    if assigned != wanted.juice_volume_l:
+        raise VolumesDoNotAddUp(assigned, wanted.juice_volume_l)
+    return destinations
+
+
 def complete_run(
     session: Session,
     actor: object,
@@ -136,10 +150,7 @@ def complete_run(
     wanted = parse(PressRunComplete, data)
     juice_l = wanted.juice_volume_l
     _within_column("juice_volume", juice_l, "the juice in litres")
-    destinations = wanted.destinations
-    assigned = sum((litres for _, litres in destinations), Decimal(0))
-    if assigned != juice_l:
-        raise VolumesDoNotAddUp(assigned, juice_l)
+    destinations = checked_destinations(wanted)
     pomace_kg = wanted.pomace_kg
     if pomace_kg is not None:
         if pomace_kg <= 0:

@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from cidery.costing.money import MILLI, split
 from cidery.models.enums import BatchStatus, CogsItemType, PressRunStatus, Unit
 from cidery.press.rules import MAX_ASSIGNMENTS, MAX_PAGE
 from cidery.units import to_canonical
@@ -323,10 +324,24 @@ class PressRunComplete(InputModel):
 
     @property
     def destinations(self) -> list[tuple[uuid.UUID, Decimal]]:
-        """Each vessel with the litres it receives, in the order given."""
+        """Each vessel with the litres it receives, in the order given.
+
+        Shares given in the juice's own unit that add up to the juice are the juice's
+        litres, shared in proportion to the millilitre (largest remainder): rounding each
+        share on its own could miss the total (25 + 25 gal of 50 gal are 189.271 +
+        189.271 L of 378.541 L). Shares in another unit are converted one by one, and
+        must then add up to the juice's litres as they are.
+        """
         if self.assignments is None:
             assert self.vessel_id is not None  # the validator's rule
             return [(self.vessel_id, self.juice_volume_l)]
+        volumes = [a.volume for a in self.assignments]
+        if (
+            all(a.volume_unit == self.juice_volume_unit for a in self.assignments)
+            and sum(volumes, Decimal(0)) == self.juice_volume
+        ):
+            litres = split(self.juice_volume_l, volumes, quantum=MILLI)
+            return [(a.vessel_id, share) for a, share in zip(self.assignments, litres, strict=True)]
         return [(a.vessel_id, a.volume_l) for a in self.assignments]
 
     @property

@@ -33,11 +33,13 @@ from cidery.enums import Unit
 from cidery.errors import CideryError
 from cidery.models.enums import PressRunStatus
 from cidery.press.access import Action
+from cidery.press.completion import checked_destinations, mass_balance_warning
 from cidery.press.errors import InvalidInput, NotFound, PressError
 from cidery.press.inputs import parse
 from cidery.press.rules import YIELD_HIGH, YIELD_LOW, YIELD_WARNING
 from cidery.press.schemas import PressRunComplete, PressRunDetail
 from cidery.units import to_canonical
+from cidery.web.completion import CompleteForm
 from cidery.web.guard import (
     PUBLIC_PAGE,
     FormFields,
@@ -263,6 +265,18 @@ def _run_page(
     if run.vessel_id is not None:
         vessels = catalog.list_vessels(visit.session, visit.actor)
         vessel = next((v for v in vessels if v.id == run.vessel_id), None)
+    completed = run.status == PressRunStatus.COMPLETED
+    lots = press.run_lots(visit.session, visit.actor, run.id) if completed else []
+    warnings = (
+        [sentence(YIELD_WARNING.format(rate=run.extraction_rate))]
+        if is_outlier(run.extraction_rate)
+        else []
+    )
+    if completed and run.pomace_kg is not None and run.total_juice_volume_l is not None:
+        balance = mass_balance_warning(
+            run.total_apple_weight_kg, run.total_juice_volume_l, run.pomace_kg
+        )
+        warnings += [sentence(balance)] if balance else []
     query = visit.request.query_params
     return render(
         visit.request,
@@ -279,11 +293,8 @@ def _run_page(
         saved=query.get("saved"),
         written_off=query.get("written_off") is not None,
         just_completed=query.get("completed") is not None,
-        warning=(
-            sentence(YIELD_WARNING.format(rate=run.extraction_rate))
-            if is_outlier(run.extraction_rate)
-            else None
-        ),
+        lots=lots,
+        warnings=warnings,
         message=message,
         errors=errors or {},
         values=values or {"weight_unit": "lb"},
@@ -482,8 +493,6 @@ def write_off(
 
 # --- completing and cancelling -------------------------------------------------------------
 
-COMPLETE_FIELDS = ("juice_volume", "juice_volume_unit", "vessel_id", "labor_hours", "worker_count")
-
 
 def _litres(values: dict[str, str]) -> Decimal | None:
     try:
@@ -495,6 +504,7 @@ def _litres(values: dict[str, str]) -> Decimal | None:
 def _complete_page(
     visit: Visit,
     run_id: uuid.UUID,
+    form: CompleteForm,
     *,
     status: int = 200,
     review: bool = False,
@@ -505,8 +515,12 @@ def _complete_page(
     if detail.run.status != PressRunStatus.IN_PROGRESS:
         return _see(_run_url(detail.run.id))
     vessels = catalog.list_vessels(visit.session, visit.actor, {"available": True})
-    values = visit.given(*COMPLETE_FIELDS) or {"juice_volume_unit": "L"}
-    litres = _litres(values) if review else None
+    names = {str(vessel.id): vessel.name for vessel in vessels}
+    litres = _litres(form.values) if review else None
+    shares: list[tuple[str, Decimal]] = []
+    if review:
+        wanted = parse(PressRunComplete, form.data())
+        shares = [(names.get(str(v), ""), share) for v, share in checked_destinations(wanted)]
     rate = None
     if litres is not None and detail.total_weight_kg > 0:
         rate = (litres / detail.total_weight_kg).quantize(Decimal("0.0001"), ROUND_HALF_UP)
@@ -519,8 +533,9 @@ def _complete_page(
         run=detail.run,
         grower=detail.vendor_name,
         vessels=vessels,
-        vessel=next((v for v in vessels if str(v.id) == values.get("vessel_id")), None),
-        values=values,
+        form=form,
+        values=form.values,
+        shares=shares,
         review=review,
         litres=litres,
         rate=rate,
@@ -533,26 +548,35 @@ def _complete_page(
 
 @router.get(HOME + "/runs/{run_id}/complete")
 def complete_page(run_id: uuid.UUID, visit: Visit = visitor(Action.COMPLETE)) -> Response:
-    return _complete_page(visit, run_id)
+    return _complete_page(visit, run_id, CompleteForm.read({}))
+
+
+def _removed_row(visit: Visit) -> int | None:
+    try:
+        return int(visit.value("remove"))
+    except ValueError:
+        return None
 
 
 @router.post(HOME + "/runs/{run_id}/complete")
 def complete(run_id: uuid.UUID, visit: Visit = visitor(Action.COMPLETE)) -> Response:
-    """The form, then a confirmation step (``step=confirm`` completes; ``change`` goes back)."""
+    """The form, then a confirmation step (``step=confirm`` completes; ``change`` goes back;
+    ``add`` and ``remove`` give the form a vessel more or fewer)."""
     step = visit.value("step")
-    if step == "change":
-        return _complete_page(visit, run_id)
-    data = visit.given(*COMPLETE_FIELDS)
+    form = CompleteForm.read(visit.form, add=step == "add", remove=_removed_row(visit))
+    if step in ("change", "add") or visit.value("remove"):
+        return _complete_page(visit, run_id, form)
     try:
         if step != "confirm":
-            parse(PressRunComplete, data)  # checked before the confirmation step
-            return _complete_page(visit, run_id, review=True)
+            # Checked before the confirmation step, the litres adding up included.
+            return _complete_page(visit, run_id, form, review=True)
         rate = visit.request.app.state.settings.labor_rate  # CIDERY_LABOR_RATE, as the API's
-        press.complete_run(visit.session, visit.actor, run_id, data, labor_rate=rate)
+        press.complete_run(visit.session, visit.actor, run_id, form.data(), labor_rate=rate)
     except PressError as refused:
         return _complete_page(
             visit,
             run_id,
+            form,
             status=_status(refused),
             message=explain(refused),
             errors=field_errors(refused),

@@ -5,12 +5,14 @@ import { enhanceLoadForm } from "./loads.js";
 import { workOffline } from "./offline.js";
 import { wireGrowerSearch } from "./search.js";
 import { startOutbox } from "./outbox.js";
+import { wireVessels } from "./vessels.js";
 
 showConnection();
 wireConversions();
 wireNetWeight();
 wireYieldPreview();
 wireGrowerSearch();
+wireVessels();
 const loadForm = document.getElementById("add-load");
 if (loadForm) enhanceLoadForm(loadForm);
 startOutbox();

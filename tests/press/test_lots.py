@@ -282,9 +282,9 @@ def test_volumes_in_gallons_that_do_not_add_up(w: World) -> None:
     # 30 gal + 25 gal = 113.562 + 94.635 = 208.197 L, the run gave 50 gal = 189.271 L.
     with refused(w.session, VolumesDoNotAddUp, "volumes_do_not_add_up", "208.197", "189.271"):
         _split(w, run, [(tank, "30", "gal"), (keg, "25", "gal")], "50", unit="gal")
-    # Two halves of 50 gal, each rounded to the millilitre, lose one: said with the figures.
+    # Shares in litres of a juice given in gallons are taken as typed: one millilitre short.
     with refused(w.session, VolumesDoNotAddUp, "volumes_do_not_add_up", "189.270", "189.271"):
-        _split(w, run, [(tank, "25", "gal"), (keg, "25", "gal")], "50", unit="gal")
+        _split(w, run, [(tank, "94.635", "L"), (keg, "94.635", "L")], "50", unit="gal")
 
 
 def test_a_vessel_too_small_for_its_share(w: World) -> None:
@@ -292,7 +292,12 @@ def test_a_vessel_too_small_for_its_share(w: World) -> None:
     tank, barrel = w.vessel("1000"), named(w, w.vessel("225"), "Barrel")
     with refused(w.session, VesselTooSmall, "vessel_too_small", barrel.name, "225", "250") as info:
         _split(w, run, [(tank, "150", "L"), (barrel, "250", "L")], "400")
-    assert info.value.details == {"capacity_l": "225.000", "juice_l": "250.000"}
+    assert info.value.details == {
+        "vessel_id": str(barrel.id),
+        "vessel_name": barrel.name,
+        "capacity_l": "225.000",
+        "juice_l": "250.000",
+    }
     w.session.refresh(tank)
     assert tank.status is VesselStatus.AVAILABLE
 

@@ -27,6 +27,7 @@ from cidery.models import (
     Vessel,
 )
 from cidery.models.base import live
+from cidery.models.costing import cost_known
 from cidery.models.enums import PressRunStatus
 from cidery.press.queries import REMAINING_KG, write_offs
 from cidery.press.rules import RECEIVES_JUICE
@@ -258,7 +259,7 @@ def lot_costs(since: datetime | None, until: datetime | None) -> Select[Any]:
     """The juice lots of live completed runs that ended in ``[since, until)`` (None:
     unbounded), oldest first: one row per run and lot, with the litres the lot received
     and its cost, unknown parts null (no ``batch_costs`` row: all of them)."""
-    known = and_(batch_costs.c.total_cost.is_not(None), batch_costs.c.cost_per_l.is_not(None))
+    known = cost_known(batch_costs)
     return (
         select(
             batches.c.id.label("batch_id"),

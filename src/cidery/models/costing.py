@@ -6,7 +6,18 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Numeric, Text, func, text
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    DateTime,
+    ForeignKey,
+    FromClause,
+    Numeric,
+    Table,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cidery.models.base import Base, Entity, nonnegative, pg_enum, positive
@@ -79,3 +90,22 @@ class CogsItem(Entity, Base):
         CheckConstraint(positive("quantity"), name="quantity_positive"),
         CheckConstraint("(quantity IS NULL) = (unit IS NULL)", name="quantity_has_unit"),
     )
+
+
+# --- a known cost ---------------------------------------------------------------------------
+# A batch's cost is known when its total is: the CHECKs above make the total known exactly
+# when its parts are, and a cost per litre only with a total. Said once, in the two forms
+# the code needs (the lot reads and reports, and the smoke checks' plain SQL); a batch
+# without a batch_costs row (outer-joined: all NULL) is not costed either.
+
+_COST_KNOWN_SQL = "total_cost IS NOT NULL"
+
+
+def cost_known_sql(alias: str) -> str:
+    """The known-cost predicate as SQL text over ``alias`` of batch_costs."""
+    return f"{alias}.{_COST_KNOWN_SQL}"
+
+
+def cost_known(costs: Table | FromClause) -> ColumnElement[bool]:
+    """The known-cost criterion over ``costs`` (batch_costs, or an alias of it)."""
+    return costs.c.total_cost.is_not(None)

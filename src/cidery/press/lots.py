@@ -57,6 +57,7 @@ from cidery.models import (
     Purchase,
 )
 from cidery.models.base import live
+from cidery.models.costing import cost_known
 from cidery.models.enums import AuditOperation, BatchStatus, CogsItemType, PressRunStatus
 from cidery.press import queries
 from cidery.press.access import Action, require
@@ -208,7 +209,7 @@ def lot_list(
     )
     if incomplete:
         # No cost row at all (a lot written before costs were) is incomplete too.
-        query = query.where(batch_costs.c.total_cost.is_(None))
+        query = query.where(~cost_known(batch_costs))
     if season is not None:
         query = query.where(
             batches.c.start_date >= date(season, 1, 1),

@@ -46,7 +46,6 @@ from cidery.models import (
     Batch,
     BatchCost,
     BatchMeasurement,
-    FruitWriteOff,
     Inventory,
     InventoryTransaction,
     Package,
@@ -70,6 +69,9 @@ from cidery.models.enums import (
     VesselType,
 )
 from cidery.press import lots, queries
+from cidery.press.access import Actor
+from cidery.press.errors import NothingLeft
+from cidery.press.writeoffs import write_off_line
 from cidery.units import to_canonical
 
 # Not in any password-hash format (no ``$scheme$`` prefix), so no password can ever
@@ -983,13 +985,14 @@ def _counts(session: Session, tables: tuple[str, ...]) -> dict[str, int]:
 
 
 def seed_write_offs(session: Session) -> dict[str, int]:
-    """What is left of the sample lines written off as waste (once: a line with nothing
-    left is skipped)."""
-    recorder = _recording_user_id(session)
+    """What is left of the sample lines written off as waste, through the service (its
+    rules and audit row), by the sample's recording user; a line with nothing left is
+    skipped, so seeding again adds nothing."""
+    recorder = Actor(user_id=_recording_user_id(session), role=UserRole.OPERATOR)
     added = 0
     for data in WRITE_OFFS:
-        item = session.scalars(
-            select(PurchaseItem)
+        item_id = session.scalars(
+            select(PurchaseItem.id)
             .join(PurchaseItem.purchase)
             .join(PurchaseItem.apple_variety)
             .where(
@@ -998,15 +1001,10 @@ def seed_write_offs(session: Session) -> dict[str, int]:
                 live(PurchaseItem, Purchase),
             )
         ).one()
-        session.refresh(item, ["pressed_kg", "written_off_kg"])
-        left = (item.quantity_kg or D(0)) - item.pressed_kg - item.written_off_kg
-        if left <= 0:
+        try:
+            write_off_line(session, recorder, item_id, {"reason": data.reason})
+        except NothingLeft:
             continue
-        session.add(
-            FruitWriteOff(
-                purchase_item_id=item.id, weight_kg=left, reason=data.reason, created_by=recorder
-            )
-        )
         added += 1
     session.flush()
     return {"fruit_write_offs": added}

@@ -25,6 +25,7 @@ from cidery.errors import CideryError
 from cidery.migrations import scripts
 from cidery.models import Base
 from cidery.models.base import live_sql
+from cidery.models.costing import cost_known_sql
 from cidery.models.enums import Unit
 from cidery.units import CANONICAL_PLACES, exact_canonical, is_weight, to_canonical
 
@@ -345,7 +346,7 @@ def juice_lot_costs(connection: Connection) -> tuple[bool, str]:
             " FROM press_run_batches l"
             " JOIN batches b ON b.id = l.batch_id"
             " LEFT JOIN batch_costs c ON c.batch_id = l.batch_id"
-            f" WHERE c.total_cost IS NULL AND {live_sql('b')}"
+            f" WHERE NOT {cost_known_sql('c')} AND {live_sql('b')}"
             " ORDER BY b.batch_number"
         )
     ).all()

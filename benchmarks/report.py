@@ -832,12 +832,14 @@ def _startup_section(results: Results) -> list[str]:
         "## Command line start-up",
         "",
         f"`benchmarks/startup.py`: each command run {runs}, in a process of its own, the "
-        "commands taking turns; from starting the process to its exit, milliseconds. "
+        "commands taking turns (`db migrate` and psql alternately first); from starting the "
+        "process to its exit, milliseconds. "
         "`cidery` is the installed console script, with `DATABASE_URL` naming a database of "
         "the benchmark's own: `db status` one migrated and seeded with the sample cidery, "
         f"`db migrate` a new, empty one each run, brought to head ({startup.revisions} "
         f"revisions); `{startup.psql}` applies the committed "
-        "`src/cidery/migrations/sql/*.upgrade.sql` to another empty database each run. "
+        "`src/cidery/migrations/sql/*.upgrade.sql` to another empty database each run (both "
+        "made before the run's first command). "
         "Bytecode is compiled once, by the untimed runs, into a cache of the benchmark's own, "
         "as an installed program has it. The last row is the floor under `db migrate`: the "
         "interpreter importing the libraries that applying revisions needs, and nothing else.",

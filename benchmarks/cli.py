@@ -139,8 +139,9 @@ def run_command(
 ) -> None:
     """Every benchmark at S, M and L (each in a fresh database), then the report.
 
-    Reads at S, M, L; writes at S and L; migration impact at L. Creates and drops
-    databases cidery_bench_* on the server; with DATABASE_URL its role needs CREATEDB.
+    The command line's start-up; reads at S, M, L; writes at S and L; migration impact
+    at L. Creates and drops databases cidery_bench_* on the server; with DATABASE_URL its
+    role needs CREATEDB.
     """
     from benchmarks import report, suite
     from benchmarks.results import ResultsFormatError
@@ -151,17 +152,19 @@ def run_command(
         except ResultsFormatError as exc:
             raise CideryError(f"cannot report from it: {exc}") from None
         latest = suite.latest_full(report_from.parent)
-        if results.kind in ("quick", "api-quick"):
+        if results.kind.endswith("quick"):
             stem = report_from.with_suffix("")
             written = report.write_report(results, report_from, stem.with_suffix(".md"), stem)
-        elif results.kind == "api" and latest is not None:
-            # The API alone: with the newest full run's figures, as `benchmarks api` wrote it.
-            written = report.write_report(
-                report.load(latest),
-                latest,
-                docs_dir / "benchmarks.md",
-                docs_dir / "benchmarks",
-                api_from=report_from,
+        elif results.kind in ("api", "startup") and latest is not None:
+            # A benchmark alone: with the newest full run's figures, as its command wrote it.
+            written = (
+                suite.regenerate_docs(
+                    report_from.parent,
+                    docs_dir,
+                    api_from=report_from if results.kind == "api" else None,
+                    startup_from=report_from if results.kind == "startup" else None,
+                )
+                or []
             )
         else:
             written = report.write_report(
@@ -219,6 +222,49 @@ def api_command(
         console.print(f"[{time.perf_counter() - began:6.0f}s] {message}", soft_wrap=True)
 
     json_path, markdown = suite.run_api_only(
+        Runtime().settings,
+        quick=quick,
+        results_dir=results_dir,
+        docs_dir=docs_dir,
+        progress=progress,
+    )
+    console.print(f"wrote {json_path} and {markdown} in {time.perf_counter() - began:.0f} s")
+
+
+# --- python -m benchmarks startup -----------------------------------------------------------------
+
+
+@app.command("startup")
+def startup_command(
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help="Five timed runs of each command; the report goes beside its JSON instead "
+            "of into docs/benchmarks.md.",
+        ),
+    ] = False,
+    results_dir: Annotated[
+        Path, typer.Option("--results-dir", help="Where the raw JSON goes.")
+    ] = Path("benchmarks/results"),
+    docs_dir: Annotated[
+        Path, typer.Option("--docs-dir", help="Where a full run writes benchmarks.md and plots.")
+    ] = Path("docs"),
+) -> None:
+    """The command line's start-up alone: --help, version, db status, and db migrate of an
+    empty database against psql applying the committed SQL (``make bench`` runs it too).
+
+    A full run regenerates docs/benchmarks.md from the newest full results with these
+    figures. Creates and drops databases cidery_bench_startup_* on the server.
+    """
+    from benchmarks import suite
+
+    began = time.perf_counter()
+
+    def progress(message: str) -> None:
+        console.print(f"[{time.perf_counter() - began:6.0f}s] {message}", soft_wrap=True)
+
+    json_path, markdown = suite.run_startup_only(
         Runtime().settings,
         quick=quick,
         results_dir=results_dir,

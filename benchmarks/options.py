@@ -71,6 +71,14 @@ class ApiOptions:
 
 
 @dataclass(frozen=True)
+class StartupOptions:
+    """The command line's start-up (:mod:`benchmarks.startup`)."""
+
+    runs: int = 15  # timed runs of each command
+    warmup: int = 2  # untimed runs first: they fill the bytecode cache
+
+
+@dataclass(frozen=True)
 class Plan:
     """What a run measures, and where."""
 
@@ -83,6 +91,8 @@ class Plan:
     seed: int = DEFAULT_SEED
     # None: no API benchmark (it runs in a database of its own, after the scales).
     api: ApiOptions | None = field(default_factory=ApiOptions)
+    # None: the command line's start-up is not measured.
+    startup: StartupOptions | None = field(default_factory=StartupOptions)
 
 
 FULL = Plan()
@@ -94,4 +104,5 @@ QUICK = Plan(
     writes=WriteOptions(iterations=100, warmup=5, duration_s=1.0),
     impact=ImpactOptions(baseline_s=0.5, settle_s=0.2),
     api=ApiOptions(workers=(1,), duration_s=4.0),
+    startup=StartupOptions(runs=5, warmup=1),
 )

@@ -17,13 +17,16 @@ from pathlib import Path
 from benchmarks.results import (
     ApiPoint,
     ApiResults,
+    CommandTimes,
     CrewResult,
     ImpactResults,
     PatternResult,
     Results,
     ScaleResults,
+    StartupResults,
     WriteResults,
 )
+from benchmarks.stats import ratio
 
 NONE = "\u2013"  # an en dash: nothing measured
 TIMES = "\u00d7"  # the multiplication sign of ratios
@@ -53,6 +56,10 @@ THEIRS_NOISE = 0.9
 API_P99_TARGET_MS = 50.0
 API_RATIO_TARGET = 1.5
 API_ENDPOINTS = ("get_run", "available_fruit", "add_load")
+# "A command line that starts at once": medians of whole processes, and `cidery db
+# migrate` of an empty database within 3x of psql applying the committed SQL.
+STARTUP_TARGETS_MS = {"help": 300.0, "version": 300.0, "status": 600.0}
+MIGRATE_RATIO_TARGET = 3.0
 
 
 def slower_with_ours(pattern: PatternResult) -> bool:
@@ -217,6 +224,8 @@ def targets(results: Results) -> list[tuple[str, str, bool | None]]:
             )
     if results.api is not None:
         rows += api_targets(results.api)
+    if results.startup is not None:
+        rows += startup_targets(results.startup)
     for name, scale in _scales(results):
         if scale.impact:
             worst = scale.impact.worst_stall_ms
@@ -239,18 +248,30 @@ def render(
     plots: dict[str, str],
     notes: str | None = None,
     api_json_name: str | None = None,
+    startup_json_name: str | None = None,
 ) -> str:
-    """The report as markdown; ``plots`` maps a plot's file name to its path from the report."""
+    """The report as markdown; ``plots`` maps a plot's file name to its path from the report.
+
+    ``api_json_name`` and ``startup_json_name`` name the later runs of those benchmarks
+    alone whose sections replaced the run's own.
+    """
     m = results.machine
     command = {
         "full": "`make bench` (`python -m benchmarks run`)",
         "quick": "`make bench-quick` (`python -m benchmarks run --quick`)",
         "api": "`python -m benchmarks api`",
         "api-quick": "`python -m benchmarks api --quick`",
+        "startup": "`python -m benchmarks startup`",
+        "startup-quick": "`python -m benchmarks startup --quick`",
     }.get(results.kind, f"`python -m benchmarks` ({results.kind})")
     source = f"`{json_name}`"
-    if api_json_name:
-        source += f" (the API section: from `{api_json_name}`, a later run of the API alone)"
+    later = [
+        f"the {section} section: from `{name}`, a later run of it alone"
+        for section, name in (("API", api_json_name), ("start-up", startup_json_name))
+        if name
+    ]
+    if later:
+        source += f" ({'; '.join(later)})"
     out = [
         "# Benchmarks",
         "",
@@ -284,6 +305,7 @@ def render(
     out += _writes_section(results, plots)
     out += _impact_section(results)
     out += _api_section(results, plots)
+    out += _startup_section(results)
     if notes:
         out += [notes.strip(), ""]
     return "\n".join(out)
@@ -749,6 +771,84 @@ def api_targets(api: ApiResults) -> list[tuple[str, str, bool | None]]:
     return rows
 
 
+def _spread(times_of: CommandTimes) -> str:
+    spread = times_of.spread_ms
+    return f"{ms(spread[0])}\u2013{ms(spread[1])} ms" if spread else NONE
+
+
+def startup_targets(startup: StartupResults) -> list[tuple[str, str, bool | None]]:
+    rows: list[tuple[str, str, bool | None]] = []
+    for key, limit in STARTUP_TARGETS_MS.items():
+        measured = startup.command(key)
+        if measured is None:
+            continue
+        median = measured.latency.median_ms
+        rows.append(
+            (
+                f"`{measured.command}` under {limit:g} ms (median)",
+                f"median {ms(median)} ms (runs {_spread(measured)})",
+                None if median is None else median < limit,
+            )
+        )
+    migrate, psql = startup.command("migrate"), startup.command("psql")
+    if migrate is None or psql is None:
+        return rows
+    imports = startup.command("imports")
+    floor = (
+        f"; the interpreter importing SQLAlchemy, psycopg and Alembic alone: "
+        f"{ms(imports.latency.median_ms)} ms, "
+        f"{times(ratio(imports.latency.median_ms, psql.latency.median_ms))} psql"
+        if imports is not None
+        else ""
+    )
+    over_psql = startup.migrate_over_psql
+    rows.append(
+        (
+            f"`cidery db migrate` of an empty database within {MIGRATE_RATIO_TARGET:g}{TIMES} "
+            "psql applying the committed SQL",
+            f"{times(over_psql)} ({ms(migrate.latency.median_ms)} vs "
+            f"{ms(psql.latency.median_ms)} ms){floor}",
+            None if over_psql is None else over_psql <= MIGRATE_RATIO_TARGET,
+        )
+    )
+    return rows
+
+
+def _startup_section(results: Results) -> list[str]:
+    startup = results.startup
+    if startup is None:
+        return []
+    options = results.plan.startup
+    runs = (
+        f"{options.runs} time(s) after {options.warmup} untimed run(s)"
+        if options
+        else "several times"
+    )
+    rows = [
+        [f"`{c.command}`", ms(c.latency.median_ms), ms(c.latency.p95_ms), _spread(c),
+         str(c.latency.n)]
+        for c in startup.commands
+    ]  # fmt: skip
+    return [
+        "## Command line start-up",
+        "",
+        f"`benchmarks/startup.py`: each command run {runs}, in a process of its own, the "
+        "commands taking turns (`db migrate` and psql alternately first); from starting the "
+        "process to its exit, milliseconds. "
+        "`cidery` is the installed console script, with `DATABASE_URL` naming a database of "
+        "the benchmark's own: `db status` one migrated and seeded with the sample cidery, "
+        f"`db migrate` a new, empty one each run, brought to head ({startup.revisions} "
+        f"revisions); `{startup.psql}` applies the committed "
+        "`src/cidery/migrations/sql/*.upgrade.sql` to another empty database each run (both "
+        "made before the run's first command). "
+        "Bytecode is compiled once, by the untimed runs, into a cache of the benchmark's own, "
+        "as an installed program has it. The last row is the floor under `db migrate`: the "
+        "interpreter importing the libraries that applying revisions needs, and nothing else.",
+        "",
+        *_table(["command", "median", "p95", "fastest\u2013slowest", "runs"], rows),
+    ]
+
+
 API_HEADER = ["app", "operators", "mode", "call", "requests/s", "p50", "p95", "p99", "errors"]
 
 
@@ -1014,17 +1114,26 @@ def write_report(
     markdown: Path,
     plots_dir: Path,
     api_from: Path | None = None,
+    startup_from: Path | None = None,
 ) -> list[Path]:
     """Markdown and plots from ``results`` (read from ``json_path``); returns what was written.
 
-    ``api_from``: a results file of the API benchmark alone, whose API figures replace
-    those of ``results``. The notes are ``notes.md`` beside the results directory
-    (``benchmarks/notes.md``).
+    ``api_from``, ``startup_from``: results files of the API or start-up benchmark alone,
+    whose figures replace those of ``results``. The notes are ``notes.md`` beside the
+    results directory (``benchmarks/notes.md``).
     """
-    api_json_name = None
+    api_json_name = startup_json_name = None
+    # Each with the options it was measured with, which the section describes.
     if api_from is not None:
-        results = replace(results, api=Results.read(api_from).api)
+        alone = Results.read(api_from)
+        plan = replace(results.plan, api=alone.plan.api)
+        results = replace(results, api=alone.api, plan=plan)
         api_json_name = _shown(api_from)
+    if startup_from is not None:
+        alone = Results.read(startup_from)
+        plan = replace(results.plan, startup=alone.plan.startup)
+        results = replace(results, startup=alone.startup, plan=plan)
+        startup_json_name = _shown(startup_from)
     plots = write_plots(results, plots_dir)
     markdown.parent.mkdir(parents=True, exist_ok=True)
     links = {
@@ -1033,7 +1142,9 @@ def write_report(
     }
     notes_path = json_path.parent.parent / "notes.md"
     notes = notes_path.read_text() if notes_path.exists() else None
-    markdown.write_text(render(results, _shown(json_path), links, notes, api_json_name))
+    markdown.write_text(
+        render(results, _shown(json_path), links, notes, api_json_name, startup_json_name)
+    )
     return [markdown, *plots.values()]
 
 

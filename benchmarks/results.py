@@ -280,6 +280,36 @@ class ApiResults:
 
 
 @dataclass(frozen=True)
+class CommandTimes:
+    """One command run ``latency.n`` times, each in a process of its own: from starting
+    the process to its exit."""
+
+    key: str  # "help", "version", "status", "migrate", "psql" or "imports"
+    command: str  # as the report shows it
+    latency: Latency
+    samples_ms: tuple[float, ...] = ()
+
+    @property
+    def spread_ms(self) -> tuple[float, float] | None:
+        """The fastest and the slowest run."""
+        return (min(self.samples_ms), max(self.samples_ms)) if self.samples_ms else None
+
+
+@dataclass(frozen=True)
+class StartupResults:
+    """The command line starting (:mod:`benchmarks.startup`)."""
+
+    commands: tuple[CommandTimes, ...]
+    revisions: int  # applied by each ``db migrate`` run, and the SQL files psql ran
+    psql: str  # ``psql --version``
+    # ``db migrate``'s median over psql's.
+    migrate_over_psql: float | None
+
+    def command(self, key: str) -> CommandTimes | None:
+        return next((c for c in self.commands if c.key == key), None)
+
+
+@dataclass(frozen=True)
 class Machine:
     cores: int | None
     cpu: str
@@ -296,7 +326,8 @@ class Machine:
 class Results:
     """One run of :func:`benchmarks.suite.run`: every scale's figures, and where from."""
 
-    # "full" or "quick"; "api" or "api-quick" for ``python -m benchmarks api`` alone.
+    # "full" or "quick"; "api" or "api-quick" for ``python -m benchmarks api`` alone,
+    # "startup" or "startup-quick" for ``python -m benchmarks startup``.
     kind: str
     started: datetime
     finished: datetime
@@ -307,6 +338,9 @@ class Results:
     format: int = FORMAT
     # The HTTP API benchmark (:mod:`benchmarks.api`); not in files written before it.
     api: ApiResults | None = None
+    # The command line's start-up (:mod:`benchmarks.startup`); not in files written
+    # before it.
+    startup: StartupResults | None = None
 
     def to_json(self) -> dict[str, Any]:
         encoded: dict[str, Any] = _encode(self)

@@ -10,8 +10,9 @@ when a benchmark fails. The database cidery itself uses is never touched.
 Full run: reads at S, M and L; writes at S and L; migration impact at L (each
 revision after ``0001`` applied under a concurrent writer to the L database
 downgraded, with ``allow_data_loss``, to the revision before it:
-:mod:`benchmarks.impact`). ``--quick``: everything at S only, with fewer
-iterations and one-second runs.
+:mod:`benchmarks.impact`); first, the command line's start-up in databases of its own
+(:mod:`benchmarks.startup`). ``--quick``: everything at S only, with fewer iterations and
+one-second runs.
 """
 
 from __future__ import annotations
@@ -19,28 +20,28 @@ from __future__ import annotations
 import os
 import platform
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import sqlalchemy
-from psycopg import sql
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from benchmarks.api import run_api
+from benchmarks.databases import scratch_database
 from benchmarks.generate import generate
 from benchmarks.impact import run_impact
-from benchmarks.options import FULL, QUICK, ApiOptions, Plan
+from benchmarks.options import FULL, QUICK, ApiOptions, Plan, StartupOptions
 from benchmarks.reads import run_reads
 from benchmarks.report import write_report
 from benchmarks.results import ApiResults, Machine, Results, ScaleResults
 from benchmarks.scales import SCALES
+from benchmarks.startup import run_startup
 from benchmarks.stats import Progress, quiet
-from benchmarks.writes import run_writes
+from benchmarks.writes import libpq_url_of, run_writes
 from cidery.config import Settings
 from cidery.db.engine import make_engine, resolve_url
 from cidery.errors import CideryError
@@ -52,23 +53,21 @@ __all__ = [
     "QUICK",
     "Plan",
     "check_may_create_databases",
+    "regenerate_docs",
     "run",
     "run_api_benchmark",
     "run_api_only",
     "run_scale",
+    "run_startup_only",
 ]
 
 # The API benchmark's database: its own operators, growers and runs on TINY's catalog.
 API_SCALE = "TINY"
 
 
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def check_may_create_databases(url: str) -> None:
     """Refuse early, in one line, when the role cannot create the scratch databases."""
-    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+    with psycopg.connect(libpq_url_of(url), autocommit=True) as conn:
         row = conn.execute(
             "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
         ).fetchone()
@@ -78,20 +77,6 @@ def check_may_create_databases(url: str) -> None:
             "scale runs in a database of its own: grant it CREATEDB, or unset DATABASE_URL "
             "to use the embedded server"
         )
-
-
-@contextmanager
-def scratch_database(url: str, name: str) -> Iterator[str]:
-    """A new, empty database ``name`` on the server of ``url``; dropped afterwards."""
-    identifier = sql.Identifier(name)
-    with psycopg.connect(_libpq(url), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(_libpq(url), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(identifier))
 
 
 def machine(url: str) -> Machine:
@@ -212,6 +197,8 @@ def run(
     # Whole seconds, as the results file keeps them.
     started = clock().replace(microsecond=0)
     measured_on = machine(url)
+    # First, on a server not yet busy with the scales' databases: seconds, not minutes.
+    startup = run_startup(url, plan.startup, progress) if plan.startup else None
     scales = {scale: run_scale(url, scale, plan, progress) for scale in plan.scales}
     api = run_api_benchmark(url, plan.api, plan.seed, progress) if plan.api else None
     results = Results(
@@ -223,6 +210,7 @@ def run(
         plan=plan,
         scales=scales,
         api=api,
+        startup=startup,
     )
 
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -250,30 +238,81 @@ def run_api_only(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> tuple[Path, Path]:
     """The API benchmark alone (``python -m benchmarks api``); returns the JSON written and
-    the markdown report.
-
-    The JSON holds no scales (kind ``api``, or ``api-quick``). A quick run's report goes
-    beside it; a full run's figures replace the API section of ``docs_dir/benchmarks.md``,
-    which is regenerated from the newest full results in ``results_dir`` with them.
-    """
+    the markdown report (see :func:`_run_alone`; kind ``api`` or ``api-quick``)."""
     plan = QUICK if quick else FULL
-    options = options or plan.api or ApiOptions()
+    chosen = options or plan.api or ApiOptions()
+    return _run_alone(
+        settings,
+        "api",
+        replace(plan, api=chosen),
+        lambda url: {"api": run_api_benchmark(url, chosen, plan.seed, progress)},
+        quick=quick,
+        results_dir=results_dir,
+        docs_dir=docs_dir,
+        clock=clock,
+    )
+
+
+def run_startup_only(
+    settings: Settings,
+    *,
+    quick: bool = False,
+    results_dir: Path = Path("benchmarks/results"),
+    docs_dir: Path = Path("docs"),
+    progress: Progress = quiet,
+    options: StartupOptions | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> tuple[Path, Path]:
+    """The command line's start-up alone (``python -m benchmarks startup``); returns the
+    JSON written and the markdown report (see :func:`_run_alone`; kind ``startup`` or
+    ``startup-quick``)."""
+    plan = QUICK if quick else FULL
+    chosen = options or plan.startup or StartupOptions()
+    return _run_alone(
+        settings,
+        "startup",
+        replace(plan, startup=chosen),
+        lambda url: {"startup": run_startup(url, chosen, progress)},
+        quick=quick,
+        results_dir=results_dir,
+        docs_dir=docs_dir,
+        clock=clock,
+    )
+
+
+def _run_alone(
+    settings: Settings,
+    kind: str,
+    plan: Plan,
+    measure: Callable[[str], dict[str, Any]],
+    *,
+    quick: bool,
+    results_dir: Path,
+    docs_dir: Path,
+    clock: Callable[[], datetime],
+) -> tuple[Path, Path]:
+    """One benchmark alone: ``measure`` returns its figures, by field of :class:`Results`.
+
+    The JSON holds no scales. A quick run's report goes beside it; a full run's figures
+    replace their section of ``docs_dir/benchmarks.md``, regenerated by
+    :func:`regenerate_docs` (from the run alone when there is no full run yet).
+    """
     url = resolve_url(settings)
     if settings.database_url is not None:
         check_may_create_databases(url)
     began = time.perf_counter()
     started = clock().replace(microsecond=0)
     measured_on = machine(url)
-    api = run_api_benchmark(url, options, plan.seed, progress)
+    figures = measure(url)
     results = Results(
-        kind="api-quick" if quick else "api",
+        kind=f"{kind}-quick" if quick else kind,
         started=started,
         finished=clock().replace(microsecond=0),
         seconds=round(time.perf_counter() - began, 1),
         machine=measured_on,
-        plan=replace(plan, api=options),
+        plan=plan,
         scales={},
-        api=api,
+        **figures,
     )
     results_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{started.strftime('%Y%m%d-%H%M%S')}-{results.kind}"
@@ -284,13 +323,8 @@ def run_api_only(
         write_report(results, json_path, markdown, results_dir / stem)
         return json_path, markdown
     markdown = docs_dir / "benchmarks.md"
-    latest = latest_full(results_dir)
-    if latest is None:
+    if regenerate_docs(results_dir, docs_dir) is None:
         write_report(results, json_path, markdown, docs_dir / "benchmarks")
-    else:
-        write_report(
-            Results.read(latest), latest, markdown, docs_dir / "benchmarks", api_from=json_path
-        )
     return json_path, markdown
 
 
@@ -298,3 +332,32 @@ def latest_full(results_dir: Path) -> Path | None:
     """The newest full run's JSON in ``results_dir`` (their names start with the time)."""
     found = sorted(results_dir.glob("*-full.json"))
     return found[-1] if found else None
+
+
+def _alone_after(results_dir: Path, kind: str, full: Path) -> Path | None:
+    """The newest run of one benchmark alone (``*-<kind>.json``) made after ``full``."""
+    found = sorted(results_dir.glob(f"*-{kind}.json"))
+    return found[-1] if found and found[-1].name > full.name else None
+
+
+def regenerate_docs(
+    results_dir: Path,
+    docs_dir: Path,
+    *,
+    api_from: Path | None = None,
+    startup_from: Path | None = None,
+) -> list[Path] | None:
+    """``docs_dir/benchmarks.md`` and its plots from the newest full run in ``results_dir``,
+    with the API and start-up sections of the newest runs of those benchmarks alone made
+    after it (or of the files given); None, writing nothing, when there is no full run."""
+    latest = latest_full(results_dir)
+    if latest is None:
+        return None
+    return write_report(
+        Results.read(latest),
+        latest,
+        docs_dir / "benchmarks.md",
+        docs_dir / "benchmarks",
+        api_from=api_from or _alone_after(results_dir, "api", latest),
+        startup_from=startup_from or _alone_after(results_dir, "startup", latest),
+    )

@@ -52,8 +52,10 @@ TINY_PLAN = suite.Plan(
         client_processes=2,
     ),
     impact=ImpactOptions(baseline_s=0.1, settle_s=0.05),
-    # The API benchmark serves the app: tests/bench/test_api.py runs it on its own.
+    # The API benchmark serves the app, and the start-up benchmark runs the program:
+    # tests/bench/test_api.py and test_startup.py run them on their own.
     api=None,
+    startup=None,
 )
 NOTES = "## Notes\n\nWritten by hand, appended verbatim."
 

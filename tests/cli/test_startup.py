@@ -18,8 +18,10 @@ from pathlib import Path
 import pytest
 
 from cidery import __version__
+from cidery.db.engine import make_engine, transaction
 from cidery.migrations import scripts
 from cidery.migrations.authoring import archive, ops
+from cidery.sample.seed import seed
 
 CIDERY = Path(sys.executable).parent / "cidery"
 # What only commands that use a database, the migrations or the API types need.
@@ -140,3 +142,54 @@ def test_applying_revisions_leaves_the_models_unloaded(
     )
     assert "CREATE TABLE" in stdout
     assert loaded == []
+
+
+# What `cidery db status` reads without: Alembic (the revisions are read from their files,
+# the applied one from its table) and the press service with its Pydantic types (the
+# summary is read through the press queries alone).
+NOT_FOR_STATUS = (
+    "alembic",
+    "cidery.press.access",
+    "cidery.press.commands",
+    "cidery.press.reads",
+    "cidery.press.schemas",
+)
+
+
+def test_status_loads_neither_alembic_nor_the_press_service(
+    env: dict[str, str], clone_url: str
+) -> None:
+    engine = make_engine(clone_url)
+    try:
+        with transaction(engine) as session:
+            seed(session)
+    finally:
+        engine.dispose()
+    loaded, stdout = _loaded(
+        {**env, "DATABASE_URL": clone_url}, RUN_CIDERY, "db", "status", watched=NOT_FOR_STATUS
+    )
+    head = scripts.head()
+    assert f"{head} (head {head})" in stdout, stdout
+    # The press summary was read and printed, its outliers' line included.
+    for said in ("press runs", "completed", "yield per variety", "with a yield outside"):
+        assert said in stdout, stdout
+    assert loaded == []
+
+
+def test_the_press_package_hands_out_its_names_on_first_use(env: dict[str, str]) -> None:
+    """Importing one module of cidery.press imports neither the service nor Pydantic; the
+    package's names are all still there."""
+    loaded, _ = _loaded(
+        env, "import cidery.press.report", watched=("pydantic", *NOT_FOR_STATUS[1:])
+    )
+    assert loaded == []
+    from cidery import press
+    from cidery.press import access, commands, reads, schemas
+
+    for name in press.__all__:
+        found = getattr(press, name)
+        assert any(
+            getattr(module, name, None) is found for module in (access, commands, reads, schemas)
+        )
+    with pytest.raises(AttributeError, match="nothing_of_the_kind"):
+        press.nothing_of_the_kind  # noqa: B018

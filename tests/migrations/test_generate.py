@@ -77,7 +77,7 @@ def test_a_hostile_message_cannot_break_or_inject_into_the_revision(
     assert module.__doc__.split("\n\n", 1)[0] == expected
     # Every command loads the revisions: they still load, the new one at the head.
     directory = scripts.script_directory(location)
-    assert scripts.head(directory) == script.revision
+    assert scripts.head(location) == script.revision
     assert scripts.revisions_in_order(directory)[-1].doc == expected
     up, down = scripts.sql_file_paths(script)
     assert up.parent == down.parent == location / "sql"

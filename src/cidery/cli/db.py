@@ -182,7 +182,7 @@ def _pending(runtime: Runtime) -> list[str]:
     from cidery.migrations import scripts
 
     with runtime.engine.connect() as conn:
-        return [s.revision for s in scripts.pending(conn)]
+        return scripts.pending(conn)
 
 
 @app.command()
@@ -240,31 +240,31 @@ def print_status(runtime: Runtime) -> None:
     from cidery.cli.output import cell, console
     from cidery.migrations.status import database_status
 
+    summary = None
     with runtime.engine.connect() as conn:
         current = database_status(conn)
+        if "press_runs" in {table.name for table in current.tables}:
+            from cidery.press.report import summarise
+
+            summary = summarise(conn)
     where = (
         f"embedded, {runtime.settings.data_dir}"
         if runtime.settings.uses_embedded_server
         else describe_url(runtime.url)
     )
-    summary = Table(show_header=False, title="cidery database")
-    summary.add_row("server", cell(f"PostgreSQL {runtime.server_version} ({where})"))
-    summary.add_row("revision", cell(f"{current.current or 'none'} (head {current.head})"))
-    summary.add_row("pending", cell(", ".join(current.pending) or "none"))
-    console.print(summary)
+    overview = Table(show_header=False, title="cidery database")
+    overview.add_row("server", cell(f"PostgreSQL {runtime.server_version} ({where})"))
+    overview.add_row("revision", cell(f"{current.current or 'none'} (head {current.head})"))
+    overview.add_row("pending", cell(", ".join(current.pending) or "none"))
+    console.print(overview)
     tables = Table(title="tables")
     tables.add_column("table")
     tables.add_column("rows", justify="right")
     for table in current.tables:
         tables.add_row(cell(table.name), f"{table.rows:,}")
     console.print(tables)
-    if "press_runs" in {table.name for table in current.tables}:
-        from cidery.db.engine import session_factory
-        from cidery.press.access import Actor
-        from cidery.press.report import press_summary
-
-        with session_factory(runtime.engine)() as session:
-            print_press_summary(press_summary(session, Actor.system()))
+    if summary is not None:
+        print_press_summary(summary)
 
 
 def print_press_summary(summary: PressSummary) -> None:

@@ -38,8 +38,7 @@ from cidery.migrations.scripts import (
     current_revision,
     make_config,
     resolve,
-    revisions_in_order,
-    script_directory,
+    revision_files,
 )
 from cidery.urls import describe_url
 
@@ -254,7 +253,7 @@ def _failed_revision(action: str, at: str, script_location: Path) -> str:
     """The revision that failed, the database being at ``at`` afterwards."""
     if action == "downgrade":
         return f"revision {at}"
-    order = ["base", *(s.revision for s in revisions_in_order(script_directory(script_location)))]
+    order = ["base", *(f.revision for f in revision_files(script_location))]
     if at in order and order.index(at) + 1 < len(order):
         return f"revision {order[order.index(at) + 1]}"
     return "the next revision"
@@ -316,7 +315,7 @@ def _run_once(
             log.warning("the invalid index %s could not be dropped (%s)", name, why)
         starts.append(current_revision(conn))
         conn.commit()
-        if action == "downgrade" and current_revision(conn) is None:
+        if action == "downgrade" and starts[-1] is None:
             raise RevisionError("the database has no revision applied: nothing to roll back")
         _check_direction(action, starts[-1], target, options.script_location)
         own_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
@@ -366,7 +365,7 @@ def _check_direction(action: str, current: str | None, target: str, script_locat
     """Refuse an upgrade to an older revision and a rollback to a newer one, by name."""
     if target in ("head", "heads", "base") or target[0] in "+-":
         return
-    order = [None, *(s.revision for s in revisions_in_order(script_directory(script_location)))]
+    order = [None, *(f.revision for f in revision_files(script_location))]
     if current not in order or target not in order:
         return
     if action == "upgrade" and order.index(target) < order.index(current):
@@ -383,8 +382,7 @@ def _check_direction(action: str, current: str | None, target: str, script_locat
 
 def _steps(start: str | None, end: str | None, script_location: Path) -> list[str]:
     """The revisions between ``start`` and ``end``, in the order they were applied or undone."""
-    order: list[str | None] = [None]
-    order += [s.revision for s in revisions_in_order(script_directory(script_location))]
+    order: list[str | None] = [None, *(f.revision for f in revision_files(script_location))]
     i, j = order.index(start), order.index(end)
     if j >= i:
         return [r for r in order[i + 1 : j + 1] if r is not None]

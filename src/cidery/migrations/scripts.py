@@ -1,9 +1,17 @@
-"""The revisions on disk: Alembic's script directory, their order, their reviewed SQL.
+"""The revisions on disk: their order, their reviewed SQL, and Alembic's script directory.
 
 Revision ids are four-digit sequence numbers (``0001``, ``0002`` …) and files
 are named ``<rev>_<slug>.py``, so the history reads in order on disk. Beside
 each revision lives its reviewed SQL (``sql/<rev>_<slug>.upgrade.sql`` and
 ``.downgrade.sql``), produced by Alembic's offline mode.
+
+The order of the revisions, their head and the revision a database is at are read
+without Alembic (:func:`revision_files`, :func:`current_revision`): ``cidery db status``
+needs nothing more, and importing Alembic, which loads every revision module to learn
+the same, took longer than the rest of the command. What needs Alembic — applying,
+printing or generating revisions, their modules and docstrings — imports it inside the
+function, and :func:`revisions_in_order` hands out Alembic's scripts in the order read
+here, so there is one order of the revisions.
 
 Nothing here takes the migration lock or changes a database: applying revisions
 is :mod:`cidery.migrations.runner`'s job.
@@ -11,22 +19,23 @@ is :mod:`cidery.migrations.runner`'s job.
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import Script, ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from cidery.config import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT
 from cidery.errors import RevisionError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import Script, ScriptDirectory
 
 MIGRATIONS_DIR = Path(__file__).parent
 SQL_DIR = MIGRATIONS_DIR / "sql"
@@ -36,11 +45,126 @@ _REV_ID = re.compile(r"^\d{4}$")
 # its file name, a row of `cidery db history`. Details belong in the docstring.
 MAX_MESSAGE_LENGTH = 120
 
+# Alembic's version table, under the default name make_config leaves it, found on the
+# search path as Alembic looks for it.
+VERSION_TABLE = "alembic_version"
+
 
 @dataclass(frozen=True, kw_only=True)
 class Timeouts:
     lock_timeout: str = DEFAULT_LOCK_TIMEOUT
     statement_timeout: str = DEFAULT_STATEMENT_TIMEOUT
+
+
+# --- the revisions, read from their files ----------------------------------------------
+
+# The files Alembic takes for revisions: every ``*.py`` of ``versions/`` but
+# ``__init__.py`` and editors' lock files (``.#…``).
+_REVISION_FILE = re.compile(r"(?!\.#|__init__).*\.py")
+# A revision's identity, on lines of their own as script.py.mako writes them:
+# ``revision: str = "0002"`` and ``down_revision: str | None = "0001"``.
+_DECLARATION = re.compile(r"^(revision|down_revision)\b[^=\n]*=([^\n]*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class RevisionFile:
+    """A revision as its file declares it, read without running the file."""
+
+    revision: str
+    down_revision: str | None
+    path: Path
+
+
+def _read_revision(path: Path) -> RevisionFile:
+    declared: dict[str, object] = {}
+    for name, value in _DECLARATION.findall(path.read_text(encoding="utf-8")):
+        if name in declared:
+            continue
+        try:
+            declared[name] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            raise RevisionError(f"{path.name}: {name} is not a literal revision id") from None
+    revision = declared.get("revision")
+    if not isinstance(revision, str):
+        raise RevisionError(f'{path.name} declares no revision id (revision: str = "…")')
+    if "down_revision" not in declared:
+        raise RevisionError(f"{path.name} declares no down_revision")
+    parent = declared["down_revision"]
+    if parent is not None and not isinstance(parent, str):
+        raise RevisionError(f"revision {revision} has several parents")
+    return RevisionFile(revision, parent, path)
+
+
+def revision_files(script_location: Path = MIGRATIONS_DIR) -> list[RevisionFile]:
+    """Every revision from the first to the head, read from the files without running them.
+
+    The history is one line: two heads, two files with one id, or a revision that does
+    not descend from the first is a :class:`~cidery.errors.RevisionError`.
+    """
+    found = [
+        _read_revision(path)
+        for path in sorted((script_location / "versions").iterdir())
+        if _REVISION_FILE.fullmatch(path.name) and path.is_file()
+    ]
+    ids = [f.revision for f in found]
+    repeated = sorted({rev for rev in ids if ids.count(rev) > 1})
+    if repeated:
+        raise RevisionError(f"several files declare revision {', '.join(repeated)}")
+    children: dict[str | None, list[RevisionFile]] = {}
+    for f in found:
+        children.setdefault(f.down_revision, []).append(f)
+    heads = [rev for rev in ids if rev not in children]
+    if len(heads) != 1:
+        raise RevisionError(
+            f"expected one head revision, found {len(heads)}"
+            + (f": {', '.join(heads)}" if heads else "")
+        )
+    in_order: list[RevisionFile] = []
+    parent: str | None = None
+    while parent in children:
+        following = children[parent]
+        if len(following) > 1:
+            names = ", ".join(f.revision for f in following)
+            raise RevisionError(f"revisions {names} all follow {parent or 'base'}")
+        in_order.append(following[0])
+        parent = following[0].revision
+    if len(in_order) != len(found):
+        stray = sorted(set(ids) - {f.revision for f in in_order})
+        raise RevisionError(f"revision(s) {', '.join(stray)} do not descend from the first")
+    return in_order
+
+
+def head(script_location: Path = MIGRATIONS_DIR) -> str:
+    return revision_files(script_location)[-1].revision
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision the database is at; None when it has none (no version table, or empty)."""
+    # Looked up first: selecting from a missing table would end the caller's transaction.
+    table = connection.execute(text("SELECT to_regclass(:name)"), {"name": VERSION_TABLE})
+    if table.scalar() is None:
+        return None
+    applied = list(connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
+    if len(applied) > 1:
+        raise RevisionError(
+            f"the database has {len(applied)} revisions applied side by side "
+            f"({', '.join(applied)}); cidery's history is one line"
+        )
+    return str(applied[0]) if applied else None
+
+
+def pending(connection: Connection, script_location: Path = MIGRATIONS_DIR) -> list[str]:
+    """Revisions the database has not applied yet, oldest first."""
+    current = current_revision(connection)
+    ids = [f.revision for f in revision_files(script_location)]
+    if current is None:
+        return ids
+    if current not in ids:
+        raise RevisionError(f"the database is at revision {current!r}, which this code lacks")
+    return ids[ids.index(current) + 1 :]
+
+
+# --- Alembic --------------------------------------------------------------------------
 
 
 def make_config(
@@ -58,6 +182,8 @@ def make_config(
     ``compare=False`` promises the run only applies or prints revisions (no
     autogenerate): ``env.py`` then leaves the models unloaded.
     """
+    from alembic.config import Config
+
     cfg = Config(output_buffer=output)
     cfg.set_main_option("script_location", str(script_location))
     cfg.set_main_option("file_template", "%%(rev)s_%%(slug)s")
@@ -76,42 +202,37 @@ def make_config(
 
 
 def script_directory(script_location: Path = MIGRATIONS_DIR) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(make_config(script_location=script_location))
 
 
 def revisions_in_order(scripts: ScriptDirectory | None = None) -> list[Script]:
-    """Every revision from the first to the head."""
-    scripts = scripts or script_directory()
-    return list(reversed(list(scripts.walk_revisions("base", "heads"))))
-
-
-def head(scripts: ScriptDirectory | None = None) -> str:
-    heads = (scripts or script_directory()).get_heads()
-    if len(heads) != 1:
-        raise RevisionError(f"expected one head revision, found {len(heads)}: {', '.join(heads)}")
-    return heads[0]
-
-
-def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
-
-
-def pending(connection: Connection, scripts: ScriptDirectory | None = None) -> list[Script]:
-    """Revisions the database has not applied yet, oldest first."""
-    current = current_revision(connection)
-    in_order = revisions_in_order(scripts)
-    if current is None:
-        return in_order
-    ids = [s.revision for s in in_order]
-    if current not in ids:
-        raise RevisionError(f"the database is at revision {current!r}, which this code lacks")
-    return in_order[ids.index(current) + 1 :]
+    """Alembic's script (module, docstring) of every revision, first to head, in the
+    order :func:`revision_files` reads."""
+    directory = scripts or script_directory()
+    files = revision_files(Path(directory.dir))
+    with alembic_errors():
+        # Alembic runs every revision file: it must find the same revisions.
+        loaded = {script.revision for script in directory.walk_revisions()}
+        in_order = [directory.get_revision(f.revision) for f in files]
+    if loaded != {f.revision for f in files}:
+        raise RevisionError(
+            f"the revision files declare {', '.join(sorted(f.revision for f in files))}, "
+            f"but Alembic loads {', '.join(sorted(loaded))}"
+        )
+    return [script for script in in_order if script is not None]
 
 
 def resolve(target: str, script_location: Path = MIGRATIONS_DIR) -> str:
     """Validate a revision argument (an id, ``head``, ``base`` or a relative ``-1``)."""
     if target in ("head", "heads", "base") or re.fullmatch(r"[+-]\d+", target):
         return target
+    if target in {f.revision for f in revision_files(script_location)}:
+        return target
+    # Alembic also takes a unique prefix of an id.
+    from alembic.util.exc import CommandError
+
     try:
         script = script_directory(script_location).get_revision(target)
     except CommandError as exc:
@@ -124,6 +245,8 @@ def resolve(target: str, script_location: Path = MIGRATIONS_DIR) -> str:
 @contextmanager
 def alembic_errors() -> Iterator[None]:
     """Alembic's own complaints (a bad range, several heads) as one-line revision errors."""
+    from alembic.util.exc import CommandError
+
     try:
         yield
     except CommandError as exc:
@@ -134,11 +257,13 @@ def offline_sql(
     range_: str, timeouts: Timeouts | None = None, *, script_location: Path = MIGRATIONS_DIR
 ) -> str:
     """The SQL for ``FROM:TO`` (either may be ``base`` or ``head``), as a DBA would apply it."""
+    from alembic import command
+
     if ":" not in range_:
         raise RevisionError(f"expected FROM:TO, e.g. 0001:0002 or 0002:0001, got {range_!r}")
     start, end = (part.strip() or "base" for part in range_.split(":", 1))
     start, end = resolve(start, script_location), resolve(end, script_location)
-    order = ["base", *(s.revision for s in revisions_in_order(script_directory(script_location)))]
+    order = ["base", *(f.revision for f in revision_files(script_location))]
     position = {rev: i for i, rev in enumerate(order)}
     position["head"] = position["heads"] = len(order) - 1
     if start not in position or end not in position:
@@ -161,12 +286,12 @@ def offline_sql(
     return buffer.getvalue()
 
 
-def _location(script: Script) -> Path:
+def _location(script: Script | RevisionFile) -> Path:
     """The migrations directory a revision belongs to (its file is in ``versions/``)."""
     return Path(script.path).parent.parent
 
 
-def sql_file_paths(script: Script) -> tuple[Path, Path]:
+def sql_file_paths(script: Script | RevisionFile) -> tuple[Path, Path]:
     stem = Path(script.path).stem
     sql_dir = _location(script) / "sql"
     return sql_dir / f"{stem}.upgrade.sql", sql_dir / f"{stem}.downgrade.sql"
@@ -194,8 +319,8 @@ def write_sql_files(script: Script) -> tuple[Path, Path]:
     return up_path, down_path
 
 
-def next_revision_id(scripts: ScriptDirectory | None = None) -> str:
-    ids = [int(s.revision) for s in revisions_in_order(scripts) if _REV_ID.match(s.revision)]
+def next_revision_id(script_location: Path = MIGRATIONS_DIR) -> str:
+    ids = [int(f.revision) for f in revision_files(script_location) if _REV_ID.match(f.revision)]
     return f"{max(ids, default=0) + 1:04d}"
 
 
@@ -236,10 +361,12 @@ def revision_message(message: str) -> str:
 
 def generate(engine: Engine, message: str, *, script_location: Path = MIGRATIONS_DIR) -> Script:
     """Autogenerate the next revision from the models and write its SQL files."""
+    from alembic import command
+    from alembic.script import Script
+
     title = revision_message(message)
-    scripts = script_directory(script_location)
     with engine.connect() as conn:
-        behind = pending(conn, scripts)
+        behind = pending(conn, script_location)
         if behind:
             raise RevisionError(
                 f"the database is not at head ({len(behind)} pending); run `cidery db migrate`"
@@ -247,7 +374,7 @@ def generate(engine: Engine, message: str, *, script_location: Path = MIGRATIONS
         cfg = make_config(connection=conn, script_location=script_location)
         with alembic_errors():
             result = command.revision(
-                cfg, message=title, autogenerate=True, rev_id=next_revision_id(scripts)
+                cfg, message=title, autogenerate=True, rev_id=next_revision_id(script_location)
             )
     if not isinstance(result, Script):
         raise RevisionError("autogenerate produced no single revision")

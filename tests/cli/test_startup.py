@@ -184,12 +184,11 @@ def test_the_press_package_hands_out_its_names_on_first_use(env: dict[str, str])
     )
     assert loaded == []
     from cidery import press
-    from cidery.press import access, commands, reads, schemas
+    from cidery.press import access, commands, completion, lots, reads, schemas, writeoffs
 
+    modules = (access, commands, completion, lots, reads, schemas, writeoffs)
     for name in press.__all__:
         found = getattr(press, name)
-        assert any(
-            getattr(module, name, None) is found for module in (access, commands, reads, schemas)
-        )
+        assert any(getattr(module, name, None) is found for module in modules), name
     with pytest.raises(AttributeError, match="nothing_of_the_kind"):
         press.nothing_of_the_kind  # noqa: B018

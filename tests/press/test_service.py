@@ -488,7 +488,11 @@ def test_complete_run_into_an_unavailable_vessel(w: World, status: VesselStatus)
         w.session, VesselUnavailable, "vessel_unavailable", busy.name, status.value
     ) as info:
         w.complete(run, vessel=busy)
-    assert info.value.details == {"vessel_id": str(busy.id), "status": status.value}
+    assert info.value.details == {
+        "vessel_id": str(busy.id),
+        "vessel_name": busy.name,
+        "status": status.value,
+    }
     assert w.read(run).status is PressRunStatus.IN_PROGRESS
     w.session.refresh(busy)
     assert busy.status is status
@@ -501,7 +505,12 @@ def test_complete_run_into_a_vessel_too_small(w: World) -> None:
     small = w.vessel(capacity_l="50")
     with refused(w.session, VesselTooSmall, "vessel_too_small", "50", "60") as info:
         w.complete(run, "60", vessel=small)
-    assert info.value.details == {"capacity_l": "50.000", "juice_l": "60.000"}
+    assert info.value.details == {
+        "vessel_id": str(small.id),
+        "vessel_name": small.name,
+        "capacity_l": "50.000",
+        "juice_l": "60.000",
+    }
     # 14 US gal = 52.996 L: too much for 50 L too.
     with refused(w.session, VesselTooSmall, "vessel_too_small", "52.996"):
         w.complete(run, "14", vessel=small, unit="gal")

@@ -88,8 +88,10 @@ def run(
     port: serve.Port = 8000,
 ) -> None:
     """The main job: start (or reuse) the database, migrate, seed, smoke-check, show
-    the status, then serve the app until Ctrl-C."""
+    the status and the juice lots with their cost per litre, then serve the app until
+    Ctrl-C."""
     db.run_everything()
+    report.lots()
     if no_serve:
         return
     serve.print_sign_ins(f"http://{host}:{port}")

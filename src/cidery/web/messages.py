@@ -7,6 +7,7 @@ load refused through the JSON API reads exactly as one refused through a plain f
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
@@ -45,6 +46,30 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
+# The service names fields as the API spells them; a page says what its form's labels say.
+LABELS: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "gross_weight": "gross",
+        "tare_weight": "tare",
+        "weight_unit": "weight unit",
+        "purchase_item_id": "purchase line",
+        "juice_volume_unit": "volume unit",
+        "juice_volume": "juice volume",
+        "vessel_id": "vessel",
+        "pomace_weight": "pomace",
+        "labor_hours": "labor hours",
+        "worker_count": "workers",
+        "weight_kg": "weight",
+    }
+)
+_FIELD_NAMES = re.compile(r"\b(" + "|".join(map(re.escape, LABELS)) + r")\b")
+
+
+def in_labels(text: str) -> str:
+    """``text`` with the API's field names written as the form's labels."""
+    return _FIELD_NAMES.sub(lambda found: LABELS[found.group(1)], text)
+
+
 def explain(error: CideryError) -> str:
     """The error as one sentence for the page."""
     code = getattr(error, "code", "")
@@ -55,12 +80,12 @@ def explain(error: CideryError) -> str:
             return template.format(**{key: plain(value) for key, value in details.items()})
         except (KeyError, IndexError):
             pass
-    return sentence(str(error))
+    return sentence(in_labels(str(error)))
 
 
 def field_errors(error: CideryError) -> dict[str, str]:
     """Invalid input's messages by field (the first per field)."""
     found: dict[str, str] = {}
     for item in getattr(error, "details", {}).get("errors") or []:
-        found.setdefault(item["field"].split(".")[0], sentence(item["message"]))
+        found.setdefault(item["field"].split(".")[0], sentence(in_labels(item["message"])))
     return found

@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from cidery.enums import Unit
 from cidery.press.rules import YIELD_HIGH, YIELD_LOW, YIELD_WARNING
 from cidery.units import KG_PER_LB, L_PER_GALLON, from_canonical
-from cidery.web.messages import TEMPLATES, plain, sentence
+from cidery.web.messages import LABELS, TEMPLATES, plain, sentence
 
 _env = Environment(
     loader=PackageLoader("cidery.web", "templates"),
@@ -53,6 +53,7 @@ def client_config() -> dict[str, Any]:
             "warning": sentence(YIELD_WARNING),
         },
         "messages": dict(TEMPLATES),
+        "labels": dict(LABELS),
     }
 
 

@@ -11,6 +11,14 @@ function sentence(text) {
   return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
 }
 
+// The API's field names written as the form's labels, as the server's pages write them.
+function inLabels(text) {
+  const names = Object.keys(config.labels ?? {});
+  if (!names.length) return text;
+  const pattern = new RegExp(`\\b(${names.join("|")})\\b`, "g");
+  return text.replace(pattern, (name) => config.labels[name]);
+}
+
 export function explain(problem) {
   if (!problem || typeof problem !== "object") return "The save failed: try again";
   const template = config.messages[problem.code];
@@ -23,5 +31,5 @@ export function explain(problem) {
     });
     if (complete) return text;
   }
-  return sentence(problem.detail ?? problem.title ?? "The save failed: try again");
+  return sentence(inLabels(problem.detail ?? problem.title ?? "The save failed: try again"));
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +47,15 @@ ScaleOption = Annotated[
         help="How big: " + ", ".join(f"{s.name} ({s.loads:,} loads)" for s in SCALES.values()),
     ),
 ]
+
+
+def _progress_since(began: float) -> Callable[[str], None]:
+    """A progress line printer that stamps each message with the seconds since ``began``."""
+
+    def progress(message: str) -> None:
+        console.print(f"[{time.perf_counter() - began:6.0f}s] {message}", soft_wrap=True)
+
+    return progress
 
 
 # --- python -m benchmarks generate ----------------------------------------------------------------
@@ -174,9 +184,7 @@ def run_command(
             console.print(f"wrote {path}")
         return
     began = time.perf_counter()
-
-    def progress(message: str) -> None:
-        console.print(f"[{time.perf_counter() - began:6.0f}s] {message}", soft_wrap=True)
+    progress = _progress_since(began)
 
     json_path, markdown = suite.run(
         Runtime().settings,
@@ -217,9 +225,7 @@ def api_command(
     from benchmarks import suite
 
     began = time.perf_counter()
-
-    def progress(message: str) -> None:
-        console.print(f"[{time.perf_counter() - began:6.0f}s] {message}", soft_wrap=True)
+    progress = _progress_since(began)
 
     json_path, markdown = suite.run_api_only(
         Runtime().settings,
@@ -260,9 +266,7 @@ def startup_command(
     from benchmarks import suite
 
     began = time.perf_counter()
-
-    def progress(message: str) -> None:
-        console.print(f"[{time.perf_counter() - began:6.0f}s] {message}", soft_wrap=True)
+    progress = _progress_since(began)
 
     json_path, markdown = suite.run_startup_only(
         Runtime().settings,

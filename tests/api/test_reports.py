@@ -15,12 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from cidery import press
 from cidery.db.engine import transaction
 from cidery.models.enums import UserRole
 from tests.api.conftest import Account, bearer
 from tests.api.support import API, assert_problem
-from tests.catalog.lots import Cost, Lot, completed_run_with_lots
+from tests.catalog.lots import Cost, Lot, completed_run_with_lots, pressed_through_the_service
 from tests.factories import Factory
 
 SEASON = 2043
@@ -38,30 +37,16 @@ def pressed(api_engine: Engine) -> dict[str, Any]:
     and one drawing on a line without a price."""
     with transaction(api_engine) as session:
         make = Factory(session)
-        system = press.Actor.system()
         vendor = make.vendor()
         a, b = make.variety(), make.variety()
         line_a = make.purchase_item(vendor=vendor, variety=a)
         line_b = make.purchase_item(vendor=vendor, variety=b)
-        ended = datetime(SEASON, 10, 3, 16, tzinfo=UTC)
-        run = press.start_run(session, system, {"vendor_id": vendor.id, "start_time": ended})
-        for line, kg in ((line_a, 300), (line_b, 100)):
-            press.add_load(
-                session,
-                system,
-                run.id,
-                {"purchase_item_id": line.id, "weight": kg, "weight_unit": "kg"},
-            )
-        press.complete_run(
+        pressed_through_the_service(
             session,
-            system,
-            run.id,
-            {
-                "juice_volume": "200",
-                "juice_volume_unit": "L",
-                "vessel_id": make.vessel().id,
-                "end_time": ended,
-            },
+            make,
+            vendor,
+            [(line_a, 300), (line_b, 100)],
+            datetime(SEASON, 10, 3, 16, tzinfo=UTC),
         )
         split = completed_run_with_lots(
             session,

@@ -17,7 +17,16 @@ from decimal import Decimal
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from cidery.models import Batch, BatchCost, PressRun, PressRunBatch, Vendor, Vessel
+from cidery import press
+from cidery.models import (
+    Batch,
+    BatchCost,
+    PressRun,
+    PressRunBatch,
+    PurchaseItem,
+    Vendor,
+    Vessel,
+)
 from cidery.models.enums import BatchStatus, PressRunStatus, Unit
 from tests.factories import Factory
 
@@ -96,3 +105,35 @@ def completed_run_with_lots(
         made.append(batch)
     session.flush()
     return Made(run, made, vessels)
+
+
+def pressed_through_the_service(
+    session: Session,
+    make: Factory,
+    vendor: Vendor,
+    loads: list[tuple[PurchaseItem, int]],
+    ended: datetime,
+) -> uuid.UUID:
+    """A run of ``vendor`` started and completed at ``ended`` through the press service:
+    ``loads`` (a line and its kg each), then 200 L into a new vessel. Its id."""
+    system = press.Actor.system()
+    run = press.start_run(session, system, {"vendor_id": vendor.id, "start_time": ended})
+    for line, kg in loads:
+        press.add_load(
+            session,
+            system,
+            run.id,
+            {"purchase_item_id": line.id, "weight": kg, "weight_unit": "kg"},
+        )
+    press.complete_run(
+        session,
+        system,
+        run.id,
+        {
+            "juice_volume": "200",
+            "juice_volume_unit": "L",
+            "vessel_id": make.vessel().id,
+            "end_time": ended,
+        },
+    )
+    return run.id

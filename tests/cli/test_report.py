@@ -20,11 +20,10 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from cidery import press
 from cidery.db.engine import make_engine, transaction
 from cidery.models import Vessel
 from cidery.sample.seed import seed
-from tests.catalog.lots import Cost, Lot, completed_run_with_lots
+from tests.catalog.lots import Cost, Lot, completed_run_with_lots, pressed_through_the_service
 from tests.cli.test_cli import SECRET, UNREACHABLE, Cidery, Result, Run, assert_one_line_error
 from tests.cli.test_startup import HEAVY, RUN_CIDERY, TYPER_LOADS, _loaded
 from tests.factories import Factory
@@ -58,31 +57,17 @@ def reported(template_name: str, create_database: Callable[..., str]) -> str:
 
 def _season_of_odd_names(session: Session) -> None:
     make = Factory(session)
-    system = press.Actor.system()
     grower = make.vendor(GROWER)
     lines = [
         make.purchase_item(vendor=grower, variety=make.variety(name))
         for name in (VARIETY_A, VARIETY_B)
     ]
-    ended = datetime(int(SEASON), 9, 20, 15, tzinfo=UTC)
-    run = press.start_run(session, system, {"vendor_id": grower.id, "start_time": ended})
-    for line, kg in zip(lines, (300, 100), strict=True):
-        press.add_load(
-            session,
-            system,
-            run.id,
-            {"purchase_item_id": line.id, "weight": kg, "weight_unit": "kg"},
-        )
-    press.complete_run(
+    pressed_through_the_service(
         session,
-        system,
-        run.id,
-        {
-            "juice_volume": "200",
-            "juice_volume_unit": "L",
-            "vessel_id": make.vessel().id,
-            "end_time": ended,
-        },
+        make,
+        grower,
+        list(zip(lines, (300, 100), strict=True)),
+        datetime(int(SEASON), 9, 20, 15, tzinfo=UTC),
     )
     made = completed_run_with_lots(
         session,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ from cidery.api.security import (
     set_session_cookie,
     sign_in_browser,
 )
-from cidery.enums import Unit
 from cidery.errors import CideryError
 from cidery.models.enums import PressRunStatus
 from cidery.press.access import Action
@@ -38,7 +37,6 @@ from cidery.press.errors import InvalidInput, NotFound, PressError
 from cidery.press.inputs import parse
 from cidery.press.rules import YIELD_HIGH, YIELD_LOW, YIELD_WARNING
 from cidery.press.schemas import PressRunComplete, PressRunDetail
-from cidery.units import to_canonical
 from cidery.web.completion import CompleteForm
 from cidery.web.guard import (
     PUBLIC_PAGE,
@@ -494,13 +492,6 @@ def write_off(
 # --- completing and cancelling -------------------------------------------------------------
 
 
-def _litres(values: dict[str, str]) -> Decimal | None:
-    try:
-        return to_canonical(Decimal(values["juice_volume"]), Unit(values["juice_volume_unit"]))
-    except (KeyError, ValueError, InvalidOperation):
-        return None
-
-
 def _complete_page(
     visit: Visit,
     run_id: uuid.UUID,
@@ -516,10 +507,11 @@ def _complete_page(
         return _see(_run_url(detail.run.id))
     vessels = catalog.list_vessels(visit.session, visit.actor, {"available": True})
     names = {str(vessel.id): vessel.name for vessel in vessels}
-    litres = _litres(form.values) if review else None
+    litres: Decimal | None = None
     shares: list[tuple[str, Decimal]] = []
     if review:
         wanted = parse(PressRunComplete, form.data())
+        litres = wanted.juice_volume_l
         shares = [(names.get(str(v), ""), share) for v, share in checked_destinations(wanted)]
     rate = None
     if litres is not None and detail.total_weight_kg > 0:

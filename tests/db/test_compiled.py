@@ -89,6 +89,23 @@ def test_the_rows_are_those_of_execute(
     assert through_the_driver(conn, statement, values) == expected
 
 
+def test_a_textual_select_gives_the_rows_of_execute(
+    session: Session, pressed: dict[str, uuid.UUID]
+) -> None:
+    """A ``text()`` given its columns, as the call that saves a load is sent."""
+    statement = text(
+        "SELECT id, status, total_apple_weight_kg FROM press_runs WHERE id = :run_id"
+    ).columns(*(queries.runs.c[name] for name in ("id", "status", "total_apple_weight_kg")))
+    conn = session.connection()
+    values = {"run_id": pressed["run_id"]}
+    expected = [dict(row) for row in conn.execute(statement, values).mappings()]
+    found = Compiled(statement).rows(conn, values)
+    assert [row["id"] for row in found] == [row["id"] for row in expected] == [pressed["run_id"]]
+    assert found[0]["total_apple_weight_kg"] == expected[0]["total_apple_weight_kg"]
+    # The enum's label as the driver loads it, equal to what SQLAlchemy makes of it.
+    assert found[0]["status"] == expected[0]["status"] == PressRunStatus.IN_PROGRESS
+
+
 def test_values_are_as_the_driver_loads_them(
     session: Session, pressed: dict[str, uuid.UUID]
 ) -> None:

@@ -4,11 +4,13 @@ SQLAlchemy's ``Connection.execute`` costs about 0.05 ms per statement over the
 round trip itself: the statement's cache key, an execution context, psycopg
 describing every column of the result (SQLAlchemy asks for the description),
 and the result's metadata and row processing. For a read of a few rows that is
-as much as the query, so the hot reads of the press service (a run to resume,
-the fruit left to press) run as a :class:`Compiled` statement instead: the
-``Select`` of :mod:`cidery.press.queries` compiled by SQLAlchemy once, its SQL
-text and fixed parameters kept, and sent on the psycopg connection beneath the
-SQLAlchemy ``Connection``, in the same transaction.
+as much as the query, so the hot statements of the press service (a run to
+resume, the fruit left to press, and the call that saves a load, whose 25
+result columns cost SQLAlchemy more than the call's round trip) run as a
+:class:`Compiled` statement instead: a ``Select`` of :mod:`cidery.press.queries`
+(or a ``text()`` with its columns) compiled by SQLAlchemy once, its SQL text and
+fixed parameters kept, and sent on the psycopg connection beneath the SQLAlchemy
+``Connection``, in the same transaction.
 
 What SQLAlchemy does around a statement is kept where it matters to a caller:
 
@@ -34,7 +36,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import psycopg
-from sqlalchemy import Connection, Select
+from sqlalchemy import Connection, Select, TextualSelect
 from sqlalchemy.engine import Dialect
 
 
@@ -45,14 +47,15 @@ class _Sql(NamedTuple):
 
 
 class Compiled:
-    """A ``Select`` compiled once; :meth:`rows` runs it on a SQLAlchemy ``Connection``.
+    """A ``Select`` (or a ``text()`` given its ``columns``) compiled once; :meth:`rows`
+    runs it on a SQLAlchemy ``Connection``.
 
     Only statements whose parameters need no conversion by SQLAlchemy are accepted
     (no bind processors, no expanding ``IN``): the first run of any other raises
     ``TypeError``.
     """
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any] | TextualSelect) -> None:
         self.statement = statement
         # The rows' keys: the statement's column keys, as SQLAlchemy's results name them.
         self.keys = tuple(statement.selected_columns.keys())

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +43,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
 from cidery import audit
+from cidery.db.compiled import Compiled
 from cidery.models.enums import AuditOperation, PressRunStatus, Unit
 from cidery.press import queries
 from cidery.press.access import Action, require
@@ -82,18 +84,21 @@ runs, loads = queries.runs, queries.loads
 # add_load is the hot path (every load of every operator): one call of the database's
 # press_add_load() (revisions 0004, 0007), which locks, checks, inserts, totals and audits
 # in one round trip; the load comes back as the columns of press_run_loads after the
-# refusal's.
-_ADD_LOAD = text(
-    "SELECT * FROM press_add_load(:run_id, :item_id, :weight, CAST(:weight_unit AS unit), "
-    ":weight_kg, :gross_weight, :tare_weight, :juice_volume_l, :brix, :ph, :notes, "
-    ":pressed_at, :actor_id, :max_total)"
-).columns(
-    refusal=String,
-    detail=String,
-    figure=Numeric,
-    error_state=String,
-    error_constraint=String,
-    **{column.name: column.type for column in loads.c},
+# refusal's. Sent beneath SQLAlchemy (cidery.db.compiled): its result processing of 25
+# columns cost more client time than the call's round trip.
+_ADD_LOAD = Compiled(
+    text(
+        "SELECT * FROM press_add_load(:run_id, :item_id, :weight, CAST(:weight_unit AS unit), "
+        ":weight_kg, :gross_weight, :tare_weight, :juice_volume_l, :brix, :ph, :notes, "
+        ":pressed_at, :actor_id, :max_total)"
+    ).columns(
+        refusal=String,
+        detail=String,
+        figure=Numeric,
+        error_state=String,
+        error_constraint=String,
+        **{column.name: column.type for column in loads.c},
+    )
 )
 
 
@@ -222,7 +227,10 @@ def start_run(session: Session, actor: object, data: PressRunCreate | object) ->
 
 
 def _refused(
-    row: RowMapping, run_id: uuid.UUID, wanted: PressRunLoadCreate, actor_id: uuid.UUID | None
+    row: Mapping[str, Any],
+    run_id: uuid.UUID,
+    wanted: PressRunLoadCreate,
+    actor_id: uuid.UUID | None,
 ) -> PressError:
     """The error press_add_load's refusal stands for, with the figures it returned."""
     item_id = wanted.purchase_item_id
@@ -289,7 +297,7 @@ def add_load(
     # What the caller added to the session is written first, as a savepoint's flush did.
     session.flush()
     with reading(who.user_id):
-        row = session.connection().execute(_ADD_LOAD, values).mappings().one()
+        (row,) = _ADD_LOAD.rows(session.connection(), values)
     if row["refusal"] is not None:
         error = _refused(row, run_uuid, wanted, who.user_id)
         log.info("press call refused: %s", error.code)

@@ -159,6 +159,14 @@ def apply_migrations(
     retries: int = 0,
 ) -> None:
     from cidery.cli.output import console
+    from cidery.migrations import fresh
+
+    # An empty database is built by the committed SQL, without loading Alembic.
+    built = fresh.upgrade(runtime.url, revision, runtime.settings)
+    if built is not None:
+        console.print(f"database at revision {built[-1]} ({len(built)} revision(s) applied)")
+        return
+
     from cidery.migrations import runner, scripts
 
     target = scripts.resolve(revision)

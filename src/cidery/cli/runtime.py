@@ -24,7 +24,7 @@ class Runtime:
 
     @cached_property
     def url(self) -> str:
-        from cidery.db.engine import resolve_url
+        from cidery.db.server import resolve_url
 
         return resolve_url(self.settings)
 

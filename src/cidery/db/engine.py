@@ -13,19 +13,15 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from cidery.config import Settings
 from cidery.db import server
-from cidery.errors import ConfigError, DatabaseUnavailable
+from cidery.errors import ConfigError
 from cidery.urls import describe_url, mask_secrets
 
 log = logging.getLogger(__name__)
 
 
-def resolve_url(settings: Settings) -> str:
-    """The database URL: DATABASE_URL, or the embedded server (started if needed)."""
-    if settings.database_url is not None:
-        return settings.database_url
-    return server.start(settings.data_dir)
+# Where it is documented; it lives with the server, for the commands that need no SQLAlchemy.
+resolve_url = server.resolve_url
 
 
 # Liveness without a round trip per checkout. pool_pre_ping would send a query every time
@@ -109,9 +105,7 @@ def make_engine(
 
 def driver_error(exc: DBAPIError) -> str:
     """The first line of what the driver said, its connection strings masked."""
-    origin = exc.orig if exc.orig is not None else exc
-    lines = str(origin).strip().splitlines()
-    return mask_secrets(lines[0] if lines else type(origin).__name__)
+    return server.said(exc.orig if exc.orig is not None else exc)
 
 
 def check_connection(engine: Engine) -> str:
@@ -120,13 +114,18 @@ def check_connection(engine: Engine) -> str:
     log.info("connecting to %s", where)
     try:
         with engine.connect() as conn:
-            version = conn.execute(text("SHOW server_version")).scalar_one()
+            number, version = conn.execute(
+                text(
+                    "SELECT current_setting('server_version_num'), "
+                    "current_setting('server_version')"
+                )
+            ).one()
     except DBAPIError as exc:
-        raise DatabaseUnavailable(f"cannot connect to {where}: {driver_error(exc)}") from exc
+        raise server.cannot_connect(where, exc.orig if exc.orig is not None else exc) from exc
     log.info("connected: PostgreSQL %s", version)
-    major = int(str(version).split(".")[0])
-    if major < 14:
-        raise DatabaseUnavailable(f"PostgreSQL {version} is too old: cidery needs 14 or newer")
+    refused = server.too_old(int(number), str(version))
+    if refused is not None:
+        raise refused
     return str(version)
 
 

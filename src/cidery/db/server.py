@@ -28,8 +28,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from cidery.config import EMBEDDED_DATABASE, normalise_url
+from cidery.config import EMBEDDED_DATABASE, Settings, normalise_url
 from cidery.errors import DatabaseUnavailable
+from cidery.urls import mask_secrets
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,37 @@ def status(data_dir: Path) -> ServerStatus:
         pid=info.pid if running and info is not None else None,
         socket_dir=info.socket_dir if running and info is not None else None,
     )
+
+
+# The oldest PostgreSQL cidery runs on, as server_version_num gives it.
+MIN_SERVER_VERSION_NUM = 140000
+
+
+def too_old(number: int, version: str) -> DatabaseUnavailable | None:
+    """The error for a server older than cidery supports (``server_version_num`` and
+    ``server_version``), or None."""
+    if number < MIN_SERVER_VERSION_NUM:
+        return DatabaseUnavailable(f"PostgreSQL {version} is too old: cidery needs 14 or newer")
+    return None
+
+
+def said(error: BaseException) -> str:
+    """The first line of what the driver said, its connection strings masked."""
+    lines = str(error).strip().splitlines()
+    return mask_secrets(lines[0] if lines else type(error).__name__)
+
+
+def cannot_connect(where: str, error: BaseException) -> DatabaseUnavailable:
+    """The error for a connection refused or lost; ``where`` is the database described
+    without its password (:func:`cidery.urls.describe_url`)."""
+    return DatabaseUnavailable(f"cannot connect to {where}: {said(error)}")
+
+
+def resolve_url(settings: Settings) -> str:
+    """The database URL: DATABASE_URL, or the embedded server (started if needed)."""
+    if settings.database_url is not None:
+        return settings.database_url
+    return start(settings.data_dir)
 
 
 def start(data_dir: Path) -> str:

@@ -31,6 +31,7 @@ from cidery.config import DEFAULT_LOCK_WAIT
 from cidery.errors import RevisionError
 from cidery.migrations.authoring.archive import ARCHIVE_PREFIX
 from cidery.migrations.errors import LockTimeout, MigrationLocked
+from cidery.migrations.files import MIGRATION_LOCK_KEY
 from cidery.migrations.scripts import (
     MIGRATIONS_DIR,
     Timeouts,
@@ -44,9 +45,6 @@ from cidery.urls import describe_url
 
 log = logging.getLogger(__name__)
 
-# One runner at a time: every migrate and rollback holds this session-level
-# advisory lock from before it reads the current revision until it is done.
-MIGRATION_LOCK_KEY = 0x63696465  # "cide"
 LOCK_POLL_SECONDS = 0.1
 
 

@@ -19,7 +19,6 @@ is :mod:`cidery.migrations.runner`'s job.
 
 from __future__ import annotations
 
-import ast
 import io
 import re
 from collections.abc import Iterator
@@ -32,13 +31,49 @@ from sqlalchemy import Connection, Engine, text
 
 from cidery.config import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT
 from cidery.errors import RevisionError
+from cidery.migrations.files import (
+    MIGRATIONS_DIR,
+    SQL_DIR,
+    RevisionFile,
+    head,
+    location_of,
+    revision_files,
+    sql_file_paths,
+)
+
+# The names of cidery.migrations.files are handed out here too, with the rest.
+__all__ = [
+    "MAX_MESSAGE_LENGTH",
+    "MIGRATIONS_DIR",
+    "SQL_DIR",
+    "VERSION_TABLE",
+    "RevisionFile",
+    "Timeouts",
+    "alembic_errors",
+    "current_revision",
+    "docstring_text",
+    "expected_sql",
+    "generate",
+    "head",
+    "location_of",
+    "make_config",
+    "next_revision_id",
+    "offline_sql",
+    "one_line",
+    "pending",
+    "resolve",
+    "revision_files",
+    "revision_message",
+    "revisions_in_order",
+    "script_directory",
+    "sql_file_paths",
+    "write_sql_files",
+]
 
 if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.script import Script, ScriptDirectory
 
-MIGRATIONS_DIR = Path(__file__).parent
-SQL_DIR = MIGRATIONS_DIR / "sql"
 _REV_ID = re.compile(r"^\d{4}$")
 
 # A revision's message is its title: the first line of its docstring, the slug of
@@ -54,88 +89,6 @@ VERSION_TABLE = "alembic_version"
 class Timeouts:
     lock_timeout: str = DEFAULT_LOCK_TIMEOUT
     statement_timeout: str = DEFAULT_STATEMENT_TIMEOUT
-
-
-# --- the revisions, read from their files ----------------------------------------------
-
-# The files Alembic takes for revisions: every ``*.py`` of ``versions/`` but
-# ``__init__.py`` and editors' lock files (``.#…``).
-_REVISION_FILE = re.compile(r"(?!\.#|__init__).*\.py")
-# A revision's identity, on lines of their own as script.py.mako writes them:
-# ``revision: str = "0002"`` and ``down_revision: str | None = "0001"``.
-_DECLARATION = re.compile(r"^(revision|down_revision)\b[^=\n]*=([^\n]*)$", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class RevisionFile:
-    """A revision as its file declares it, read without running the file."""
-
-    revision: str
-    down_revision: str | None
-    path: Path
-
-
-def _read_revision(path: Path) -> RevisionFile:
-    declared: dict[str, object] = {}
-    for name, value in _DECLARATION.findall(path.read_text(encoding="utf-8")):
-        if name in declared:
-            continue
-        try:
-            declared[name] = ast.literal_eval(value.strip())
-        except (ValueError, SyntaxError):
-            raise RevisionError(f"{path.name}: {name} is not a literal revision id") from None
-    revision = declared.get("revision")
-    if not isinstance(revision, str):
-        raise RevisionError(f'{path.name} declares no revision id (revision: str = "…")')
-    if "down_revision" not in declared:
-        raise RevisionError(f"{path.name} declares no down_revision")
-    parent = declared["down_revision"]
-    if parent is not None and not isinstance(parent, str):
-        raise RevisionError(f"revision {revision} has several parents")
-    return RevisionFile(revision, parent, path)
-
-
-def revision_files(script_location: Path = MIGRATIONS_DIR) -> list[RevisionFile]:
-    """Every revision from the first to the head, read from the files without running them.
-
-    The history is one line: two heads, two files with one id, or a revision that does
-    not descend from the first is a :class:`~cidery.errors.RevisionError`.
-    """
-    found = [
-        _read_revision(path)
-        for path in sorted((script_location / "versions").iterdir())
-        if _REVISION_FILE.fullmatch(path.name) and path.is_file()
-    ]
-    ids = [f.revision for f in found]
-    repeated = sorted({rev for rev in ids if ids.count(rev) > 1})
-    if repeated:
-        raise RevisionError(f"several files declare revision {', '.join(repeated)}")
-    children: dict[str | None, list[RevisionFile]] = {}
-    for f in found:
-        children.setdefault(f.down_revision, []).append(f)
-    heads = [rev for rev in ids if rev not in children]
-    if len(heads) != 1:
-        raise RevisionError(
-            f"expected one head revision, found {len(heads)}"
-            + (f": {', '.join(heads)}" if heads else "")
-        )
-    in_order: list[RevisionFile] = []
-    parent: str | None = None
-    while parent in children:
-        following = children[parent]
-        if len(following) > 1:
-            names = ", ".join(f.revision for f in following)
-            raise RevisionError(f"revisions {names} all follow {parent or 'base'}")
-        in_order.append(following[0])
-        parent = following[0].revision
-    if len(in_order) != len(found):
-        stray = sorted(set(ids) - {f.revision for f in in_order})
-        raise RevisionError(f"revision(s) {', '.join(stray)} do not descend from the first")
-    return in_order
-
-
-def head(script_location: Path = MIGRATIONS_DIR) -> str:
-    return revision_files(script_location)[-1].revision
 
 
 def current_revision(connection: Connection) -> str | None:
@@ -286,24 +239,13 @@ def offline_sql(
     return buffer.getvalue()
 
 
-def _location(script: Script | RevisionFile) -> Path:
-    """The migrations directory a revision belongs to (its file is in ``versions/``)."""
-    return Path(script.path).parent.parent
-
-
-def sql_file_paths(script: Script | RevisionFile) -> tuple[Path, Path]:
-    stem = Path(script.path).stem
-    sql_dir = _location(script) / "sql"
-    return sql_dir / f"{stem}.upgrade.sql", sql_dir / f"{stem}.downgrade.sql"
-
-
 def expected_sql(script: Script) -> tuple[str, str]:
     """The committed SQL a revision should have, generated with the default timeouts."""
     parent = script.down_revision
     if isinstance(parent, tuple):
         raise RevisionError(f"revision {script.revision} has several parents")
     start = parent or "base"
-    location = _location(script)
+    location = location_of(script)
     return (
         offline_sql(f"{start}:{script.revision}", script_location=location),
         offline_sql(f"{script.revision}:{start}", script_location=location),

@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from cidery.db import server
 from cidery.errors import CideryError
 from cidery.migrations import scripts
 from cidery.models import Base
@@ -29,7 +30,6 @@ from cidery.models.costing import cost_known_sql
 from cidery.models.enums import Unit
 from cidery.units import CANONICAL_PLACES, exact_canonical, is_weight, to_canonical
 
-MIN_SERVER_VERSION_NUM = 140000
 # A smoke run must finish quickly even when a migration holds a lock it waits for.
 STATEMENT_TIMEOUT = "30s"
 LOCK_TIMEOUT = "5s"
@@ -72,8 +72,9 @@ def server_version(connection: Connection) -> tuple[bool, str]:
     number, version = connection.execute(
         text("SELECT current_setting('server_version_num')::int, current_setting('server_version')")
     ).one()
-    if number < MIN_SERVER_VERSION_NUM:
-        return False, f"PostgreSQL {version} is too old: cidery needs 14 or newer"
+    refused = server.too_old(number, version)
+    if refused is not None:
+        return False, str(refused)
     return True, f"PostgreSQL {version}"
 
 

@@ -82,7 +82,7 @@ log = logging.getLogger(__name__)
 runs, loads = queries.runs, queries.loads
 
 # add_load is the hot path (every load of every operator): one call of the database's
-# press_add_load() (revisions 0004, 0007), which locks, checks, inserts, totals and audits
+# press_add_load() (revisions 0004, 0007, 0009), which locks, checks, inserts, totals and audits
 # in one round trip; the load comes back as the columns of press_run_loads after the
 # refusal's. Sent beneath SQLAlchemy (cidery.db.compiled): its result processing of 25
 # columns cost more client time than the call's round trip.
@@ -266,9 +266,9 @@ def add_load(
     written off as waste (``written_off_kg``). A load weighed with a weigh tag keeps its
     gross and tare, and weighs their difference.
 
-    The database does the work in one call (``press_add_load``, revision 0004): it locks
-    the run, then the line, checks them, inserts the load with the run's next number,
-    adds it to the run's total and writes both audit rows. A refusal, or an error the
+    The database does the work in one call (``press_add_load``, revisions 0004, 0007 and
+    0009): it locks the run, then the line, checks them, inserts the load with the run's
+    next number, adds it to the run's total and writes both audit rows. A refusal, or an error the
     database raised while writing, is returned with nothing written, so no savepoint is
     needed for the caller's transaction to stay usable; only a cancelled statement or a
     lost connection ends it.

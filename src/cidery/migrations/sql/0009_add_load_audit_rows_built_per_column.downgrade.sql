@@ -1,0 +1,161 @@
+BEGIN;
+
+-- Running downgrade 0009 -> 0008
+
+SET LOCAL lock_timeout = '5s';
+
+SET LOCAL statement_timeout = '5min';
+
+CREATE OR REPLACE FUNCTION press_add_load(
+    p_run_id uuid,
+    p_item_id uuid,
+    p_weight numeric,
+    p_weight_unit unit,
+    p_weight_kg numeric,
+    p_gross_weight numeric,
+    p_tare_weight numeric,
+    p_juice_volume_l numeric,
+    p_brix numeric,
+    p_ph numeric,
+    p_notes text,
+    p_pressed_at timestamptz,
+    p_actor uuid,
+    p_max_total numeric
+) RETURNS TABLE (
+    refusal text,
+    detail text,
+    figure numeric,
+    error_state text,
+    error_constraint text,
+    id uuid,
+    press_run_id uuid,
+    purchase_item_id uuid,
+    apple_variety_id uuid,
+    load_sequence integer,
+    weight numeric(10, 3),
+    weight_unit unit,
+    weight_kg numeric(10, 3),
+    juice_volume_l numeric(10, 3),
+    brix numeric(4, 2),
+    ph numeric(3, 2),
+    notes text,
+    pressed_at timestamptz,
+    created_at timestamptz,
+    updated_at timestamptz,
+    deleted_at timestamptz,
+    created_by uuid,
+    updated_by uuid,
+    gross_weight numeric(10, 3),
+    tare_weight numeric(10, 3)
+)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    added press_run_loads;
+    run press_runs;
+    updated press_runs;
+    line record;
+    old_run jsonb;
+    new_run jsonb;
+BEGIN
+    -- One block, so that whatever it did (locks included) is undone on the way out of a
+    -- refusal or an error, as the client's savepoint undid it.
+    BEGIN
+        SELECT * INTO run FROM press_runs r
+        WHERE r.id = p_run_id AND r.deleted_at IS NULL FOR UPDATE;
+        IF NOT FOUND THEN
+            refusal := 'run_not_found';
+        ELSIF run.status <> 'in_progress' THEN
+            refusal := 'run_not_in_progress';
+            detail := run.status::text;
+        ELSIF run.total_apple_weight_kg + p_weight_kg > p_max_total THEN
+            refusal := 'run_total_too_large';
+            figure := run.total_apple_weight_kg + p_weight_kg;
+        END IF;
+        IF refusal IS NOT NULL THEN
+            RAISE SQLSTATE 'CDREF';
+        END IF;
+
+        -- What is left of the line: bought, less pressed, less written off as waste.
+        SELECT i.id, i.apple_variety_id, i.quantity_kg,
+               i.quantity_kg - i.pressed_kg - i.written_off_kg AS remaining_kg, p.vendor_id,
+               v.name AS vendor_name, v.is_active AS vendor_active
+        INTO line
+        FROM purchase_items i
+        JOIN purchases p ON p.id = i.purchase_id
+        JOIN vendors v ON v.id = p.vendor_id
+        WHERE i.id = p_item_id AND i.deleted_at IS NULL AND p.deleted_at IS NULL
+        FOR UPDATE OF i;
+        IF NOT FOUND THEN
+            refusal := 'line_not_found';
+        ELSIF line.vendor_id <> run.vendor_id THEN
+            refusal := 'vendor_mismatch';
+        ELSIF NOT line.vendor_active THEN
+            refusal := 'vendor_inactive';
+            detail := line.vendor_name;
+        ELSIF line.quantity_kg IS NULL THEN
+            refusal := 'bought_by_volume';
+        ELSIF p_weight_kg > line.remaining_kg THEN
+            refusal := 'insufficient_fruit';
+            figure := line.remaining_kg;
+        END IF;
+        IF refusal IS NOT NULL THEN
+            RAISE SQLSTATE 'CDREF';
+        END IF;
+
+        INSERT INTO press_run_loads AS l (
+            press_run_id, purchase_item_id, apple_variety_id, load_sequence, weight,
+            weight_unit, weight_kg, gross_weight, tare_weight, juice_volume_l, brix, ph,
+            notes, pressed_at, created_by, updated_by)
+        VALUES (
+            p_run_id, line.id, line.apple_variety_id,
+            (SELECT coalesce(max(s.load_sequence), 0) + 1
+             FROM press_run_loads s WHERE s.press_run_id = p_run_id),
+            p_weight, p_weight_unit, p_weight_kg, p_gross_weight, p_tare_weight,
+            p_juice_volume_l, p_brix, p_ph, p_notes, coalesce(p_pressed_at, now()),
+            p_actor, p_actor)
+        RETURNING l.* INTO added;
+
+        UPDATE press_runs r
+        SET total_apple_weight_kg = r.total_apple_weight_kg + p_weight_kg, updated_by = p_actor
+        WHERE r.id = p_run_id
+        RETURNING r.* INTO updated;
+
+        old_run := audit_snapshot('press_runs', to_jsonb(run));
+        new_run := audit_snapshot('press_runs', to_jsonb(updated));
+        INSERT INTO audit_logs (table_name, record_id, operation, old_data, new_data, diff,
+                                reason, changed_by)
+        VALUES ('press_run_loads', (added).id, 'insert', NULL,
+                audit_snapshot('press_run_loads', to_jsonb(added)), NULL, NULL, p_actor),
+               ('press_runs', p_run_id, 'update', old_run, new_run,
+                audit_diff(old_run, new_run), NULL, p_actor);
+    EXCEPTION
+        WHEN SQLSTATE 'CDREF' THEN
+            -- A refusal: refusal, detail and figure keep what was set before the RAISE.
+            added := NULL;
+        WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS error_state = RETURNED_SQLSTATE,
+                                    error_constraint = CONSTRAINT_NAME,
+                                    detail = MESSAGE_TEXT;
+            refusal := 'database_error';
+            figure := NULL;
+            added := NULL;
+    END;
+    RETURN QUERY SELECT refusal, detail, figure, error_state, error_constraint, (added).*;
+END
+$$;
+
+UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num = '0009';
+
+-- Forget the checksum of revision 0009's file (cidery.checksums: `cidery db check` verifies it)
+
+CREATE TABLE IF NOT EXISTS alembic_version_checksums (
+    revision text PRIMARY KEY,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
+DELETE FROM alembic_version_checksums WHERE revision = '0009';
+
+COMMIT;
+

@@ -86,6 +86,11 @@ def normalise_url(url: str, name: str = "DATABASE_URL") -> str:
     raise ConfigError(f"{name} must start with postgresql:// (or postgres://), got {got}")
 
 
+def libpq_url(url: str) -> str:
+    """The libpq form (for psycopg alone) of a URL :func:`normalise_url` pinned."""
+    return "postgresql://" + url.removeprefix("postgresql+psycopg://")
+
+
 LOG_LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,

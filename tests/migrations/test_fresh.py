@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, text
 
-from cidery.config import Settings, load_settings
+from cidery.config import Settings, libpq_url, load_settings
 from cidery.db.engine import make_engine
 from cidery.errors import DatabaseUnavailable
 from cidery.migrations import fresh, runner, scripts
@@ -88,14 +88,14 @@ def test_the_committed_sql_builds_what_the_runner_builds(
 def test_a_database_with_anything_in_it_is_left_to_the_runner(
     empty_url: str, settings: Settings
 ) -> None:
-    with psycopg.connect(fresh.libpq_url(empty_url), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(empty_url), autocommit=True) as conn:
         conn.execute("CREATE TYPE mood AS ENUM ('calm')")
     assert fresh.upgrade(empty_url, "head", settings) is None
     assert _revision(empty_url) is None
 
 
 def test_a_rollbacks_archive_is_left_to_the_runner(empty_url: str, settings: Settings) -> None:
-    with psycopg.connect(fresh.libpq_url(empty_url), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(empty_url), autocommit=True) as conn:
         conn.execute("CREATE SCHEMA cidery_archive_0007")
     assert fresh.upgrade(empty_url, "head", settings) is None
 
@@ -120,7 +120,7 @@ def test_other_timeouts_are_left_to_the_runner(empty_url: str, settings: Setting
 
 
 def test_a_held_migration_lock_is_left_to_the_runner(empty_url: str, settings: Settings) -> None:
-    with psycopg.connect(fresh.libpq_url(empty_url), autocommit=True) as holder:
+    with psycopg.connect(libpq_url(empty_url), autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (runner.MIGRATION_LOCK_KEY,))
         assert fresh.upgrade(empty_url, "head", settings) is None
     assert fresh.upgrade(empty_url, "head", settings) is not None

@@ -121,7 +121,7 @@ def check_connection(engine: Engine) -> str:
                 )
             ).one()
     except DBAPIError as exc:
-        raise server.cannot_connect(where, exc.orig if exc.orig is not None else exc) from exc
+        raise server.cannot_connect(where, driver_error(exc)) from exc
     log.info("connected: PostgreSQL %s", version)
     refused = server.too_old(int(number), str(version))
     if refused is not None:

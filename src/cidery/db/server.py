@@ -107,10 +107,11 @@ def said(error: BaseException) -> str:
     return mask_secrets(lines[0] if lines else type(error).__name__)
 
 
-def cannot_connect(where: str, error: BaseException) -> DatabaseUnavailable:
+def cannot_connect(where: str, driver_said: str) -> DatabaseUnavailable:
     """The error for a connection refused or lost; ``where`` is the database described
-    without its password (:func:`cidery.urls.describe_url`)."""
-    return DatabaseUnavailable(f"cannot connect to {where}: {said(error)}")
+    without its password (:func:`cidery.urls.describe_url`), ``driver_said`` :func:`said`'s
+    line."""
+    return DatabaseUnavailable(f"cannot connect to {where}: {driver_said}")
 
 
 def resolve_url(settings: Settings) -> str:

@@ -45,7 +45,7 @@ from pathlib import Path
 import psycopg
 from psycopg import pq
 
-from cidery.config import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Settings
+from cidery.config import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Settings, libpq_url
 from cidery.db import server
 from cidery.errors import CideryError
 from cidery.migrations.files import (
@@ -58,7 +58,7 @@ from cidery.urls import describe_url
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MigrationFailed", "libpq_url", "statements", "upgrade"]
+__all__ = ["MigrationFailed", "statements", "upgrade"]
 
 Connection = psycopg.Connection[tuple[object, ...]]
 
@@ -80,12 +80,6 @@ class MigrationFailed(CideryError):
     """A statement of a revision's committed SQL failed; its transaction was rolled back."""
 
     code = "migration_failed"
-
-
-def libpq_url(url: str) -> str:
-    """The libpq form of a URL that :func:`cidery.config.normalise_url` pinned to psycopg."""
-    scheme, separator, rest = url.partition("://")
-    return f"postgresql://{rest}" if separator and scheme.startswith("postgres") else url
 
 
 def _targets(target: str, location: Path) -> list[Path] | None:
@@ -124,7 +118,7 @@ def upgrade(
     try:
         conn = psycopg.connect(libpq_url(url), autocommit=True)
     except psycopg.Error as exc:
-        raise server.cannot_connect(where, exc) from exc
+        raise server.cannot_connect(where, server.said(exc)) from exc
     with conn:
         version = conn.info.parameter_status("server_version") or str(conn.info.server_version)
         refused = server.too_old(conn.info.server_version, version)
@@ -148,7 +142,7 @@ def _apply_if_empty(conn: Connection, files: list[Path], where: str) -> list[str
             with contextlib.suppress(psycopg.Error):
                 conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_KEY,))
     except psycopg.OperationalError as exc:
-        raise server.cannot_connect(where, exc) from exc
+        raise server.cannot_connect(where, server.said(exc)) from exc
     except psycopg.Error as exc:
         raise MigrationFailed(f"could not look into {where}: {server.said(exc)}") from exc
 

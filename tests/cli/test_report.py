@@ -366,3 +366,24 @@ def test_report_help_loads_neither_the_database_nor_matplotlib(
     loaded, stdout = _loaded(cli_env(None), RUN_CIDERY, *args, watched=watched)
     assert set(loaded) <= TYPER_LOADS, loaded
     assert "Usage" in stdout
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ('=HYPERLINK("http://x.example","pay")', '\'=HYPERLINK("http://x.example","pay")'),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTab Orchard", "'\tTab Orchard"),
+        ("-12.500", "-12.500"),
+        ("250.000", "250.000"),
+        ("Hillside Orchard", "Hillside Orchard"),
+    ],
+)
+def test_a_csv_cell_is_never_a_formula(value: str, written: str) -> None:
+    """A name typed by a person that a spreadsheet would run (CSV injection) is written as
+    text, with the leading quote spreadsheets hide; an amount, negative too, stays one."""
+    from cidery.cli.report import _csv_value
+
+    assert _csv_value(value) == written

@@ -12,6 +12,7 @@ empty field. Names are printed as they are, never read as markup.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -100,12 +101,21 @@ def _read(read: Callable[[Session, Actor, Query], list[Row]], query: Query) -> l
         return read(session, Actor.system(), query)
 
 
+# A cell a spreadsheet would run as a formula (OWASP's "CSV injection"): a grower's name
+# is typed by a person and may start with one of these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
 def _csv_value(value: object) -> object:
     # JSON mode gives amounts, ids and dates as their exact text already.
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        # Read as text, as the spreadsheet shows a leading quote; a negative amount stays.
+        return "'" + value
     return value
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql
 from cidery.db.engine import make_engine
 from cidery.migrations.checks.catalog import schema_snapshot, snapshot_differences
 from cidery.models import PurchaseItem
-from cidery.press import queries
+from cidery.press import lots, queries
 from cidery.press.queries import PATTERNS, Pattern
 from cidery.press.rules import YIELD_HIGH, YIELD_LOW
 
@@ -121,6 +121,20 @@ GENERATE = (
                CASE WHEN g % 100 >= 10 THEN 'L' END AS juice_unit
         FROM (SELECT g, sum(weight_kg) AS total_kg FROM generated_loads GROUP BY g) w
     ) runs
+    """,
+    # Each completed run's juice in one lot in its vessel, linked when the run ended, so
+    # the lots list (newest link first) has a season of links to page through.
+    """
+    INSERT INTO batches (id, batch_number, vessel_id, start_date, initial_volume_l,
+                         current_volume_l)
+    SELECT md5('batch' || id)::uuid, 'LOT-' || left(id::text, 8) || '-' || row_number() OVER (),
+           vessel_id, end_time::date, total_juice_volume_l, total_juice_volume_l
+    FROM press_runs WHERE status = 'completed'
+    """,
+    """
+    INSERT INTO press_run_batches (press_run_id, batch_id, volume_l, created_at)
+    SELECT id, md5('batch' || id)::uuid, total_juice_volume_l, end_time
+    FROM press_runs WHERE status = 'completed'
     """,
     # A load's variety is its purchase item's: item i is of variety 1 + i % VARIETIES.
     # One load in 100 is voided (soft-deleted).
@@ -268,7 +282,10 @@ def _summary(nodes: list[dict[str, Any]]) -> str:
 
 
 def _explain(plan_db: PlanDatabase, pattern: Pattern) -> list[dict[str, Any]]:
-    stmt = pattern.statement(plan_db.samples)
+    return _explain_statement(plan_db, pattern.statement(plan_db.samples))
+
+
+def _explain_statement(plan_db: PlanDatabase, stmt: Select[Any]) -> list[dict[str, Any]]:
     compiled = stmt.compile(
         dialect=postgresql.dialect(), compile_kwargs={"render_postcompile": True}
     )
@@ -381,3 +398,29 @@ def test_generated_data_has_the_intended_shape(plan_db: PlanDatabase) -> None:
     assert vendors_in_progress > VENDORS // 2
     assert Decimal("0.30") <= min_rate < YIELD_LOW < YIELD_HIGH < max_rate <= Decimal("0.95")
     assert mismatched == 0
+
+
+LOTS_INDEX = "press_run_batches_created_at_batch_id_idx"
+
+
+@pytest.mark.parametrize("page", ["first", "later"])
+def test_the_lots_list_pages_by_its_index(plan_db: PlanDatabase, page: str) -> None:
+    """``GET /api/v1/lots`` (``lots.lot_list``): newest link first, a page at a time,
+    read from the index on (created_at, batch_id), never a sort of every link."""
+    after = None
+    if page == "later":
+        with plan_db.engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT created_at, batch_id FROM press_run_batches "
+                    "ORDER BY created_at DESC, batch_id DESC OFFSET 500 LIMIT 1"
+                )
+            ).one()
+        after = (row.created_at, row.batch_id)
+    nodes = _explain_statement(plan_db, lots.lot_list(limit=50, after=after))
+    summary = _summary(nodes)
+    assert any(node.get("Index Name") == LOTS_INDEX for node in nodes), summary
+    assert not any(
+        node["Node Type"] == "Seq Scan" and node.get("Relation Name") == "press_run_batches"
+        for node in nodes
+    ), summary

@@ -65,7 +65,15 @@ from benchmarks.results import (
     PlanSummary,
     ReadResults,
 )
-from benchmarks.stats import Progress, describe_plan, latency, now, quiet, ratio
+from benchmarks.stats import (
+    Progress,
+    describe_plan,
+    latency,
+    now,
+    quiet,
+    ratio,
+    turn_order,
+)
 from cidery import press
 from cidery.models.enums import UserRole
 from cidery.press.queries import PATTERNS, Pattern
@@ -347,8 +355,8 @@ def _taking_turns(
     conn: Connection, group: list[_Entry], cases: int, options: ReadOptions
 ) -> list[tuple[list[float], int]]:
     """``options.iterations`` calls of each entry of ``group``, taking turns (each entry
-    once on an argument set, then the next set), or fewer once ``options.budget_s`` per
-    entry is spent: the samples and rows of each entry."""
+    once on an argument set, in :func:`turn_order`, then the next set), or fewer once
+    ``options.budget_s`` per entry is spent: the samples and rows of each entry."""
     for entry in group:
         for i in range(min(options.warmup, cases)):
             entry.call(conn, i)
@@ -357,9 +365,9 @@ def _taking_turns(
     least = min(options.min_iterations, options.iterations)
     started = now()
     for i in range(options.iterations):
-        for k, entry in enumerate(group):
+        for k in turn_order(i, len(group)):
             t0 = now()
-            rows[k] += entry.call(conn, i % cases)
+            rows[k] += group[k].call(conn, i % cases)
             samples[k].append(now() - t0)
         if i + 1 >= least and now() - started > options.budget_s * len(group):
             break

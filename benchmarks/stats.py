@@ -20,6 +20,15 @@ def now() -> float:
     return time.perf_counter()
 
 
+def turn_order(turn: int, count: int) -> list[int]:
+    """Which of ``count`` measured calls goes first on ``turn``, and which next: each
+    goes first as often as the others. Of two statements sent one after the other, the
+    second runs measurably faster (about 0.04 ms of a 0.4 ms read: caches the first
+    warmed, on the client and in the server), so a fixed order would charge that to
+    whichever is always first."""
+    return [(turn + k) % count for k in range(count)]
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """The ``q``-th percentile (0-100) with linear interpolation between ranks."""
     if not values:

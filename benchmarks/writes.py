@@ -58,7 +58,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.options import WriteOptions
 from benchmarks.results import CrewResult, WriteResults
-from benchmarks.stats import Progress, latency, now, quiet, ratio
+from benchmarks.stats import Progress, latency, now, quiet, ratio, turn_order
 from cidery import audit, press
 from cidery.db.engine import make_engine
 from cidery.models import AppleVariety, PressRun, Purchase, PurchaseItem, User, Vendor
@@ -196,21 +196,21 @@ def service_load(factory: sessionmaker[Session], actor: press.Actor, operator: O
 def _interleaved(
     calls: list[Callable[[], None]], iterations: int, warmup: int
 ) -> tuple[list[list[float]], list[list[float]]]:
-    """Each call ``iterations`` times, taking turns; their latencies and the client CPU
-    each used (this process's ``time.process_time``: nothing else runs in it then),
-    call by call."""
+    """Each call ``iterations`` times, taking turns (:func:`turn_order`); their
+    latencies and the client CPU each used (this process's ``time.process_time``:
+    nothing else runs in it then), call by call."""
     for _ in range(warmup):
         for call in calls:
             call()
     samples: list[list[float]] = [[] for _ in calls]
     cpu: list[list[float]] = [[] for _ in calls]
-    for _ in range(iterations):
-        for call, kept, used in zip(calls, samples, cpu, strict=True):
+    for turn in range(iterations):
+        for k in turn_order(turn, len(calls)):
             c0 = time.process_time()
             t0 = now()
-            call()
-            kept.append(now() - t0)
-            used.append(time.process_time() - c0)
+            calls[k]()
+            samples[k].append(now() - t0)
+            cpu[k].append(time.process_time() - c0)
     return samples, cpu
 
 

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 
 from cidery.catalog import schemas as catalog_schemas
 from cidery.errors import CideryError
 from cidery.press import schemas as press_schemas
 from cidery.press.schemas import InputModel
 
-# Every type the API sends or receives: the press workflow's, then the catalog's.
-EXPORTED: tuple[type[BaseModel], ...] = press_schemas.EXPORTED + catalog_schemas.EXPORTED
+# Every type the API sends or receives: the press workflow's, then the catalog's. Models,
+# and the validated dataclasses of long lists (press_schemas.AvailableFruit).
+EXPORTED: tuple[type[Any], ...] = press_schemas.EXPORTED + catalog_schemas.EXPORTED
 
 
-def schema_of(model: type[BaseModel]) -> dict[str, object]:
+def schema_of(model: type[Any]) -> dict[str, Any]:
     # Inputs are validated; everything else is what the API serialises.
     if issubclass(model, InputModel):
-        return model.model_json_schema(mode="validation")
-    return model.model_json_schema(mode="serialization")
+        return TypeAdapter(model).json_schema(mode="validation")
+    return TypeAdapter(model).json_schema(mode="serialization")
 
 
 def export(directory: Path) -> list[Path]:

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from cidery import press
 from cidery.db.engine import make_engine
+from cidery.models import PurchaseItem, Vendor
+from cidery.models.enums import Unit
 from cidery.press.errors import Conflict, DatabaseFailure
 from tests.factories import Factory, new_actor
 
@@ -83,6 +85,11 @@ def _frontend_messages(engine: Engine, call: Callable[[], object]) -> list[str]:
     (libpq's trace)."""
     with engine.connect() as conn:
         driver = conn.connection.driver_connection
+    return _sent_on(driver, call)
+
+
+def _sent_on(driver: Any, call: Callable[[], object]) -> list[str]:
+    """The protocol messages the client sends on a psycopg connection during ``call``."""
     assert driver is not None
     descriptor, name = tempfile.mkstemp()
     try:
@@ -124,6 +131,61 @@ def test_a_read_outside_a_transaction_sends_its_statements_only(
     assert "Execute" in sent
     assert "Query" not in sent
     assert "Query" in begun
+
+
+def test_a_session_on_a_connection_reads_in_the_connections_transaction(
+    pressed: Pressed,
+) -> None:
+    """A session bound to a connection in a transaction (a script's, a test's) reads on
+    that connection without a transaction of its own, seeing what the transaction holds;
+    what the session holds is flushed first, and a session that joins with a savepoint
+    reads inside it."""
+    with pressed.engine.connect() as conn:
+        conn.begin()
+        conn.execute(
+            text("UPDATE vendors SET name = 'Renamed' WHERE id = :id"), {"id": pressed.vendor_id}
+        )
+        found: list[Any] = []
+
+        def read(session: Session) -> None:
+            found.append(get_run(session, pressed))
+            found.append(available_fruit(session, pressed))
+            assert not session.in_transaction()
+
+        with Session(bind=conn) as session:
+            sent = _sent_on(conn.connection.driver_connection, lambda: read(session))
+        detail, lines = found
+        assert detail.vendor_name == "Renamed"
+        assert [line.vendor_name for line in lines] == ["Renamed"]
+        # Two statements each (Bind, Execute, Sync); a SAVEPOINT would be a Query.
+        assert sent.count("Execute") == 3
+        assert "Query" not in sent
+        assert conn.in_transaction()
+
+        with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+            sent = _sent_on(conn.connection.driver_connection, lambda: get_run(session, pressed))
+        assert "Query" in sent
+
+        # What the session holds: read after it is flushed.
+        with Session(bind=conn) as session:
+            vendor = session.get(Vendor, pressed.vendor_id)
+            assert vendor is not None
+            vendor.name = "Renamed again"
+            assert get_run(session, pressed).vendor_name == "Renamed again"
+
+        [line] = lines
+        with Session(bind=conn) as session:
+            session.add(
+                PurchaseItem(
+                    purchase_id=line.purchase_id,
+                    apple_variety_id=line.apple_variety_id,
+                    quantity=Decimal("10"),
+                    unit=Unit.KG,
+                    quantity_kg=Decimal("10"),
+                )
+            )
+            assert len(available_fruit(session, pressed)) == 2
+        conn.rollback()
 
 
 @reads

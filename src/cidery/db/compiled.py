@@ -33,7 +33,7 @@ what ``Connection.execute`` does.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import psycopg
 from sqlalchemy import Connection, Select, TextualSelect
@@ -64,15 +64,29 @@ class Compiled:
 
     def rows(self, conn: Connection, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Every row, as a dict by column name; ``values`` binds the parameters."""
+        found, keys = self._fetch(conn, values)
+        return [dict(zip(keys, row, strict=True)) for row in found]
+
+    def tuples(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row, as a tuple of its values in column order."""
+        return self._fetch(conn, values)[0]
+
+    def _fetch(
+        self, conn: Connection, values: Mapping[str, Any]
+    ) -> tuple[list[tuple[Any, ...]], tuple[str, ...]]:
+        """The rows and their keys (an unlabelled column's as SQLAlchemy names it, when
+        the statement goes through ``execute``)."""
         sql = self._sql(conn.dialect)  # first, so that a refused statement always is
         if not _ready(conn):
-            return [dict(row) for row in conn.execute(self.statement, values).mappings()]
+            result = conn.execute(self.statement, values)
+            return [tuple(row) for row in result], tuple(result.keys())
         parameters = {**sql.fixed, **values}
         cursor = None
         try:
             cursor = conn.connection.cursor()
             cursor.execute(sql.text, parameters)
-            found = cursor.fetchall()
+            # psycopg's rows are tuples (the connection's default row factory).
+            found = cast("list[tuple[Any, ...]]", cursor.fetchall())
         except BaseException as exc:
             # Errors of the driver and exits (an interrupt leaves the connection in an
             # unknown state) are SQLAlchemy's to wrap and to invalidate the connection
@@ -83,8 +97,7 @@ class Compiled:
         finally:
             if cursor is not None:
                 cursor.close()
-        keys = self.keys
-        return [dict(zip(keys, row, strict=True)) for row in found]
+        return found, self.keys
 
     def _sql(self, dialect: Dialect) -> _Sql:
         key = (dialect.name, dialect.driver)

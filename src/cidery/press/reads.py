@@ -7,12 +7,14 @@ typed input (a model, or a mapping validated into one), runs statements of
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
 from pydantic import TypeAdapter
+from pydantic_core import ArgsKwargs
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -44,6 +46,12 @@ from cidery.press.translate import reading
 _PER_STATEMENT = (None, "READ COMMITTED", "AUTOCOMMIT")
 
 
+# How a session joins a connection already in a transaction without a SAVEPOINT of its
+# own (the first, while that transaction is not itself a savepoint), leaving that
+# transaction to its owner ("control_fully" would roll it back when the session closes).
+_JOINS_WITHOUT_SAVEPOINT = ("conditional_savepoint", "rollback_only")
+
+
 @contextmanager
 def read_connection(session: Session) -> Iterator[Connection]:
     """Where a read runs: the session's transaction, or none when it needs none.
@@ -51,22 +59,41 @@ def read_connection(session: Session) -> Iterator[Connection]:
     A session that has not begun a transaction, on an engine at READ COMMITTED, reads
     on a connection of its own in autocommit: no BEGIN before the statements and no
     ROLLBACK when the session is closed, two round trips a read-only request does not
-    need, and the session stays without a transaction, as it was. Otherwise the
-    statements run in the session's transaction, after what the caller added to the
-    session is flushed, as the ORM's autoflush would.
+    need, and the session stays without a transaction, as it was.
+
+    A session that has not begun a transaction, holds nothing to flush, and is bound
+    to a connection in a transaction it would join as it is, reads on that connection:
+    the same statements in the same transaction as through the session, without the
+    session's transaction (about 0.01 ms of the ORM's bookkeeping, begun and closed).
+
+    Otherwise the statements run in the session's transaction, after what the caller
+    added to the session is flushed, as the ORM's autoflush would.
     """
     bind = session.get_bind()
-    if not session.in_transaction() and isinstance(bind, Engine):
-        level = bind.get_execution_options().get("isolation_level")
-        # Known once the engine has connected; before that, the shortcut is not taken.
-        default = getattr(bind.dialect, "default_isolation_level", None)
-        if level in _PER_STATEMENT and default is not None and default in _PER_STATEMENT:
-            with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                # What SQLAlchemy begins before a first statement anyway (nothing is
-                # sent in autocommit), begun here so that a statement sent through the
-                # driver (cidery.db.compiled) finds the connection ready.
-                conn.begin()
-                yield conn
+    if not session.in_transaction():
+        if isinstance(bind, Engine):
+            level = bind.get_execution_options().get("isolation_level")
+            # Known once the engine has connected; before that, the shortcut is not taken.
+            default = getattr(bind.dialect, "default_isolation_level", None)
+            if level in _PER_STATEMENT and default is not None and default in _PER_STATEMENT:
+                with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    # What SQLAlchemy begins before a first statement anyway (nothing is
+                    # sent in autocommit), begun here so that a statement sent through
+                    # the driver (cidery.db.compiled) finds the connection ready.
+                    conn.begin()
+                    yield conn
+                return
+        elif (
+            isinstance(bind, Connection)
+            and bind.in_transaction()
+            and not bind.in_nested_transaction()
+            and session.join_transaction_mode in _JOINS_WITHOUT_SAVEPOINT
+            # Nothing to flush: SQLAlchemy begins the session's transaction when an
+            # object is added or changed, but objects may be kept from an earlier one.
+            and not session.identity_map
+            and not session.new
+        ):
+            yield bind
             return
     session.flush()
     yield session.connection()
@@ -79,7 +106,7 @@ def run_detail(session: Session, run_id: uuid.UUID) -> PressRunDetail:
         return _detail(conn, run_id)
 
 
-# A list validated in one call: a quarter faster than a model_validate per row.
+# A list validated in one call, each line from its row's values in column order.
 _FRUIT = TypeAdapter(list[AvailableFruit])
 
 # The reads of the pressing screens, sent through the driver (cidery.db.compiled): a run
@@ -95,6 +122,9 @@ _FRUIT_SHAPES = {
         queries.FRUIT_BY_VENDOR_AND_VARIETY,
     )
 }
+for _shape in _FRUIT_SHAPES.values():
+    if _shape.keys != tuple(field.name for field in dataclasses.fields(AvailableFruit)):
+        raise TypeError(f"the fruit query's columns {_shape.keys} are not AvailableFruit's fields")
 
 
 def _detail(conn: Connection, run_id: uuid.UUID) -> PressRunDetail:
@@ -168,7 +198,8 @@ def available_fruit(
     wanted = parse(FruitFilter, {} if query is None else query)
     statement, values = queries.available_fruit(wanted.vendor_id, wanted.variety_id)
     with reading(who.user_id), read_connection(session) as conn:
-        return _FRUIT.validate_python(_FRUIT_SHAPES[statement].rows(conn, values))
+        rows = _FRUIT_SHAPES[statement].tuples(conn, values)
+        return _FRUIT.validate_python(list(map(ArgsKwargs, rows)))
 
 
 def yield_outliers(

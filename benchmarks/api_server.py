@@ -38,7 +38,7 @@ from cidery.api.settings import ApiSettings
 from cidery.db.engine import make_engine, session_factory
 from cidery.errors import CideryError
 from cidery.models.enums import UserRole
-from cidery.press.schemas import AvailableFruit
+from cidery.press.schemas import AvailableFruit, PressRunLoadRead
 
 ENV_URL = "CIDERY_BENCH_API_DATABASE_URL"
 ENV_POOL = "CIDERY_BENCH_API_POOL_SIZE"
@@ -69,6 +69,7 @@ _RUN = re.compile(rf"^{PREFIX}/press-runs/({_UUID})$")
 _LOADS = re.compile(rf"^{PREFIX}/press-runs/({_UUID})/loads$")
 _FRUIT = f"{PREFIX}/available-fruit"
 _FRUIT_LIST: TypeAdapter[list[AvailableFruit]] = TypeAdapter(list[AvailableFruit])
+_LOAD: TypeAdapter[PressRunLoadRead] = TypeAdapter(PressRunLoadRead)
 _JSON = [(b"content-type", b"application/json")]
 
 Answer = tuple[int, bytes]
@@ -154,9 +155,9 @@ class MinimalApp:
             found = _LOADS.match(path)
             if method == "POST" and found:
                 run_id, load = found.group(1), json.loads(body)
-                return 201, self._call(
-                    lambda s: press.add_load(s, self.actor, run_id, load)
-                ).model_dump_json().encode()
+                return 201, _LOAD.dump_json(
+                    self._call(lambda s: press.add_load(s, self.actor, run_id, load))
+                )
             return 404, b'{"detail":"not found"}'
         except CideryError as exc:
             return 422, json.dumps({"detail": str(exc)}).encode()

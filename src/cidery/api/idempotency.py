@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 
 from cidery.accounts import idempotency
 from cidery.api.problems import ApiError, problem_response
@@ -58,18 +59,21 @@ def respond(
     call: Call,
     key: str | None,
     body: BaseModel | None,
-    produce: Callable[[], BaseModel],
+    produce: Callable[[], object],
     *,
     status: int = 200,
     required: bool = False,
 ) -> JSONResponse:
-    """Run ``produce`` once per key: the save and its remembered answer in one transaction."""
+    """Run ``produce`` once per key: the save and its remembered answer in one transaction.
+
+    ``produce`` returns an API type, a model or a validated dataclass: either is sent as
+    its JSON form (``to_jsonable_python`` serialises both by their own schema)."""
     if key is None:
         if required:
             raise ApiError(
                 "idempotency_key_missing", f"send an {HEADER} header (a new UUID per save)"
             )
-        return JSONResponse(produce().model_dump(mode="json"), status_code=status)
+        return JSONResponse(to_jsonable_python(produce()), status_code=status)
     if not _KEY.fullmatch(key):
         raise ApiError(
             "invalid_input",
@@ -98,7 +102,7 @@ def respond(
         return JSONResponse(
             earlier.body, status_code=earlier.status, headers={"Idempotent-Replayed": "true"}
         )
-    answer = produce().model_dump(mode="json")
+    answer = to_jsonable_python(produce())
     idempotency.remember(
         call.session,
         user_id,
@@ -116,7 +120,7 @@ async def save(
     call: Call,
     key: str | None,
     body: BaseModel | None,
-    work: Callable[[Call], BaseModel],
+    work: Callable[[Call], object],
     *,
     status: int = 200,
     required: bool = False,

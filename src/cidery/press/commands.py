@@ -73,6 +73,7 @@ from cidery.press.schemas import (
     PressRunRead,
     WeightUnit,
     net_weight,
+    read_row,
 )
 from cidery.press.translate import from_sqlstate, reading, writing
 from cidery.units import to_canonical
@@ -223,7 +224,7 @@ def start_run(session: Session, actor: object, data: PressRunCreate | object) ->
             new=run,
         )
     log.info("press run %s started for vendor %s", run["id"], wanted.vendor_id)
-    return PressRunRead.model_validate(run)
+    return read_row(PressRunRead, run)
 
 
 def _refused(
@@ -303,7 +304,7 @@ def add_load(
         log.info("press call refused: %s", error.code)
         raise error
     log.info("load %s of %s kg added to press run %s", row["load_sequence"], weight_kg, run_uuid)
-    return PressRunLoadRead.model_validate(row)
+    return read_row(PressRunLoadRead, row)
 
 
 def _run_of_load(conn: Connection, load_id: uuid.UUID, run_id: uuid.UUID | None) -> uuid.UUID:
@@ -508,4 +509,4 @@ def cancel_run(
         )
         audit.write(session, entry)
     log.info("press run %s cancelled", run_uuid)
-    return PressRunRead.model_validate(cancelled)
+    return read_row(PressRunRead, cancelled)

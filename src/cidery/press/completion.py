@@ -50,7 +50,7 @@ from cidery.press.rules import (
     YIELD_LOW,
     YIELD_WARNING,
 )
-from cidery.press.schemas import CompletedRun, PressRunComplete, PressRunRead
+from cidery.press.schemas import CompletedRun, PressRunComplete, PressRunRead, read_row
 from cidery.press.translate import writing
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,4 @@ def complete_run(
         juice_l,
         ", ".join(f"{lot.batch_number} ({lot.litres} L)" for lot in juice_lots),
     )
-    return CompletedRun(
-        run=PressRunRead.model_validate(completed), warnings=warnings, lots=juice_lots
-    )
+    return CompletedRun(run=read_row(PressRunRead, completed), warnings=warnings, lots=juice_lots)

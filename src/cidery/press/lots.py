@@ -77,6 +77,7 @@ from cidery.press.schemas import (
     LotSummary,
     PressRunRead,
     RecomputedCosts,
+    read_row,
 )
 from cidery.press.translate import reading, writing
 
@@ -512,7 +513,7 @@ def get_lot(session: Session, actor: object, batch_id: Id) -> LotDetail:
         initial_volume_l=found["initial_volume_l"],
         current_volume_l=found["current_volume_l"],
         calculated_at=found["calculated_at"],
-        run=PressRunRead.model_validate(run),
+        run=read_row(PressRunRead, run),
         vendor_name=run["vendor_name"],
         cogs_items=[CogsItemRead.model_validate(item) for item in items],
     )
@@ -600,4 +601,4 @@ def recompute_costs(
         audit.write(session, *entries)
         lots = lots_of_run(session, run)
     log.info("costs of press run %s recomputed: %s", run_uuid, wanted.reason)
-    return RecomputedCosts(run=PressRunRead.model_validate(run), lots=lots)
+    return RecomputedCosts(run=read_row(PressRunRead, run), lots=lots)

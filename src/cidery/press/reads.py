@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic_core import ArgsKwargs
@@ -34,6 +35,8 @@ from cidery.press.schemas import (
     AvailableFruit,
     FruitFilter,
     PressRunDetail,
+    PressRunLoadRead,
+    PressRunRead,
     PressRunSummary,
     RunFilter,
     RunPage,
@@ -110,7 +113,10 @@ def run_detail(session: Session, run_id: uuid.UUID) -> PressRunDetail:
 _FRUIT = TypeAdapter(list[AvailableFruit])
 
 # The reads of the pressing screens, sent through the driver (cidery.db.compiled): a run
-# to resume and the fruit left to press, called for every load saved.
+# to resume and the fruit left to press, called for every load saved. Their rows are
+# validated into the read types from their values in column order (pydantic_core's
+# ArgsKwargs), so each statement's columns are its read type's fields, in order, and the
+# names it adds after them.
 _RUN = Compiled(queries.RUN)
 _RUN_LOADS = Compiled(queries.RUN_LOADS)
 _FRUIT_SHAPES = {
@@ -122,16 +128,27 @@ _FRUIT_SHAPES = {
         queries.FRUIT_BY_VENDOR_AND_VARIETY,
     )
 }
+
+
+def _columns_are(statement: Compiled, kind: Any, *added: str) -> None:
+    fields = tuple(field.name for field in dataclasses.fields(kind))
+    if statement.keys != (*fields, *added):
+        raise TypeError(f"columns {statement.keys} are not {kind.__name__}'s fields and {added}")
+
+
+_columns_are(_RUN, PressRunRead, "vendor_name")
+_columns_are(_RUN_LOADS, PressRunLoadRead, "variety_name")
 for _shape in _FRUIT_SHAPES.values():
-    if _shape.keys != tuple(field.name for field in dataclasses.fields(AvailableFruit)):
-        raise TypeError(f"the fruit query's columns {_shape.keys} are not AvailableFruit's fields")
+    _columns_are(_shape, AvailableFruit)
+_VARIETY_ID = _RUN_LOADS.keys.index("apple_variety_id")
+_WEIGHT_KG = _RUN_LOADS.keys.index("weight_kg")
 
 
 def _detail(conn: Connection, run_id: uuid.UUID) -> PressRunDetail:
-    found = _RUN.rows(conn, {"run_id": run_id})
+    found = _RUN.tuples(conn, {"run_id": run_id})
     if not found:
         raise NotFound("press run", run_id)
-    rows = _RUN_LOADS.rows(conn, {"run_id": run_id})
+    rows = _RUN_LOADS.tuples(conn, {"run_id": run_id})
     # Name, count and weight per variety, in the order the varieties first appear, and
     # the run's total, summed from the rows as the database typed them (UUID, Decimal);
     # then the whole detail validated in one call, a third faster than model by model.
@@ -139,8 +156,8 @@ def _detail(conn: Connection, run_id: uuid.UUID) -> PressRunDetail:
     sums: dict[int, tuple[uuid.UUID, str, int, Decimal]] = {}
     total = Decimal("0.000")
     for row in rows:
-        variety_id, weight_kg = row["apple_variety_id"], row["weight_kg"]
-        first = (variety_id, row["variety_name"], 0, Decimal(0))
+        variety_id, weight_kg = row[_VARIETY_ID], row[_WEIGHT_KG]
+        first = (variety_id, row[-1], 0, Decimal(0))
         _, name, count, weight = sums.get(variety_id.int, first)
         sums[variety_id.int] = (variety_id, name, count + 1, weight + weight_kg)
         total += weight_kg
@@ -148,11 +165,12 @@ def _detail(conn: Connection, run_id: uuid.UUID) -> PressRunDetail:
         {"apple_variety_id": variety_id, "variety_name": name, "load_count": n, "weight_kg": kg}
         for variety_id, name, n, kg in sums.values()
     ]
+    run = found[0]
     return PressRunDetail.model_validate(
         {
-            "run": found[0],
-            "vendor_name": found[0]["vendor_name"],
-            "loads": rows,
+            "run": ArgsKwargs(run[:-1]),
+            "vendor_name": run[-1],
+            "loads": [ArgsKwargs(row[:-1]) for row in rows],
             "load_count": len(rows),
             "total_weight_kg": total,
             "varieties": sorted(varieties, key=lambda v: v["variety_name"]),

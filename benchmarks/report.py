@@ -91,10 +91,10 @@ def ms(value: float | None) -> str:
     return f"{value:,.0f}"
 
 
-def times(value: float | None, lower_bound: bool = False) -> str:
+def times(value: float | None, lower_bound: bool = False, digits: int = 1) -> str:
     if value is None:
         return NONE
-    text = f"{value:.1f}{TIMES}" if value < 100 else f"{value:,.0f}{TIMES}"
+    text = f"{value:.{digits}f}{TIMES}" if value < 100 else f"{value:,.0f}{TIMES}"
     return f"≥ {text}" if lower_bound else text
 
 
@@ -199,7 +199,9 @@ def targets(results: Results) -> list[tuple[str, str, bool | None]]:
             rows.append(
                 (
                     f"`{pattern.key}` within {RAW_RATIO_TARGET:g}{TIMES} its raw SQL ({name})",
-                    f"{times(pattern.ratio_over_raw)} ({ms(pattern.latency.median_ms)} vs "
+                    # Two decimals: a ratio a hair over the goal reads as the goal at one.
+                    f"{times(pattern.ratio_over_raw, digits=2)} "
+                    f"({ms(pattern.latency.median_ms)} vs "
                     f"{ms(raw.latency.median_ms if raw else None)} ms)",
                     pattern.ratio_over_raw <= RAW_RATIO_TARGET,
                 )
@@ -465,7 +467,8 @@ def _raw_section(results: Results) -> list[str]:
         "",
         "Each service read against the very statements it sends (recorded by the "
         "driver's cursors for every argument set), replayed through psycopg on the same "
-        "connection, the two taking turns call by call: what the service adds to the "
+        "connection, the two taking turns call by call, each first every other call: what "
+        "the service adds to the "
         "round trips (its session, input validation, the rows turned into the API types, "
         "the execution path of its statements). Medians, milliseconds.",
         "",
@@ -560,7 +563,8 @@ def _writes_section(results: Results, plots: dict[str, str]) -> list[str]:
         "in the call, commit; a durable commit), 250 kg per load on lines bought for the "
         "benchmark, ten loads per run before the operator moves to the next run. "
         f"*Single*: {plan.iterations} sequential loads, taking turns with the floor's (one "
-        "service load, one floor load), so drift on the machine hits both alike. *Floor*: "
+        "service load, one floor load, each first every other time), so drift on the "
+        "machine hits both alike. *Floor*: "
         "the same statements by hand through raw psycopg, one transaction per load (lock "
         "the run, lock the purchase line `FOR UPDATE` and read its `pressed_kg`, insert the "
         "load with the next number — the database's trigger adds it to the line's "

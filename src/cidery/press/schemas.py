@@ -772,4 +772,5 @@ def read_row(kind: type[_Row], row: Mapping[Any, Any]) -> _Row:
     adapter = _ADAPTERS.get(kind)
     if adapter is None:
         adapter = _ADAPTERS[kind] = TypeAdapter(kind)
-    return cast(_Row, adapter.validate_python(dict(row)))
+    # A dataclass validates from a dict only (a RowMapping is a Mapping, not a dict).
+    return cast(_Row, adapter.validate_python(row if isinstance(row, dict) else dict(row)))

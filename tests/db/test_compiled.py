@@ -87,6 +87,18 @@ def test_the_rows_are_those_of_execute(
     expected = through_sqlalchemy(conn, statement, values)
     assert expected
     assert through_the_driver(conn, statement, values) == expected
+    # As tuples: the values in the order of the statement's columns.
+    assert Compiled(statement).tuples(conn, values) == [tuple(row.values()) for row in expected]
+
+
+def test_tuples_are_the_rows_in_column_order_on_either_path(engine: Engine) -> None:
+    """Sent through ``execute`` (no transaction begun yet) or through the driver."""
+    two = Compiled(select(literal(1, Integer).label("one"), literal(2, Integer).label("two")))
+    with engine.connect() as conn:
+        assert two.tuples(conn, {}) == [(1, 2)]  # not ready: through execute, which begins
+        assert conn.in_transaction()
+        assert two.tuples(conn, {}) == [(1, 2)]  # ready: through the driver
+        assert two.rows(conn, {}) == [{"one": 1, "two": 2}]
 
 
 def test_a_textual_select_gives_the_rows_of_execute(

@@ -25,7 +25,9 @@ What SQLAlchemy does around a statement is kept where it matters to a caller:
 
 What is not kept: SQLAlchemy's result processing. Values are as psycopg loads
 them (an enum column's label is a ``str``, not the Python enum), so the rows are
-for validation into typed models, which accept either. The few private names of
+for validation into typed read types, which accept either: as dicts by column
+name (:meth:`Compiled.rows`), or as tuples in column order (:meth:`Compiled.tuples`)
+for types validated from positional values. The few private names of
 SQLAlchemy used here are all in this module; the tests hold each behaviour to
 what ``Connection.execute`` does.
 """

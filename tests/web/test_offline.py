@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -113,6 +114,42 @@ def test_loads_saved_offline_are_queued_survive_a_reload_and_are_sent_once_in_or
     waiting(page, 0)
     expect(page.locator("#total-loads")).to_have_text("2")
     assert len(loads_of(api_engine, run_id)) == 2
+
+
+def pressed_times(engine: Engine, run_id: str) -> list[datetime]:
+    with transaction(engine) as session:
+        return list(
+            session.execute(
+                text(
+                    "SELECT pressed_at FROM press_run_loads WHERE press_run_id = :run "
+                    "ORDER BY load_sequence"
+                ),
+                {"run": uuid.UUID(run_id)},
+            ).scalars()
+        )
+
+
+def test_a_load_saved_offline_is_recorded_as_pressed_when_it_was_entered(
+    page: Page, account: dict[UserRole, Account], fruit: Fruit, api_engine: Engine
+) -> None:
+    sign_in(page, account[UserRole.OPERATOR].email)
+    run_id = start_run(page, fruit)
+    offline_ready(page)
+    # The phone's clock only (its timers keep running): ten to midnight, then morning.
+    entered = datetime(2026, 10, 2, 23, 50, tzinfo=UTC)
+    page.clock.set_fixed_time(entered)
+    go_offline(page)
+    add_load(page, "850")
+    waiting(page, 1)
+    sent = entered + timedelta(hours=9)
+    page.clock.set_fixed_time(sent)
+    page.context.set_offline(False)
+    waiting(page, 0)
+    expect(page.locator("#total-loads")).to_have_text("1")
+    # Online, a load is recorded at the moment it was saved too: the same body either way.
+    add_load(page, "120.5", "kg")
+    expect(page.locator("#total-loads")).to_have_text("2")
+    assert pressed_times(api_engine, run_id) == [entered, sent]
 
 
 def test_a_queued_load_refused_on_replay_shows_why_and_can_be_discarded(

@@ -114,11 +114,13 @@ export function enhanceLoadForm(form) {
     status.textContent = "";
     button.disabled = true;
     // The key is made before the first try: a load queued after a send that got no
-    // answer keeps it, so the server saves it once even if that send reached it.
+    // answer keeps it, so the server saves it once even if that send reached it. So is
+    // the time: a load saved offline is recorded as pressed when it was entered, not
+    // when the connection came back, and every try sends the same body.
     const load = {
       run: form.dataset.run,
       url: form.dataset.api,
-      body: loadBody(form),
+      body: { ...loadBody(form), pressed_at: new Date().toISOString() },
       key: newKey(),
       variety: varietyOf(form),
     };

@@ -223,6 +223,7 @@ def test_a_vessel_in_use_is_unavailable(
         complete(client, operator, second, "60", fruit.vessel_id), 409, "vessel_unavailable"
     )
     assert body["details"]["vessel_id"] == str(fruit.vessel_id)
+    assert (body["details"]["status"], body["details"]["status_in_words"]) == ("in_use", "in use")
 
 
 def test_completing_a_run_without_loads_is_no_loads(

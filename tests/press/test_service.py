@@ -484,14 +484,14 @@ def test_complete_run_into_an_unavailable_vessel(w: World, status: VesselStatus)
     run = w.start()
     w.load(run)
     busy = w.vessel(status=status)
-    with refused(
-        w.session, VesselUnavailable, "vessel_unavailable", busy.name, status.value
-    ) as info:
+    in_words = status.value.replace("_", " ")  # "in use"
+    with refused(w.session, VesselUnavailable, "vessel_unavailable", busy.name, in_words) as info:
         w.complete(run, vessel=busy)
     assert info.value.details == {
         "vessel_id": str(busy.id),
         "vessel_name": busy.name,
         "status": status.value,
+        "status_in_words": in_words,
     }
     assert w.read(run).status is PressRunStatus.IN_PROGRESS
     w.session.refresh(busy)

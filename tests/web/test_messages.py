@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from cidery.press.errors import InsufficientFruit, InvalidInput
+from cidery.press.errors import InsufficientFruit, InvalidInput, VesselUnavailable
 from cidery.web.messages import LABELS, explain, field_errors, in_labels
 
 
@@ -25,3 +25,14 @@ def test_only_whole_field_names_are_replaced() -> None:
 def test_a_refusal_with_a_template_keeps_its_figures() -> None:
     refused = InsufficientFruit(uuid.uuid4(), Decimal("500.000"), Decimal("120.500"))
     assert explain(refused) == "Only 120.5 kg left on this line"
+
+
+def test_a_vessel_in_use_reads_in_words() -> None:
+    refused = VesselUnavailable(
+        "vessel 'Tank_3' is in use",
+        vessel_id=str(uuid.uuid4()),
+        vessel_name="Tank_3",
+        status="in_use",
+        status_in_words="in use",
+    )
+    assert explain(refused) == "Tank_3 is in use: choose an available vessel"

@@ -64,11 +64,14 @@ def _vessel_for(conn: Connection, vessel_id: uuid.UUID, litres: Decimal) -> RowM
     if vessel is None:
         raise NotFound("vessel", vessel_id)
     if vessel["status"] != RECEIVES_JUICE:
+        # The status as a code for clients, and in words for a person ("in use").
+        in_words = vessel["status"].value.replace("_", " ")
         raise VesselUnavailable(
-            f"vessel {vessel['name']!r} is {vessel['status'].value}, not {RECEIVES_JUICE.value}",
+            f"vessel {vessel['name']!r} is {in_words}, not {RECEIVES_JUICE.value}",
             vessel_id=str(vessel["id"]),
             vessel_name=vessel["name"],
             status=vessel["status"].value,
+            status_in_words=in_words,
         )
     if litres > vessel["capacity_l"]:
         raise VesselTooSmall(

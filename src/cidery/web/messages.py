@@ -19,7 +19,7 @@ TEMPLATES: MappingProxyType[str, str] = MappingProxyType(
     {
         "insufficient_fruit": "Only {remaining_kg} kg left on this line",
         "vessel_too_small": "{vessel_name} holds {capacity_l} L; it would receive {juice_l} L",
-        "vessel_unavailable": "{vessel_name} is {status}: choose an available vessel",
+        "vessel_unavailable": "{vessel_name} is {status_in_words}: choose an available vessel",
         "volumes_do_not_add_up": (
             "The vessels would receive {assigned_l} L but the run gave {juice_l} L: "
             "the volumes must add up to the juice"

@@ -245,7 +245,7 @@ def test_the_key_is_kept_with_what_it_answered(
     kept = (
         "SELECT count(*) FROM idempotency_keys WHERE user_id = :u AND key = :k"
         " AND method = 'POST' AND path = :p AND response_status = 201"
-        " AND response_body ->> 'id' = :id AND expires_at > now() + interval '23 hours'"
+        " AND response_body ->> 'id' = :id AND expires_at > now() + interval '6 days 23 hours'"
     )
     found = count(
         api_engine,

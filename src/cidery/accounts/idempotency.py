@@ -23,8 +23,11 @@ from sqlalchemy.orm import Session
 from cidery.models import IdempotencyKey
 from cidery.press.translate import reading
 
-# Keys are remembered for a day (the IETF draft leaves the window to the server).
-KEEP_FOR = timedelta(hours=24)
+# Keys are remembered for a week (the IETF draft leaves the window to the server): a
+# load queued on a phone is retried under its key whenever the connection and its
+# owner's session come back, which may be after a weekend without Wi-Fi at the press;
+# a send that reached the server before its answer was lost must still be known then.
+KEEP_FOR = timedelta(days=7)
 
 keys = cast(Table, IdempotencyKey.__table__)
 

@@ -307,7 +307,8 @@ def test_a_vessel_in_use(w: World, status: VesselStatus) -> None:
     run = _run(w)
     tank = w.vessel("1000")
     busy = named(w, w.vessel("1000", status), "FV-busy")
-    with refused(w.session, VesselUnavailable, "vessel_unavailable", busy.name, status.value):
+    in_words = status.value.replace("_", " ")  # "in use"
+    with refused(w.session, VesselUnavailable, "vessel_unavailable", busy.name, in_words):
         _split(w, run, [(tank, "200", "L"), (busy, "200", "L")], "400")
 
 

@@ -152,6 +152,31 @@ def test_a_load_saved_offline_is_recorded_as_pressed_when_it_was_entered(
     assert pressed_times(api_engine, run_id) == [entered, sent]
 
 
+def test_the_runs_list_shows_queued_loads_once_they_are_sent(
+    page: Page, account: dict[UserRole, Account], fruit: Fruit, api_engine: Engine
+) -> None:
+    sign_in(page, account[UserRole.OPERATOR].email)
+    run_id = start_run(page, fruit)
+    offline_ready(page)
+    page.goto("/pressing")  # kept by the service worker from now on
+    card = page.locator("#runs-in-progress .card").filter(has=page.get_by_role("link"))
+    expect(card.get_by_role("definition").nth(1)).to_have_text("0")
+    page.goto(f"/pressing/runs/{run_id}")
+    offline_ready(page)
+    go_offline(page)
+    add_load(page, "120.5", "kg")
+    waiting(page, 1)
+    page.goto("/pressing")  # the kept copy, from before the load
+    expect(card.get_by_role("definition").nth(1)).to_have_text("0")
+    waiting(page, 1)
+    page.context.set_offline(False)
+    waiting(page, 0)
+    # Sent from this page, and its card says so without a reload.
+    expect(card.get_by_role("definition").nth(1)).to_have_text("1")
+    expect(card.get_by_role("definition").nth(2)).to_have_text("120.5")
+    assert len(loads_of(api_engine, run_id)) == 1
+
+
 def test_a_queued_load_refused_on_replay_shows_why_and_can_be_discarded(
     page: Page, account: dict[UserRole, Account], fruit: Fruit, api_engine: Engine
 ) -> None:

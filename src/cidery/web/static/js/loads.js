@@ -4,6 +4,7 @@
 // connection the load is queued (outbox.js) with the key it was given, and sent later.
 import { explain } from "./messages.js";
 import { afterAnswered, enqueue, sendLater, sendQueued, showQueue, waiting } from "./outbox.js";
+import { refreshRegions } from "./regions.js";
 import { Offline, newKey, send } from "./send.js";
 import { netWeight } from "./units.js";
 
@@ -36,19 +37,8 @@ function showRefusal(box, text) {
 
 // The run's totals, loads and purchase lines as the server now renders them.
 export async function refreshRun(form) {
-  let answer;
-  try {
-    answer = await fetch(location.pathname, { credentials: "same-origin" });
-  } catch {
-    return; // the connection dropped again: the page keeps what it shows
-  }
-  if (!answer.ok) return;
-  const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
-  for (const id of ["run-totals", "loads", "fruit-left"]) {
-    const replacement = fresh.getElementById(id);
-    const current = document.getElementById(id);
-    if (replacement && current) current.replaceWith(document.adoptNode(replacement));
-  }
+  const fresh = await refreshRegions(["run-totals", "loads", "fruit-left"]);
+  if (!fresh) return;
   const lines = fresh.getElementById("purchase_item_id");
   const select = form.elements.purchase_item_id;
   if (!lines) {

@@ -8,6 +8,11 @@ from __future__ import annotations
 import enum
 
 
+def in_words(value: enum.StrEnum) -> str:
+    """A stored value as a person reads it: ``in_use`` is "in use"."""
+    return value.value.replace("_", " ")
+
+
 class Unit(enum.StrEnum):
     KG = "kg"
     LB = "lb"

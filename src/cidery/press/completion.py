@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from cidery import audit
 from cidery.config import DEFAULT_LABOR_RATE
+from cidery.enums import in_words
 from cidery.models.enums import PressRunStatus, Unit, VesselStatus
 from cidery.models.pressing import MAX_EXTRACTION_RATE
 from cidery.press import lots, queries
@@ -65,13 +66,13 @@ def _vessel_for(conn: Connection, vessel_id: uuid.UUID, litres: Decimal) -> RowM
         raise NotFound("vessel", vessel_id)
     if vessel["status"] != RECEIVES_JUICE:
         # The status as a code for clients, and in words for a person ("in use").
-        in_words = vessel["status"].value.replace("_", " ")
+        status = in_words(vessel["status"])
         raise VesselUnavailable(
-            f"vessel {vessel['name']!r} is {in_words}, not {RECEIVES_JUICE.value}",
+            f"vessel {vessel['name']!r} is {status}, not {RECEIVES_JUICE.value}",
             vessel_id=str(vessel["id"]),
             vessel_name=vessel["name"],
             status=vessel["status"].value,
-            status_in_words=in_words,
+            status_in_words=status,
         )
     if litres > vessel["capacity_l"]:
         raise VesselTooSmall(

@@ -55,6 +55,25 @@ _PER_STATEMENT = (None, "READ COMMITTED", "AUTOCOMMIT")
 _JOINS_WITHOUT_SAVEPOINT = ("conditional_savepoint", "rollback_only")
 
 
+def _reads_per_statement(engine: Engine) -> bool:
+    level = engine.get_execution_options().get("isolation_level")
+    # Known once the engine has connected; before that, the shortcut is not taken.
+    default = getattr(engine.dialect, "default_isolation_level", None)
+    return level in _PER_STATEMENT and default is not None and default in _PER_STATEMENT
+
+
+def _joins_as_it_is(session: Session, conn: Connection) -> bool:
+    return (
+        conn.in_transaction()
+        and not conn.in_nested_transaction()
+        and session.join_transaction_mode in _JOINS_WITHOUT_SAVEPOINT
+        # Nothing to flush: SQLAlchemy begins the session's transaction when an object
+        # is added or changed, but objects may be kept from an earlier one.
+        and not session.identity_map
+        and not session.new
+    )
+
+
 @contextmanager
 def read_connection(session: Session) -> Iterator[Connection]:
     """Where a read runs: the session's transaction, or none when it needs none.
@@ -74,28 +93,15 @@ def read_connection(session: Session) -> Iterator[Connection]:
     """
     bind = session.get_bind()
     if not session.in_transaction():
-        if isinstance(bind, Engine):
-            level = bind.get_execution_options().get("isolation_level")
-            # Known once the engine has connected; before that, the shortcut is not taken.
-            default = getattr(bind.dialect, "default_isolation_level", None)
-            if level in _PER_STATEMENT and default is not None and default in _PER_STATEMENT:
-                with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    # What SQLAlchemy begins before a first statement anyway (nothing is
-                    # sent in autocommit), begun here so that a statement sent through
-                    # the driver (cidery.db.compiled) finds the connection ready.
-                    conn.begin()
-                    yield conn
-                return
-        elif (
-            isinstance(bind, Connection)
-            and bind.in_transaction()
-            and not bind.in_nested_transaction()
-            and session.join_transaction_mode in _JOINS_WITHOUT_SAVEPOINT
-            # Nothing to flush: SQLAlchemy begins the session's transaction when an
-            # object is added or changed, but objects may be kept from an earlier one.
-            and not session.identity_map
-            and not session.new
-        ):
+        if isinstance(bind, Engine) and _reads_per_statement(bind):
+            with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                # What SQLAlchemy begins before a first statement anyway (nothing is sent
+                # in autocommit), begun here so that a statement sent through the driver
+                # (cidery.db.compiled) finds the connection ready.
+                conn.begin()
+                yield conn
+            return
+        if isinstance(bind, Connection) and _joins_as_it_is(session, bind):
             yield bind
             return
     session.flush()

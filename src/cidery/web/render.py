@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from cidery.enums import Unit
+from cidery.enums import Unit, in_words
 from cidery.press.rules import YIELD_HIGH, YIELD_LOW, YIELD_WARNING
 from cidery.units import KG_PER_LB, L_PER_GALLON, from_canonical
 from cidery.web.messages import LABELS, TEMPLATES, plain, sentence
@@ -39,7 +39,9 @@ def pounds(kg: Decimal) -> str:
     return plain(from_canonical(kg, Unit.LB, 1))
 
 
-_env.filters.update(plain=plain, when=when, day=day, pounds=pounds, sentence=sentence)
+_env.filters.update(
+    plain=plain, when=when, day=day, pounds=pounds, sentence=sentence, in_words=in_words
+)
 
 
 def client_config() -> dict[str, Any]:

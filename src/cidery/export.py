@@ -14,7 +14,8 @@ from cidery.press import schemas as press_schemas
 from cidery.press.schemas import InputModel
 
 # Every type the API sends or receives: the press workflow's, then the catalog's. Models,
-# and the validated dataclasses of long lists (press_schemas.AvailableFruit).
+# and dataclasses (a table's row, press_schemas.PressRunRead; the lines of a long list,
+# press_schemas.AvailableFruit).
 EXPORTED: tuple[type[Any], ...] = press_schemas.EXPORTED + catalog_schemas.EXPORTED
 
 

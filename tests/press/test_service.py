@@ -9,19 +9,22 @@ left the caller's transaction usable.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_type_hints
 
 import pytest
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from cidery import press
+from cidery.db.compiled import Compiled
 from cidery.db.engine import make_engine
 from cidery.models import Purchase, PurchaseItem
 from cidery.models.enums import PressRunStatus, Unit, UserRole, VesselStatus
-from cidery.press import report
+from cidery.press import queries, reads, report
 from cidery.press.errors import (
     ImplausibleYield,
     InsufficientFruit,
@@ -35,7 +38,7 @@ from cidery.press.errors import (
     VesselUnavailable,
 )
 from cidery.press.rules import YIELD_HIGH
-from cidery.press.schemas import PressRunRead
+from cidery.press.schemas import AvailableFruit, PressRunRead
 from tests.factories import Factory, new_actor
 from tests.press.support import Counts, World, counts, fields, refused, soft_delete_run
 
@@ -990,6 +993,56 @@ def test_available_fruit_lists_lines_with_fruit_left(w: World) -> None:
     )
     with pytest.raises(InvalidInput, match="variety_id"):
         press.available_fruit(w.session, w.actor, {"variety_id": "gala"})
+
+
+def test_available_fruit_lines_are_what_validation_would_make_of_them(w: World) -> None:
+    """The lines are built from the rows without validation: strict validation of each
+    (the exact types, no None but where allowed, finite amounts) gives it back unchanged."""
+    picked = w.make.purchase_item(vendor=w.vendor, quantity=Decimal("12.5"), unit=Unit.LB)
+    picked.harvest_date = date(2026, 9, 20)
+    juice = w.make._add(Purchase(vendor_id=w.vendor.id, purchase_date=date(2026, 10, 1)))
+    w.make._add(  # bought by volume: no quantity_kg, and not listed
+        PurchaseItem(
+            purchase_id=juice.id,
+            apple_variety_id=w.variety.id,
+            quantity=Decimal("200"),
+            unit=Unit.LITRE,
+            quantity_l=Decimal("200"),
+        )
+    )
+    w.session.flush()
+    w.load(w.start(), "250.5")
+    lines = press.available_fruit(w.session, w.actor, {"vendor_id": w.vendor.id})
+    assert {line.harvest_date for line in lines} == {None, date(2026, 9, 20)}
+    assert len(lines) == 2
+    assert any(line.pressed_kg for line in lines)
+    strictly = {
+        name: TypeAdapter(hint)
+        for name, hint in get_type_hints(AvailableFruit, include_extras=True).items()
+    }
+    for line in lines:
+        for name, value in dataclasses.asdict(line).items():
+            assert strictly[name].validate_python(value, strict=True) == value, name
+
+
+def test_a_type_built_without_validation_is_checked_against_its_statement() -> None:
+    """Each column must load as its field's type, and may be NULL only where the field
+    may be None: a read type that drifts from its statement fails when the module loads."""
+    fields = list(get_type_hints(AvailableFruit).items())
+    fruit = Compiled(queries.FRUIT)
+
+    def drifted(name: str, kind: Any) -> Any:
+        return dataclasses.make_dataclass(
+            "Drifted", [(n, kind if n == name else t) for n, t in fields]
+        )
+
+    reads._built_as_they_are(fruit, AvailableFruit, kept_by_where="quantity_kg")
+    with pytest.raises(TypeError, match="column quantity_kg"):
+        reads._built_as_they_are(fruit, AvailableFruit)  # NULL for a line bought by volume
+    with pytest.raises(TypeError, match="column harvest_date"):
+        reads._built_as_they_are(fruit, drifted("harvest_date", date), kept_by_where="quantity_kg")
+    with pytest.raises(TypeError, match="column pressed_kg"):
+        reads._built_as_they_are(fruit, drifted("pressed_kg", float), kept_by_where="quantity_kg")
 
 
 def test_available_fruit_leaves_out_inactive_growers(w: World) -> None:

@@ -12,11 +12,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from itertools import starmap
+from types import UnionType
+from typing import Any, get_args, get_origin, get_type_hints
 
-from pydantic import TypeAdapter
 from pydantic_core import ArgsKwargs
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Column, Connection, Engine
 from sqlalchemy.orm import Session
 
 from cidery.db.compiled import Compiled
@@ -115,14 +116,12 @@ def run_detail(session: Session, run_id: uuid.UUID) -> PressRunDetail:
         return _detail(conn, run_id)
 
 
-# A list validated in one call, each line from its row's values in column order.
-_FRUIT = TypeAdapter(list[AvailableFruit])
-
 # The reads of the pressing screens, sent through the driver (cidery.db.compiled): a run
-# to resume and the fruit left to press, called for every load saved. Their rows are
-# validated into the read types from their values in column order (pydantic_core's
-# ArgsKwargs), so each statement's columns are its read type's fields, in order, and the
-# names it adds after them.
+# to resume and the fruit left to press, called for every load saved. Their rows become
+# the read types from their values in column order (a run's and its loads' validated
+# through pydantic_core's ArgsKwargs, the fruit's lines built as they are), so each
+# statement's columns are its read type's fields, in order, and the names it adds after
+# them.
 _RUN = Compiled(queries.RUN)
 _RUN_LOADS = Compiled(queries.RUN_LOADS)
 _FRUIT_SHAPES = {
@@ -142,10 +141,27 @@ def _columns_are(statement: Compiled, kind: Any, *added: str) -> None:
         raise TypeError(f"columns {statement.keys} are not {kind.__name__}'s fields and {added}")
 
 
+def _built_as_they_are(statement: Compiled, kind: Any, *, kept_by_where: str = "") -> None:
+    """A type built from rows without validation (:class:`AvailableFruit`): each column is
+    loaded as its field's type, and a table's column may be NULL only where the field may
+    be None or the statement's WHERE keeps NULL out (``kept_by_where``, a column name).
+    An expression's nullability is held by the tests."""
+    _columns_are(statement, kind)
+    hints = get_type_hints(kind)
+    for key, column in zip(statement.keys, statement.statement.selected_columns, strict=True):
+        wanted = hints[key]
+        types = set(get_args(wanted)) if get_origin(wanted) is UnionType else {wanted}
+        stored = getattr(column, "element", column)
+        nullable = isinstance(stored, Column) and stored.nullable and key != kept_by_where
+        if column.type.python_type not in types or (nullable and type(None) not in types):
+            raise TypeError(f"column {key} ({column.type}) is not {kind.__name__}'s {wanted}")
+
+
 _columns_are(_RUN, PressRunRead, "vendor_name")
 _columns_are(_RUN_LOADS, PressRunLoadRead, "variety_name")
 for _shape in _FRUIT_SHAPES.values():
-    _columns_are(_shape, AvailableFruit)
+    # A line bought by volume has no weight, and no remaining_kg > 0 either.
+    _built_as_they_are(_shape, AvailableFruit, kept_by_where="quantity_kg")
 _VARIETY_ID = _RUN_LOADS.keys.index("apple_variety_id")
 _WEIGHT_KG = _RUN_LOADS.keys.index("weight_kg")
 
@@ -222,8 +238,7 @@ def available_fruit(
     wanted = parse(FruitFilter, {} if query is None else query)
     statement, values = queries.available_fruit(wanted.vendor_id, wanted.variety_id)
     with reading(who.user_id), read_connection(session) as conn:
-        rows = _FRUIT_SHAPES[statement].tuples(conn, values)
-        return _FRUIT.validate_python(list(map(ArgsKwargs, rows)))
+        return list(starmap(AvailableFruit, _FRUIT_SHAPES[statement].tuples(conn, values)))
 
 
 def yield_outliers(

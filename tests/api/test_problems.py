@@ -78,6 +78,27 @@ def test_a_bad_body_is_invalid_input_naming_every_field_and_writing_nothing(
     assert loads_of(api_engine, run_id) == 0
 
 
+def test_a_load_dated_by_a_clock_that_was_reset_is_invalid_input_at_pressed_at(
+    client: TestClient, operator: dict[str, str], fruit: Fruit, api_engine: Engine
+) -> None:
+    run_id = start(client, operator, fruit)
+    answer = client.post(
+        f"{API}/press-runs/{run_id}/loads",
+        json={
+            "purchase_item_id": str(fruit.item_id),
+            "weight": "120",
+            "weight_unit": "kg",
+            "pressed_at": "2000-01-01T08:00:00Z",
+        },
+        headers={**operator, **new_key()},
+    )
+    body = assert_problem(answer, 422, "invalid_input")
+    assert body["field"] == "pressed_at"
+    assert "2000-01-01 08:00 UTC is before the run started" in body["detail"]
+    assert "check the clock" in body["detail"]
+    assert loads_of(api_engine, run_id) == 0
+
+
 def test_a_body_that_is_not_json_is_invalid_input(
     client: TestClient, operator: dict[str, str], fruit: Fruit, api_engine: Engine
 ) -> None:

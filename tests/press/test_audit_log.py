@@ -251,7 +251,7 @@ def test_add_load_audit_rows_are_what_audit_entry_writes(
     text, timestamps as isoformat() gives them (microseconds only when there are some,
     the offset of the session's time zone, half hours included)."""
     w.session.execute(text(f"SET LOCAL TimeZone = '{zone}'"))
-    run = w.start()
+    run = w.start(start_time=datetime(2026, 9, 1, 8, 0, tzinfo=UTC))
     before = w.session.execute(select(queries.runs).where(queries.runs.c.id == run.id))
     old = before.mappings().one()
     pressed_at = datetime(2026, 9, 1, 8, 30, 15, microsecond, tzinfo=UTC)

@@ -17,6 +17,7 @@ from typing import Any, get_type_hints
 
 import pytest
 from pydantic import TypeAdapter
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cidery import press
@@ -39,6 +40,7 @@ from cidery.press.errors import (
 )
 from cidery.press.rules import YIELD_HIGH
 from cidery.press.schemas import AvailableFruit, PressRunRead
+from cidery.press.translate import from_sqlstate
 from tests.factories import Factory, new_actor
 from tests.press.support import Counts, World, counts, fields, refused, soft_delete_run
 
@@ -253,6 +255,60 @@ def test_add_load_bad_brix_ph_and_juice(w: World) -> None:
             w.load(run, "10", **kw)
     load = w.load(run, "10", brix=Decimal("14.5"), ph=Decimal("3.45"))
     assert (load.brix, load.ph) == (Decimal("14.50"), Decimal("3.45"))
+
+
+# --- add_load: the load's time -------------------------------------------------------------
+
+
+def test_add_load_dated_before_the_run_started_is_refused(w: World) -> None:
+    """The time comes from the device that entered the load: one whose clock was reset (a
+    flat battery) would date it years back, in the run's records and the season's."""
+    run = w.start(start_time=T0)
+    for pressed_at, shown in (
+        (datetime(2000, 1, 1, 8, tzinfo=UTC), "2000-01-01 08:00 UTC"),
+        (T0 - timedelta(minutes=11), "2026-10-05 07:49 UTC"),
+    ):
+        with refused(
+            w.session,
+            InvalidInput,
+            "invalid_input",
+            f"pressed_at: {shown} is before the run started (2026-10-05 08:00 UTC)",
+            "clock",
+        ) as info:
+            w.load(run, "10", pressed_at=pressed_at)
+        assert fields(info.value) == ["pressed_at"]
+
+
+def test_add_load_dated_after_the_database_s_clock_is_refused(w: World) -> None:
+    run = w.start()
+    now = w.session.scalar(select(func.now()))
+    assert now is not None
+    with refused(w.session, InvalidInput, "invalid_input", "pressed_at", "later than now") as info:
+        w.load(run, "10", pressed_at=now + timedelta(minutes=11))
+    assert fields(info.value) == ["pressed_at"]
+
+
+def test_add_load_keeps_a_time_within_ten_minutes_of_its_bounds(w: World) -> None:
+    """Ten minutes either way for clocks that drift: a phone a little behind the server
+    still records a load weighed just after the run was started."""
+    run = w.start(start_time=T0)
+    now = w.session.scalar(select(func.now()))
+    assert now is not None
+    early = w.load(run, "10", pressed_at=T0 - timedelta(minutes=10))
+    late = w.load(run, "10", pressed_at=now + timedelta(minutes=10))
+    assert (early.pressed_at, late.pressed_at) == (
+        T0 - timedelta(minutes=10),
+        now + timedelta(minutes=10),
+    )
+
+
+def test_an_app_of_the_revision_before_reads_a_refused_time_as_invalid_input() -> None:
+    """While revision 0011 rolls out, an app of 0010 still running gets the refusal through
+    press_add_load's database_error result: its SQLSTATE is a data exception."""
+    error = from_sqlstate("22008", None, "2000-01-01 08:00 UTC is before the run started", None)
+    assert isinstance(error, InvalidInput)
+    assert fields(error) == ["value"]
+    assert "before the run started" in str(error)
 
 
 # --- add_load: unknown rows, another grower, not enough fruit -------------------------------

@@ -129,19 +129,28 @@ def pressed_times(engine: Engine, run_id: str) -> list[datetime]:
         )
 
 
+def started_at(engine: Engine, run_id: str) -> datetime:
+    with transaction(engine) as session:
+        started: datetime = session.execute(
+            text("SELECT start_time FROM press_runs WHERE id = :run"), {"run": uuid.UUID(run_id)}
+        ).scalar_one()
+        return started.replace(microsecond=0)
+
+
 def test_a_load_saved_offline_is_recorded_as_pressed_when_it_was_entered(
     page: Page, account: dict[UserRole, Account], fruit: Fruit, api_engine: Engine
 ) -> None:
     sign_in(page, account[UserRole.OPERATOR].email)
     run_id = start_run(page, fruit)
     offline_ready(page)
-    # The phone's clock only (its timers keep running): ten to midnight, then morning.
-    entered = datetime(2026, 10, 2, 23, 50, tzinfo=UTC)
+    # The phone's clock only (its timers keep running): a minute after the run's start,
+    # then eight minutes later (the server takes a time up to ten minutes ahead of its own).
+    entered = started_at(api_engine, run_id) + timedelta(minutes=1)
     page.clock.set_fixed_time(entered)
     go_offline(page)
     add_load(page, "850")
     waiting(page, 1)
-    sent = entered + timedelta(hours=9)
+    sent = entered + timedelta(minutes=8)
     page.clock.set_fixed_time(sent)
     page.context.set_offline(False)
     waiting(page, 0)
@@ -221,6 +230,26 @@ def test_a_queued_load_refused_on_replay_shows_why_and_can_be_discarded(
     expect(page.locator("#connection")).not_to_contain_text("refused")
     expect(page.get_by_role("status").filter(has_text="Queued load discarded.")).to_be_visible()
     assert loads_of(api_engine, run_id) == [(1, Decimal("300.000"), "kg")]
+
+
+def test_a_load_queued_on_a_phone_whose_clock_was_reset_is_refused_saying_so(
+    page: Page, account: dict[UserRole, Account], fruit: Fruit, api_engine: Engine
+) -> None:
+    sign_in(page, account[UserRole.OPERATOR].email)
+    run_id = start_run(page, fruit)
+    offline_ready(page)
+    # A flat battery took the phone's clock back to 2000: the load would be dated then.
+    page.clock.set_fixed_time(datetime(2000, 1, 1, 8, tzinfo=UTC))
+    go_offline(page)
+    add_load(page, "120.5", "kg")
+    waiting(page, 1)
+    page.context.set_offline(False)
+    refused = page.locator("#queued-loads > li")
+    expect(refused).to_contain_text("Refused when sent:")
+    expect(refused).to_contain_text("2000-01-01 08:00 UTC is before the run started")
+    expect(refused).to_contain_text("check the clock of the device")
+    expect(page.locator("#connection")).to_contain_text("1 refused")
+    assert loads_of(api_engine, run_id) == []
 
 
 def test_a_refused_load_does_not_hold_back_the_loads_queued_behind_it(

@@ -83,8 +83,8 @@ log = logging.getLogger(__name__)
 runs, loads = queries.runs, queries.loads
 
 # add_load is the hot path (every load of every operator): one call of the database's
-# press_add_load() (revisions 0004, 0007, 0009), which locks, checks, inserts, totals and audits
-# in one round trip; the load comes back as the columns of press_run_loads after the
+# press_add_load() (revisions 0004, 0007, 0009, 0011), which locks, checks, inserts, totals
+# and audits in one round trip; the load comes back as the columns of press_run_loads after the
 # refusal's. Sent beneath SQLAlchemy (cidery.db.compiled): its result processing of 25
 # columns cost more client time than the call's round trip.
 _ADD_LOAD = Compiled(
@@ -101,6 +101,12 @@ _ADD_LOAD = Compiled(
         **{column.name: column.type for column in loads.c},
     )
 )
+
+
+# press_add_load() refuses a load's time after the database's clock or before the run's
+# start (revision 0011) as this SQLSTATE (datetime_field_overflow), with the bound in its
+# message: an app of the revision before reads it as invalid input too, without the field.
+_PRESSED_AT_OUTSIDE_THE_RUN = "22008"
 
 
 # --- plumbing -----------------------------------------------------------------------------
@@ -252,6 +258,8 @@ def _refused(
         return bought_by_volume(item_id)
     if refusal == "insufficient_fruit":
         return InsufficientFruit(item_id, wanted.weight_kg, row["figure"])
+    if refusal == "database_error" and row["error_state"] == _PRESSED_AT_OUTSIDE_THE_RUN:
+        return InvalidInput.of("pressed_at", row["detail"])
     if refusal == "database_error":
         return from_sqlstate(row["error_state"], row["error_constraint"], row["detail"], actor_id)
     raise AssertionError(f"press_add_load returned an unknown refusal {refusal!r}")
@@ -267,12 +275,13 @@ def add_load(
     written off as waste (``written_off_kg``). A load weighed with a weigh tag keeps its
     gross and tare, and weighs their difference.
 
-    The database does the work in one call (``press_add_load``, revisions 0004, 0007 and
-    0009): it locks the run, then the line, checks them, inserts the load with the run's
-    next number, adds it to the run's total and writes both audit rows. A refusal, or an error the
-    database raised while writing, is returned with nothing written, so no savepoint is
-    needed for the caller's transaction to stay usable; only a cancelled statement or a
-    lost connection ends it.
+    The database does the work in one call (``press_add_load``, revisions 0004, 0007, 0009
+    and 0011): it locks the run, then the line, checks them (and the load's time: not more
+    than ten minutes after the database's clock or before the run's start), inserts the load
+    with the run's next number, adds it to the run's total and writes both audit rows. A
+    refusal, or an error the database raised while writing, is returned with nothing
+    written, so no savepoint is needed for the caller's transaction to stay usable; only a
+    cancelled statement or a lost connection ends it.
     """
     who = require(actor, Action.ADD_LOAD)
     run_uuid = identifier(run_id, "run_id")

@@ -83,6 +83,27 @@ class Factory:
             )
         )
 
+    def juice_line(
+        self,
+        vendor: Vendor,
+        variety: AppleVariety | uuid.UUID,
+        purchase_id: uuid.UUID | None = None,
+    ) -> PurchaseItem:
+        """A purchase line bought by volume (200 L of juice): it has no ``quantity_kg``."""
+        if purchase_id is None:
+            purchase_id = self._add(
+                Purchase(vendor_id=vendor.id, purchase_date=date(2026, 10, 1))
+            ).id
+        return self._add(
+            PurchaseItem(
+                purchase_id=purchase_id,
+                apple_variety_id=variety if isinstance(variety, uuid.UUID) else variety.id,
+                quantity=Decimal("200"),
+                unit=Unit.LITRE,
+                quantity_l=Decimal("200"),
+            )
+        )
+
     def vessel(self, capacity_l: Decimal = Decimal("5000"), **kw: object) -> Vessel:
         return self._add(
             Vessel(

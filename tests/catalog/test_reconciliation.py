@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from cidery import catalog, press
 from cidery.models import Purchase, PurchaseItem, Vendor
-from cidery.models.enums import Unit
 from cidery.press.errors import InvalidInput
 from tests.factories import Factory
 
@@ -103,15 +102,7 @@ def test_lines_deleted_or_bought_by_volume_are_left_out(
     session.execute(
         update(PurchaseItem).where(PurchaseItem.id == deleted.id).values(deleted_at=func.now())
     )
-    make._add(
-        PurchaseItem(
-            purchase_id=kept.purchase_id,
-            apple_variety_id=kept.apple_variety_id,
-            quantity=Decimal("200"),
-            unit=Unit.LITRE,
-            quantity_l=Decimal("200"),
-        )
-    )
+    make.juice_line(vendor, kept.apple_variety_id, purchase_id=kept.purchase_id)
     rows = catalog.fruit_reconciliation(session, viewer, {"vendor_id": vendor.id})
     assert [row.purchase_item_id for row in rows] == [kept.id]
     assert rows[0].write_offs == []

@@ -23,8 +23,8 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from cidery import press
-from cidery.models import AuditLog, Purchase, PurchaseItem
-from cidery.models.enums import AuditOperation, PressRunStatus, Unit, UserRole
+from cidery.models import AuditLog, PurchaseItem
+from cidery.models.enums import AuditOperation, PressRunStatus, UserRole
 from cidery.press import queries
 from cidery.press.checks import pressed_fruit_agrees
 from cidery.press.errors import (
@@ -284,18 +284,7 @@ def test_moving_to_a_line_that_is_not_there(w: World) -> None:
 
 
 def test_moving_to_a_line_bought_by_volume(w: World) -> None:
-    purchase = Purchase(vendor_id=w.vendor.id, purchase_date=datetime(2026, 10, 1).date())
-    w.session.add(purchase)
-    w.session.flush()
-    juice = PurchaseItem(
-        purchase_id=purchase.id,
-        apple_variety_id=w.variety.id,
-        quantity=Decimal("200"),
-        unit=Unit.LITRE,
-        quantity_l=Decimal("200"),
-    )
-    w.session.add(juice)
-    w.session.flush()
+    juice = w.make.juice_line(w.vendor, w.variety)
     run = w.start()
     load = w.load(run, "100")
     with unchanged(w, InvalidInput, "invalid_input", "volume") as info:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from cidery import press
 from cidery.db.compiled import Compiled
 from cidery.db.engine import make_engine
-from cidery.models import Purchase, PurchaseItem
+from cidery.models import Purchase
 from cidery.models.enums import PressRunStatus, Unit, UserRole, VesselStatus
 from cidery.press import queries, reads, report
 from cidery.press.errors import (
@@ -381,18 +381,7 @@ def test_add_load_purchase_item_of_another_vendor(w: World) -> None:
 
 def test_add_load_purchase_line_bought_by_volume(w: World) -> None:
     run = w.start()
-    purchase = Purchase(vendor_id=w.vendor.id, purchase_date=T0.date())
-    w.session.add(purchase)
-    w.session.flush()
-    juice = PurchaseItem(
-        purchase_id=purchase.id,
-        apple_variety_id=w.variety.id,
-        quantity=Decimal("200"),
-        unit=Unit.LITRE,
-        quantity_l=Decimal("200"),
-    )
-    w.session.add(juice)
-    w.session.flush()
+    juice = w.make.juice_line(w.vendor, w.variety)
     with refused(w.session, InvalidInput, "invalid_input", "volume"):
         w.load(run, "10", item=juice)
     w.assert_usable()
@@ -1056,17 +1045,7 @@ def test_available_fruit_lines_are_what_validation_would_make_of_them(w: World) 
     (the exact types, no None but where allowed, finite amounts) gives it back unchanged."""
     picked = w.make.purchase_item(vendor=w.vendor, quantity=Decimal("12.5"), unit=Unit.LB)
     picked.harvest_date = date(2026, 9, 20)
-    juice = w.make._add(Purchase(vendor_id=w.vendor.id, purchase_date=date(2026, 10, 1)))
-    w.make._add(  # bought by volume: no quantity_kg, and not listed
-        PurchaseItem(
-            purchase_id=juice.id,
-            apple_variety_id=w.variety.id,
-            quantity=Decimal("200"),
-            unit=Unit.LITRE,
-            quantity_l=Decimal("200"),
-        )
-    )
-    w.session.flush()
+    w.make.juice_line(w.vendor, w.variety)  # no quantity_kg, and not listed
     w.load(w.start(), "250.5")
     lines = press.available_fruit(w.session, w.actor, {"vendor_id": w.vendor.id})
     assert {line.harvest_date for line in lines} == {None, date(2026, 9, 20)}

@@ -8,7 +8,6 @@ write-off, no audit row, the line's figures as they were.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from cidery import catalog, press
 from cidery.models import FruitWriteOff, Purchase, PurchaseItem
-from cidery.models.enums import AuditOperation, Unit, UserRole
+from cidery.models.enums import AuditOperation, UserRole
 from cidery.press.errors import (
     Forbidden,
     InsufficientFruit,
@@ -190,16 +189,7 @@ def test_a_line_of_a_deleted_purchase_is_not_found(w: World) -> None:
 
 
 def test_a_line_bought_by_volume_has_no_fruit_to_write_off(w: World) -> None:
-    purchase = w.make._add(Purchase(vendor_id=w.vendor.id, purchase_date=date(2026, 10, 1)))
-    juice = w.make._add(
-        PurchaseItem(
-            purchase_id=purchase.id,
-            apple_variety_id=w.variety.id,
-            quantity=Decimal("200"),
-            unit=Unit.LITRE,
-            quantity_l=Decimal("200"),
-        )
-    )
+    juice = w.make.juice_line(w.vendor, w.variety)
     with refused(w.session, InvalidInput, "invalid_input", "volume") as info:
         write_off(w, item=juice)
     assert fields(info.value) == ["purchase_item_id"]

@@ -66,8 +66,8 @@ def respond(
 ) -> JSONResponse:
     """Run ``produce`` once per key: the save and its remembered answer in one transaction.
 
-    ``produce`` returns an API type, a model or a validated dataclass: either is sent as
-    its JSON form (``to_jsonable_python`` serialises both by their own schema)."""
+    ``produce`` returns an API type, a model or a dataclass: either is sent as its JSON
+    form (``to_jsonable_python`` serialises both by their own schema)."""
     if key is None:
         if required:
             raise ApiError(

@@ -436,10 +436,10 @@ class YieldBand(InputModel):
 
 
 # The read type of a pressing table's row, one field per column in the table's order, is
-# a validated dataclass rather than a model (as AvailableFruit, below): the reads build it
-# from the row's values in column order (ArgsKwargs), without a dict per row, and it
-# validates in two thirds of a model's time. A description that would be a dataclass
-# field's default is given in Annotated instead. Callers with a row by column name use
+# a validated dataclass rather than a model: the reads build it from the row's values in
+# column order (ArgsKwargs), without a dict per row, and it validates in two thirds of a
+# model's time. A description that would be a dataclass field's default is given in
+# Annotated instead. Callers with a row by column name use
 # read_row().
 @dataclass(frozen=True)
 class PressRunLoadRead:
@@ -773,7 +773,7 @@ _ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
 
 
 def read_row(kind: type[_Row], row: Mapping[Any, Any]) -> _Row:
-    """A read type (a table's row type, :class:`AvailableFruit`) from a row by column
+    """A read type (a table's row type, :class:`PressRunRead`) validated from a row by column
     name: a RETURNING row, a dict; keys that are not its fields are ignored."""
     adapter = _ADAPTERS.get(kind)
     if adapter is None:

@@ -246,7 +246,7 @@ def test_a_load_queued_on_a_phone_whose_clock_was_reset_is_refused_saying_so(
     page.context.set_offline(False)
     refused = page.locator("#queued-loads > li")
     expect(refused).to_contain_text("Refused when sent:")
-    expect(refused).to_contain_text("2000-01-01 08:00 UTC is before the run started")
+    expect(refused).to_contain_text("Time pressed: 2000-01-01 08:00 UTC is before the run started")
     expect(refused).to_contain_text("check the clock of the device")
     expect(page.locator("#connection")).to_contain_text("1 refused")
     assert loads_of(api_engine, run_id) == []

@@ -60,6 +60,7 @@ LABELS: MappingProxyType[str, str] = MappingProxyType(
         "labor_hours": "labor hours",
         "worker_count": "workers",
         "weight_kg": "weight",
+        "pressed_at": "time pressed",
     }
 )
 _FIELD_NAMES = re.compile(r"\b(" + "|".join(map(re.escape, LABELS)) + r")\b")

@@ -45,8 +45,9 @@ pytest: $(STAMP) browser ## the test suite against a real PostgreSQL, pages in C
 screenshots: $(STAMP) browser ## phone-size PNGs of each page into docs/screenshots/
 	CIDERY_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/web/test_phone.py
 
-sql: $(STAMP) ## regenerate every revision's committed SQL files
+sql: $(STAMP) ## regenerate every revision's committed SQL files and the press summary's SQL
 	$(BIN)/python -c "from cidery.migrations import scripts; [scripts.write_sql_files(s) for s in scripts.revisions_in_order()]"
+	$(BIN)/python -c "from cidery.press import report; report.write_sql()"
 
 openapi: $(STAMP) ## regenerate openapi.json, the HTTP API's OpenAPI document
 	$(BIN)/cidery types openapi openapi.json

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from cidery.db.engine import make_engine
 from cidery.migrations import runner, scripts
-from cidery.migrations.checks.catalog import IGNORED_TABLES
+from cidery.migrations.applied import IGNORED_TABLES
 from cidery.sample.seed import SeedReport, seed
 
 SCRIPTS = scripts.revisions_in_order()

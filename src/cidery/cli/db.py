@@ -243,25 +243,31 @@ def status() -> None:
 
 
 def print_status(runtime: Runtime) -> None:
+    # On psycopg alone (cidery.db.plain): this is all the command does, and SQLAlchemy
+    # took longer to import than the rest of it.
     from rich.table import Table
 
     from cidery.cli.output import cell, console
+    from cidery.db.plain import on_psycopg
+    from cidery.db.server import connect
     from cidery.migrations.status import database_status
 
     summary = None
-    with runtime.engine.connect() as conn:
-        current = database_status(conn)
+    conn, server_version = connect(runtime.url)
+    with conn:
+        fetch = on_psycopg(conn)
+        current = database_status(fetch)
         if "press_runs" in {table.name for table in current.tables}:
             from cidery.press.report import summarise
 
-            summary = summarise(conn)
+            summary = summarise(fetch)
     where = (
         f"embedded, {runtime.settings.data_dir}"
         if runtime.settings.uses_embedded_server
         else describe_url(runtime.url)
     )
     overview = Table(show_header=False, title="cidery database")
-    overview.add_row("server", cell(f"PostgreSQL {runtime.server_version} ({where})"))
+    overview.add_row("server", cell(f"PostgreSQL {server_version} ({where})"))
     overview.add_row("revision", cell(f"{current.current or 'none'} (head {current.head})"))
     overview.add_row("pending", cell(", ".join(current.pending) or "none"))
     console.print(overview)

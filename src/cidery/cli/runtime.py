@@ -33,7 +33,7 @@ class Runtime:
         from cidery.db.engine import check_connection, make_engine
 
         engine = make_engine(self.url)
-        self.server_version = check_connection(engine)
+        check_connection(engine)
         return engine
 
     @property
@@ -44,5 +44,3 @@ class Runtime:
             lock_timeout=self.settings.lock_timeout,
             statement_timeout=self.settings.statement_timeout,
         )
-
-    server_version: str = ""

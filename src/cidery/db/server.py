@@ -28,9 +28,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from cidery.config import EMBEDDED_DATABASE, Settings, normalise_url
+from cidery.config import EMBEDDED_DATABASE, Settings, libpq_url, normalise_url
 from cidery.errors import DatabaseUnavailable
-from cidery.urls import mask_secrets
+from cidery.urls import describe_url, mask_secrets
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,25 @@ def cannot_connect(where: str, driver_said: str) -> DatabaseUnavailable:
     without its password (:func:`cidery.urls.describe_url`), ``driver_said`` :func:`said`'s
     line."""
     return DatabaseUnavailable(f"cannot connect to {where}: {driver_said}")
+
+
+def connect(url: str, *, autocommit: bool = False) -> tuple[psycopg.Connection[Any], str]:
+    """A psycopg connection to ``url`` (as :func:`~cidery.config.normalise_url` pins it) and
+    its server's version, for what needs no SQLAlchemy; a one-line error when it cannot
+    connect or the server is older than cidery supports."""
+    where = describe_url(url)
+    log.info("connecting to %s", where)
+    try:
+        conn = psycopg.connect(libpq_url(url), autocommit=autocommit)
+    except psycopg.Error as exc:
+        raise cannot_connect(where, said(exc)) from exc
+    version = conn.info.parameter_status("server_version") or str(conn.info.server_version)
+    log.info("connected: PostgreSQL %s", version)
+    refused = too_old(conn.info.server_version, version)
+    if refused is not None:
+        conn.close()
+        raise refused
+    return conn, version
 
 
 def resolve_url(settings: Settings) -> str:

@@ -45,7 +45,7 @@ from pathlib import Path
 import psycopg
 from psycopg import pq
 
-from cidery.config import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Settings, libpq_url
+from cidery.config import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, Settings
 from cidery.db import server
 from cidery.errors import CideryError
 from cidery.migrations.files import (
@@ -114,17 +114,9 @@ def upgrade(
     files = _targets(target, script_location)
     if files is None:
         return None
-    where = describe_url(url)
-    try:
-        conn = psycopg.connect(libpq_url(url), autocommit=True)
-    except psycopg.Error as exc:
-        raise server.cannot_connect(where, server.said(exc)) from exc
+    conn, _version = server.connect(url, autocommit=True)
     with conn:
-        version = conn.info.parameter_status("server_version") or str(conn.info.server_version)
-        refused = server.too_old(conn.info.server_version, version)
-        if refused is not None:
-            raise refused
-        return _apply_if_empty(conn, files, where)
+        return _apply_if_empty(conn, files, describe_url(url))
 
 
 def _apply_if_empty(conn: Connection, files: list[Path], where: str) -> list[str] | None:

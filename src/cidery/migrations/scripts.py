@@ -27,10 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from cidery.config import DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT
+from cidery.db.plain import on_sqlalchemy
 from cidery.errors import RevisionError
+from cidery.migrations import applied
+from cidery.migrations.applied import VERSION_TABLE
 from cidery.migrations.files import (
     MIGRATIONS_DIR,
     SQL_DIR,
@@ -80,10 +83,6 @@ _REV_ID = re.compile(r"^\d{4}$")
 # its file name, a row of `cidery db history`. Details belong in the docstring.
 MAX_MESSAGE_LENGTH = 120
 
-# Alembic's version table, under the default name make_config leaves it, found on the
-# search path as Alembic looks for it.
-VERSION_TABLE = "alembic_version"
-
 
 @dataclass(frozen=True, kw_only=True)
 class Timeouts:
@@ -93,28 +92,12 @@ class Timeouts:
 
 def current_revision(connection: Connection) -> str | None:
     """The revision the database is at; None when it has none (no version table, or empty)."""
-    # Looked up first: selecting from a missing table would end the caller's transaction.
-    table = connection.execute(text("SELECT to_regclass(:name)"), {"name": VERSION_TABLE})
-    if table.scalar() is None:
-        return None
-    applied = list(connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
-    if len(applied) > 1:
-        raise RevisionError(
-            f"the database has {len(applied)} revisions applied side by side "
-            f"({', '.join(applied)}); cidery's history is one line"
-        )
-    return str(applied[0]) if applied else None
+    return applied.current_revision(on_sqlalchemy(connection))
 
 
 def pending(connection: Connection, script_location: Path = MIGRATIONS_DIR) -> list[str]:
     """Revisions the database has not applied yet, oldest first."""
-    current = current_revision(connection)
-    ids = [f.revision for f in revision_files(script_location)]
-    if current is None:
-        return ids
-    if current not in ids:
-        raise RevisionError(f"the database is at revision {current!r}, which this code lacks")
-    return ids[ids.index(current) + 1 :]
+    return applied.pending(current_revision(connection), script_location)
 
 
 # --- Alembic --------------------------------------------------------------------------

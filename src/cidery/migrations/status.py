@@ -1,13 +1,13 @@
-"""What ``cidery db status`` and ``make run`` report about a database."""
+"""What ``cidery db status`` and ``make run`` report about a database, read with a
+:data:`~cidery.db.plain.Fetch` (the command reads it on psycopg alone)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
-
-from cidery.migrations import scripts
-from cidery.migrations.checks.catalog import IGNORED_TABLES
+from cidery.db.plain import Fetch
+from cidery.migrations import applied
+from cidery.migrations.files import head
 
 
 @dataclass(frozen=True)
@@ -24,33 +24,33 @@ class DatabaseStatus:
     tables: list[TableCount]
 
 
-def table_counts(connection: Connection) -> list[TableCount]:
+_TABLES = (
+    "SELECT c.relname AS name, quote_ident(c.relname) AS quoted "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY c.relname"
+)
+
+
+def table_counts(fetch: Fetch) -> list[TableCount]:
     """Rows of each table of the current schema; the bookkeeping tables
     (``alembic_version``, the revision checksums) are left out."""
-    names = list(
-        connection.execute(
-            text(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
-                "AND NOT (c.relname = ANY(:ignored)) ORDER BY c.relname"
-            ),
-            {"ignored": list(IGNORED_TABLES)},
-        ).scalars()
-    )
-    if not names:
+    tables = [row for row in fetch(_TABLES) if row["name"] not in applied.IGNORED_TABLES]
+    if not tables:
         return []
     # Every table counted by one statement: a round trip per table took longer than
     # counting the rows of a small database.
-    quote = connection.dialect.identifier_preparer.quote
-    counted = ", ".join(f"(SELECT count(*) FROM {quote(name)})" for name in names)
-    counts = connection.execute(text(f"SELECT {counted}")).one()
-    return [TableCount(name, int(rows)) for name, rows in zip(names, counts, strict=True)]
+    counted = ", ".join(
+        f"(SELECT count(*) FROM {row['quoted']}) AS c{i}" for i, row in enumerate(tables)
+    )
+    counts = fetch(f"SELECT {counted}")[0]
+    return [TableCount(str(row["name"]), int(counts[f"c{i}"])) for i, row in enumerate(tables)]
 
 
-def database_status(connection: Connection) -> DatabaseStatus:
+def database_status(fetch: Fetch) -> DatabaseStatus:
+    current = applied.current_revision(fetch)
     return DatabaseStatus(
-        current=scripts.current_revision(connection),
-        head=scripts.head(),
-        pending=scripts.pending(connection),
-        tables=table_counts(connection),
+        current=current,
+        head=head(),
+        pending=applied.pending(current),
+        tables=table_counts(fetch),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from cidery.models.enums import VesselStatus
+from cidery.enums import VesselStatus
 
 # A normal run gives 0.40-0.85 L of juice per kg of fruit; outside that the run is
 # accepted but flagged (yield_outliers, and a warning when it is completed).

@@ -28,9 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-# Bookkeeping, not schema: Alembic's version table and the revision checksums
-# (cidery.migrations.bookkeeping.TABLE).
-IGNORED_TABLES = ("alembic_version", "alembic_version_checksums")
+from cidery.migrations.applied import IGNORED_TABLES
 
 CONSTRAINT_TYPES = {
     "c": "CHECK",

@@ -22,7 +22,7 @@ Not compared: column order (fixing it means rebuilding the table; the tests
 hold the shipped revisions to the models' order), triggers and functions
 and constraint triggers (they are not in the models; the smoke checks cover the
 ``updated_at`` triggers), views, sequences and domains (the models have none), and the
-bookkeeping tables (:data:`cidery.migrations.checks.catalog.IGNORED_TABLES`).
+bookkeeping tables (:data:`cidery.migrations.applied.IGNORED_TABLES`).
 
 No difference is reported twice. The catalog comparison is the reference —
 it compares what PostgreSQL itself prints, and says what differs in words
@@ -52,6 +52,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import ProgrammingError
 
 from cidery.migrations import comparison
+from cidery.migrations.applied import IGNORED_TABLES
 from cidery.migrations.authoring.enum_values import labels
 from cidery.migrations.checks import catalog
 from cidery.migrations.errors import DriftCheckFailed
@@ -67,7 +68,7 @@ _INDEX_BACKED = {"PRIMARY KEY", "UNIQUE", "EXCLUDE"}
 def differences(connection: Connection) -> list[str]:
     """Every difference between the live schema and the models, one line each."""
     found = model_differences(connection)
-    covered = set(catalog.IGNORED_TABLES).union(*(subjects for subjects, _line in found))
+    covered = set(IGNORED_TABLES).union(*(subjects for subjects, _line in found))
     from_alembic = [
         line for line in comparison.differences(connection) if not _mentions(line) & covered
     ]

@@ -24,12 +24,13 @@ so the indexes come back untouched (``DROP INDEX`` takes an exclusive lock on
 the table for that time: a benchmark database only). The ratio is the
 primary-key-only median over the indexed median.
 
-Last, the patterns run once more in a transaction in which our secondary indexes
-of the press tables have been replaced by the original TypeScript app's
-(:data:`THEIR_INDEXES`), and rolled back likewise; ``ratio_theirs`` is their
-median over ours, so a ratio below 1 names a statement that our indexes serve
-worse. The other tables keep our indexes: the original app's differ only on the
-press tables.
+Last, the press tables are copied twice into schemas of their own, row for row in the
+same order: one copy with our indexes, the other with the primary keys and the original
+TypeScript app's (:data:`THEIR_INDEXES`). Every pattern runs on both, the two taking
+turns call by call on two connections whose search paths put one copy or the other
+first; ``ratio_theirs`` is their median over ours, so a ratio below 1 names a statement
+that our indexes serve worse. The other tables are the same for both, with our indexes:
+the original app's differ only on the press tables.
 
 Each service read is also timed against the very SQL it sends (recorded by the
 cursors of the psycopg connection for every argument set, then replayed through
@@ -45,7 +46,8 @@ and nothing else, as the raw replay does.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Self
@@ -58,7 +60,6 @@ from sqlalchemy.orm import Session
 
 from benchmarks.options import ReadOptions
 from benchmarks.results import (
-    Latency,
     OtherIndexesResult,
     PatternResult,
     PkOnlyResult,
@@ -113,6 +114,9 @@ THEIR_INDEXES = (
     "CREATE INDEX theirs_press_run_loads_created_by ON press_run_loads (created_by)",
     "CREATE INDEX theirs_press_run_loads_updated_by ON press_run_loads (updated_by)",
 )
+# Where the comparison with the original app's indexes copies the press tables to.
+OURS_SCHEMA = "bench_ours"
+THEIRS_SCHEMA = "bench_theirs"
 # Always stripped to their primary keys; the tables of the indexes the patterns
 # declare are added to these.
 PRESS_TABLES = ("press_runs", "press_run_loads")
@@ -344,13 +348,6 @@ def _plan(conn: Connection, entry: _Entry, count: int) -> PlanSummary | None:
     return replace(plan, other_plans=tuple(s for s in summaries if s != common))
 
 
-def _time(
-    conn: Connection, entry: _Entry, cases: int, options: ReadOptions
-) -> tuple[list[float], int]:
-    """``options.iterations`` calls, or fewer once ``options.budget_s`` is spent."""
-    return _taking_turns(conn, [entry], cases, options)[0]
-
-
 def _taking_turns(
     conn: Connection, group: list[_Entry], cases: int, options: ReadOptions
 ) -> list[tuple[list[float], int]]:
@@ -438,59 +435,135 @@ def _drop_secondary_indexes(conn: Connection, tables: list[str]) -> list[str]:
     return [row.name for row in rows]
 
 
-def _create_their_indexes(conn: Connection) -> list[str]:
-    """Replace our secondary indexes of the press tables with the original app's (inside
-    the caller's transaction); returns ours that were dropped."""
-    dropped = _drop_secondary_indexes(conn, list(PRESS_TABLES))
-    for statement in THEIR_INDEXES:
-        conn.execute(text(statement))
-    return dropped
+def _home_schema(conn: Connection) -> str:
+    return str(conn.execute(text("SELECT current_schema()")).scalar_one())
+
+
+def _index_definitions(conn: Connection, table: str) -> list[tuple[str, bool, str]]:
+    """Each index of ``table`` (of the current schema): its name, whether it is the primary
+    key, and its ``CREATE INDEX`` text with the table's name qualified."""
+    # pg_get_indexdef qualifies the table's name whatever the search path.
+    rows = conn.execute(
+        text(
+            "SELECT c.relname, i.indisprimary, pg_get_indexdef(i.indexrelid) "
+            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = CAST(:table AS regclass) ORDER BY c.relname"
+        ),
+        {"table": table},
+    ).all()
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def _moved(definition: str, home: str, schema: str, table: str) -> str:
+    """``definition`` (an index of ``home.table``) made for ``schema.table``, same name."""
+    old, new = f" ON {home}.{table} ", f" ON {schema}.{table} "
+    if definition.count(old) != 1:
+        raise ValueError(f"cannot tell which table this index is on: {definition}")
+    return definition.replace(old, new)
+
+
+def _copy_press_tables(engine: Engine) -> tuple[str, list[str]]:
+    """The press tables copied twice, row for row in the same order, into
+    :data:`OURS_SCHEMA` with our indexes (same names) and into :data:`THEIRS_SCHEMA`
+    with the primary keys and :data:`THEIR_INDEXES`; both vacuumed and analysed, so that
+    index-only scans and the planner's statistics are alike. Returns the schema the
+    press tables live in and our secondary indexes that theirs replace."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        home = _home_schema(conn)
+        # Both copies from the first block: a synchronised scan may start mid-table.
+        conn.execute(text("SET synchronize_seqscans = off"))
+        replaced: list[str] = []
+        for schema in (OURS_SCHEMA, THEIRS_SCHEMA):
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+            for table in PRESS_TABLES:
+                conn.execute(text(f"CREATE TABLE {schema}.{table} (LIKE {home}.{table})"))
+                conn.execute(text(f"INSERT INTO {schema}.{table} SELECT * FROM {home}.{table}"))
+                for name, primary, definition in _index_definitions(conn, table):
+                    if schema == OURS_SCHEMA or primary:
+                        conn.execute(text(_moved(definition, home, schema, table)))
+                    elif schema == THEIRS_SCHEMA:
+                        replaced.append(name)
+        conn.execute(text(f"SET search_path = {THEIRS_SCHEMA}"))
+        for statement in THEIR_INDEXES:
+            conn.execute(text(statement))
+        conn.execute(text("RESET search_path"))
+        for schema in (OURS_SCHEMA, THEIRS_SCHEMA):
+            for table in PRESS_TABLES:
+                conn.execute(text(f"VACUUM (ANALYZE) {schema}.{table}"))
+    return home, replaced
+
+
+def _drop_copies(engine: Engine) -> None:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for schema in (OURS_SCHEMA, THEIRS_SCHEMA):
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+
+
+@contextmanager
+def _reading_from(engine: Engine, schema: str, home: str) -> Iterator[Connection]:
+    """A connection on which the press tables are those of ``schema`` (the other tables
+    still those of ``home``), in one transaction, rolled back at the end."""
+    with engine.connect() as conn:
+        conn.execute(text(f"SET LOCAL search_path = {schema}, {home}"))
+        try:
+            yield conn
+        finally:
+            conn.rollback()
 
 
 def _with_their_indexes(
-    conn: Connection,
+    engine: Engine,
     entries: list[_Entry],
     results: dict[str, PatternResult],
     cases: int,
     options: ReadOptions,
     progress: Progress,
 ) -> list[str]:
-    """Every pattern timed as with ours (same warm-up, iterations and budget), with the
-    original app's indexes, then rolled back and timed again with ours. Returns our
-    indexes that made room for theirs.
+    """Every pattern timed on the two copies of the press tables (same warm-up,
+    iterations and budget as the first pass), ours and theirs taking turns call by
+    call, on two connections. Returns our indexes that theirs replace.
 
-    The first pass ran minutes earlier, on a database just generated (autovacuum
-    still at work on it, caches colder): comparing theirs with it measured that
-    difference as much as the indexes' (a pattern on tables the swap does not touch
-    came out 1.5x faster "with theirs"). Ours again, right after, is the figure the
-    ratio divides by."""
+    Before, theirs were timed in a transaction that swapped the indexes and ours again
+    after it was rolled back, seconds apart: on this shared machine the same plan came
+    out anywhere from 0.55x to 1.9x (a lookup by primary key, which the swap does not
+    touch). Taking turns on one data set twice over, drift hits both alike."""
     patterns = [entry for entry in entries if not entry.wraps]
-    theirs: dict[str, tuple[Latency, PlanSummary]] = {}
-    with conn.begin() as transaction:
-        dropped = _create_their_indexes(conn)
-        for entry in patterns:
-            samples, _ = _time(conn, entry, cases, options)
-            plan = _plan(conn, entry, options.explained)
-            assert plan is not None  # a pattern has statements
-            theirs[entry.key] = (latency(samples), plan)
-        transaction.rollback()
-    for entry in patterns:
-        with conn.begin() as transaction:
-            samples, _ = _time(conn, entry, cases, options)
-            transaction.rollback()
-        again = latency(samples)
-        measured, plan = theirs[entry.key]
-        compared = ratio(measured.median_ms, again.median_ms)
-        results[entry.key] = replace(
-            results[entry.key],
-            theirs=OtherIndexesResult(latency=measured, plan=plan, ours_again=again),
-            ratio_theirs=compared,
-        )
-        progress(
-            f"read {entry.key} (the original app's indexes): median "
-            f"{measured.median_ms:.3f} ms, ours again {again.median_ms:.3f} ms: {compared}x"
-        )
-    return dropped
+    home, replaced = _copy_press_tables(engine)
+    try:
+        with (
+            _reading_from(engine, OURS_SCHEMA, home) as ours,
+            _reading_from(engine, THEIRS_SCHEMA, home) as theirs,
+        ):
+            for entry in patterns:
+
+                def call(_ours: Connection, i: int, entry: _Entry = entry) -> int:
+                    return entry.call(theirs, i)
+
+                on_theirs = replace(entry, call=call)
+                timed = _taking_turns(ours, [entry, on_theirs], cases, options)
+                (ours_samples, ours_rows), (their_samples, their_rows) = timed
+                if ours_rows != their_rows:
+                    raise RuntimeError(
+                        f"pattern {entry.key}: {ours_rows} rows on our copy, {their_rows} on "
+                        "theirs: the copies differ"
+                    )
+                plan = _plan(theirs, entry, options.explained)
+                assert plan is not None  # a pattern has statements
+                measured, again = latency(their_samples), latency(ours_samples)
+                compared = ratio(measured.median_ms, again.median_ms)
+                results[entry.key] = replace(
+                    results[entry.key],
+                    theirs=OtherIndexesResult(latency=measured, plan=plan, ours_again=again),
+                    ratio_theirs=compared,
+                )
+                progress(
+                    f"read {entry.key} (the original app's indexes): median "
+                    f"{measured.median_ms:.3f} ms, ours {again.median_ms:.3f} ms: {compared}x"
+                )
+    finally:
+        _drop_copies(engine)
+    return replaced
 
 
 def run_reads(
@@ -571,7 +644,7 @@ def run_reads(
                     f"read {entry.key} (primary keys only): {said}, {pk_ratio}x the indexed median"
                 )
             transaction.rollback()
-        theirs_dropped = _with_their_indexes(conn, entries, results, len(cases), options, progress)
+    theirs_dropped = _with_their_indexes(engine, entries, results, len(cases), options, progress)
     for service, raw in raws.items():
         results[service] = replace(
             results[service],

@@ -82,8 +82,9 @@ class OtherIndexesResult:
 
     latency: Latency
     plan: PlanSummary
-    # Ours again, timed the same way right after theirs were rolled back: the figure
-    # ``ratio_theirs`` divides by, measured next to theirs rather than minutes before.
+    # Ours again, the figure ``ratio_theirs`` divides by: on a copy of the press tables
+    # with our indexes, taking turns with theirs call by call (files before 2026-12-02:
+    # timed right after theirs, in the database itself).
     ours_again: Latency | None = None
 
 

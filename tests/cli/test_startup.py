@@ -98,6 +98,21 @@ def test_version_and_help_still_answer(env: dict[str, str]) -> None:
         assert command in helped.stdout, helped
 
 
+def test_a_usage_error_is_one_plain_line(env: dict[str, str]) -> None:
+    """Help and usage errors are Click's plain text (cidery.cli.groups), not Rich panels."""
+    refused = subprocess.run(
+        [str(CIDERY), "serve", "--port", "0"], env=env, capture_output=True, text=True, check=False
+    )
+    assert refused.returncode == 2, refused
+    said = [line for line in refused.stderr.splitlines() if line.startswith("Error:")]
+    assert said == ["Error: Invalid value for '--port': 0 is not in the range 1<=x<=65535."]
+    helped = subprocess.run(
+        [str(CIDERY), "serve", "--help"], env=env, capture_output=True, text=True, check=False
+    )
+    assert "--port PORT" in helped.stdout, helped
+    assert not {"╭", "│"} & set(refused.stderr + helped.stdout)
+
+
 def test_revisions_0001_and_0002_still_find_their_helpers(env: dict[str, str]) -> None:
     """They import ``archive`` and ``ops`` from ``cidery.migrations``, which hands them
     out on first use so that importing the package does not import Alembic."""

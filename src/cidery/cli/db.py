@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cidery.cli.groups import command_group
 from cidery.cli.runtime import Runtime
 from cidery.config import DEFAULT_LOCK_WAIT
 from cidery.errors import CideryError
@@ -21,10 +22,8 @@ from cidery.urls import describe_url
 if TYPE_CHECKING:
     from cidery.press.report import PressSummary
 
-app = typer.Typer(
-    help="Migrate, seed, check and inspect the cidery database.", no_args_is_help=True
-)
-server_app = typer.Typer(help="The embedded PostgreSQL server.", no_args_is_help=True)
+app = command_group("Migrate, seed, check and inspect the cidery database.")
+server_app = command_group("The embedded PostgreSQL server.")
 app.add_typer(server_app, name="server")
 
 
@@ -102,7 +101,9 @@ def server_url() -> None:
 
 @app.command()
 def generate(
-    message: Annotated[str, typer.Option("-m", "--message", help="What the revision does.")],
+    message: Annotated[
+        str, typer.Option("-m", "--message", metavar="TEXT", help="What the revision does.")
+    ],
 ) -> None:
     """Autogenerate the next revision from the models, then write its SQL files."""
     from cidery.cli.output import console
@@ -121,6 +122,7 @@ Wait = Annotated[
     typer.Option(
         "--wait",
         min=0,
+        metavar="SECONDS",
         help="Seconds to wait for another migration runner to finish.",
     ),
 ]
@@ -131,6 +133,7 @@ Retries = Annotated[
     typer.Option(
         "--retries",
         min=0,
+        metavar="N",
         help="Times to retry, with backoff, when a revision times out waiting for a lock.",
     ),
 ]
@@ -416,6 +419,7 @@ def roles(
         str | None,
         typer.Option(
             "--role",
+            metavar="ROLE",
             help="The application's role (default: the user of CIDERY_APP_DATABASE_URL, "
             "else cidery_app).",
             show_default=False,

@@ -16,17 +16,17 @@ import typer
 
 from cidery import __version__
 from cidery.cli import db, logs, report, serve, users
+from cidery.cli.groups import command_group
 from cidery.config import log_level
 from cidery.errors import CideryError
 
-app = typer.Typer(
-    help="cidery: the PostgreSQL data layer of a cidery management system.",
-    no_args_is_help=True,
+app = command_group(
+    "cidery: the PostgreSQL data layer of a cidery management system.",
     pretty_exceptions_enable=False,
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
-types_app = typer.Typer(help="Types for the API layer.", no_args_is_help=True)
+types_app = command_group("Types for the API layer.")
 app.add_typer(types_app, name="types")
 app.add_typer(users.app, name="users")
 app.add_typer(report.app, name="report")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from cidery.cli.groups import command_group
 from cidery.errors import CideryError
 
 if TYPE_CHECKING:
@@ -33,9 +34,8 @@ if TYPE_CHECKING:
     Query = TypeVar("Query", bound=BaseModel)
     Row = TypeVar("Row", bound=BaseModel)
 
-app = typer.Typer(
-    help="Reports: yield per variety or grower for a season, juice lots' cost per litre.",
-    no_args_is_help=True,
+app = command_group(
+    "Reports: yield per variety or grower for a season, juice lots' cost per litre."
 )
 
 # What --by takes: the catalog's groupings, a grower being a vendor there.

@@ -10,10 +10,15 @@ import typer
 
 from cidery.errors import CideryError
 
-Host = Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")]
-Port = Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")]
+Host = Annotated[
+    str, typer.Option(metavar="HOST", help="Address to listen on (0.0.0.0: every interface).")
+]
+Port = Annotated[int, typer.Option(min=1, max=65535, metavar="PORT", help="TCP port.")]
 Workers = Annotated[
-    int, typer.Option(min=1, max=64, help="Worker processes (they share sessions via PostgreSQL).")
+    int,
+    typer.Option(
+        min=1, max=64, metavar="N", help="Worker processes (they share sessions via PostgreSQL)."
+    ),
 ]
 
 

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
+from cidery.cli.groups import command_group
 from cidery.errors import CideryError
 
-app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app = command_group("User accounts.")
 
 ROLES = ("admin", "operator", "viewer")
 
@@ -31,9 +32,11 @@ def _password(from_stdin: bool) -> str:
 @app.command("create")
 def create(
     email: Annotated[str, typer.Argument(help="Their email, which they sign in with.")],
-    role: Annotated[str, typer.Option(help="admin, operator or viewer.")] = "operator",
+    role: Annotated[
+        str, typer.Option(metavar="ROLE", help="admin, operator or viewer.")
+    ] = "operator",
     name: Annotated[
-        str | None, typer.Option(help="Their name (default: the email's start).")
+        str | None, typer.Option(metavar="NAME", help="Their name (default: the email's start).")
     ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")

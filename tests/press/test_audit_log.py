@@ -15,7 +15,6 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
 
 from cidery import audit, press
 from cidery.db.engine import make_engine, session_factory
@@ -26,14 +25,6 @@ from cidery.press.errors import InsufficientFruit, InvalidTransition, NotFound, 
 from cidery.press.schemas import VolumeUnit, WeightUnit
 from tests.factories import Factory, new_actor
 from tests.press.support import World, audit_rows, counts
-
-
-@pytest.fixture
-def w(session: Session, make: Factory) -> World:
-    vendor = make.vendor()
-    variety = make.variety()
-    item = make.purchase_item(vendor=vendor, variety=variety, quantity=Decimal("1000"))
-    return World(session, make, new_actor(session), vendor, variety, item)
 
 
 def _only(rows: list[AuditLog], **match: object) -> AuditLog:

@@ -37,16 +37,8 @@ from cidery.press.errors import (
     VendorMismatch,
 )
 from cidery.press.schemas import LoadCorrection, PressRunDetail, PressRunLoadRead, WeightUnit
-from tests.factories import Factory, new_actor
+from tests.factories import new_actor
 from tests.press.support import World, audit_rows, fields, refused
-
-
-@pytest.fixture
-def w(session: Session, make: Factory) -> World:
-    vendor = make.vendor()
-    variety = make.variety()
-    item = make.purchase_item(vendor=vendor, variety=variety, quantity=Decimal("1000"))
-    return World(session, make, new_actor(session), vendor, variety, item)
 
 
 def correct(w: World, load: PressRunLoadRead, **fields: Any) -> PressRunDetail:

@@ -8,20 +8,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection
-from sqlalchemy.orm import Session
 
 from cidery.db.plain import on_psycopg, on_sqlalchemy
 from cidery.press import report
-from tests.factories import Factory, new_actor
 from tests.press.support import World
-
-
-@pytest.fixture
-def w(session: Session, make: Factory) -> World:
-    vendor = make.vendor()
-    variety = make.variety()
-    item = make.purchase_item(vendor=vendor, variety=variety, quantity=Decimal("1000"))
-    return World(session, make, new_actor(session), vendor, variety, item)
 
 
 def test_the_sql_files_are_what_sqlalchemy_makes_of_the_queries() -> None:

@@ -20,16 +20,7 @@ from cidery import press
 from cidery.models import PressRunLoad
 from cidery.press.errors import InsufficientFruit, InvalidInput
 from cidery.press.schemas import PressRunDetail, PressRunLoadRead
-from tests.factories import Factory, new_actor
 from tests.press.support import World, audit_rows, fields, refused
-
-
-@pytest.fixture
-def w(session: Session, make: Factory) -> World:
-    vendor = make.vendor()
-    variety = make.variety()
-    item = make.purchase_item(vendor=vendor, variety=variety, quantity=Decimal("1000"))
-    return World(session, make, new_actor(session), vendor, variety, item)
 
 
 def tagged(w: World, gross: Any, tare: Any, unit: str = "lb") -> PressRunLoadRead:

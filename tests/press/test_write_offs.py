@@ -30,14 +30,6 @@ from tests.factories import Factory, new_actor
 from tests.press.support import World, audit_rows, counts, fields, refused
 
 
-@pytest.fixture
-def w(session: Session, make: Factory) -> World:
-    vendor = make.vendor()
-    variety = make.variety()
-    item = make.purchase_item(vendor=vendor, variety=variety, quantity=Decimal("1000"))
-    return World(session, make, new_actor(session), vendor, variety, item)
-
-
 def write_off(w: World, item: PurchaseItem | None = None, **given: Any) -> FruitWriteOffRead:
     data = {"reason": "rotten in the bins", **given}
     return press.write_off_line(w.session, w.actor, (item or w.item).id, data)

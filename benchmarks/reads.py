@@ -468,22 +468,20 @@ def _copy_press_tables(engine: Engine) -> tuple[str, list[str]]:
     with the primary keys and :data:`THEIR_INDEXES`; both vacuumed and analysed, so that
     index-only scans and the planner's statistics are alike. Returns the schema the
     press tables live in and our secondary indexes that theirs replace."""
+    _drop_copies(engine)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         home = _home_schema(conn)
+        indexes = {table: _index_definitions(conn, table) for table in PRESS_TABLES}
         # Both copies from the first block: a synchronised scan may start mid-table.
         conn.execute(text("SET synchronize_seqscans = off"))
-        replaced: list[str] = []
         for schema in (OURS_SCHEMA, THEIRS_SCHEMA):
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             conn.execute(text(f"CREATE SCHEMA {schema}"))
             for table in PRESS_TABLES:
                 conn.execute(text(f"CREATE TABLE {schema}.{table} (LIKE {home}.{table})"))
                 conn.execute(text(f"INSERT INTO {schema}.{table} SELECT * FROM {home}.{table}"))
-                for name, primary, definition in _index_definitions(conn, table):
+                for _name, primary, definition in indexes[table]:
                     if schema == OURS_SCHEMA or primary:
                         conn.execute(text(_moved(definition, home, schema, table)))
-                    elif schema == THEIRS_SCHEMA:
-                        replaced.append(name)
         conn.execute(text(f"SET search_path = {THEIRS_SCHEMA}"))
         for statement in THEIR_INDEXES:
             conn.execute(text(statement))
@@ -491,6 +489,7 @@ def _copy_press_tables(engine: Engine) -> tuple[str, list[str]]:
         for schema in (OURS_SCHEMA, THEIRS_SCHEMA):
             for table in PRESS_TABLES:
                 conn.execute(text(f"VACUUM (ANALYZE) {schema}.{table}"))
+    replaced = [name for found in indexes.values() for name, primary, _ in found if not primary]
     return home, replaced
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +71,9 @@ class PressSummary:
     outliers: list[Outlier]
 
 
+@cache
 def _sql(name: str) -> str:
+    # Read once per process: the service's press_summary runs it on every call.
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 

@@ -28,9 +28,10 @@ Last, the press tables are copied twice into schemas of their own, row for row i
 same order: one copy with our indexes, the other with the primary keys and the original
 TypeScript app's (:data:`THEIR_INDEXES`). Every pattern runs on both, the two taking
 turns call by call on two connections whose search paths put one copy or the other
-first; ``ratio_theirs`` is their median over ours, so a ratio below 1 names a statement
-that our indexes serve worse. The other tables are the same for both, with our indexes:
-the original app's differ only on the press tables.
+first, and again with the connections swapped; ``ratio_theirs`` is their median over
+ours, so a ratio below 1 names a statement that our indexes serve worse, and
+``ratio_theirs_interval`` is its 95% bootstrap interval. The other tables are the same
+for both, with our indexes: the original app's differ only on the press tables.
 
 Each service read is also timed against the very SQL it sends (recorded by the
 cursors of the psycopg connection for every argument set, then replayed through
@@ -70,6 +71,7 @@ from benchmarks.stats import (
     Progress,
     describe_plan,
     latency,
+    median_ratio_interval,
     now,
     quiet,
     ratio,
@@ -499,12 +501,17 @@ def _drop_copies(engine: Engine) -> None:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
 
 
+def _read_from(conn: Connection, schema: str, home: str) -> None:
+    """The press tables of ``conn`` are those of ``schema`` (the other tables still those
+    of ``home``) until its transaction ends. PostgreSQL replans a prepared statement
+    when the search path changes, so psycopg's prepared statements follow."""
+    conn.execute(text(f"SET LOCAL search_path = {schema}, {home}"))
+
+
 @contextmanager
-def _reading_from(engine: Engine, schema: str, home: str) -> Iterator[Connection]:
-    """A connection on which the press tables are those of ``schema`` (the other tables
-    still those of ``home``), in one transaction, rolled back at the end."""
+def _transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction, rolled back at the end."""
     with engine.connect() as conn:
-        conn.execute(text(f"SET LOCAL search_path = {schema}, {home}"))
         try:
             yield conn
         finally:
@@ -519,46 +526,67 @@ def _with_their_indexes(
     options: ReadOptions,
     progress: Progress,
 ) -> list[str]:
-    """Every pattern timed on the two copies of the press tables (same warm-up,
-    iterations and budget as the first pass), ours and theirs taking turns call by
-    call, on two connections. Returns our indexes that theirs replace.
+    """Every pattern timed on the two copies of the press tables, ours and theirs taking
+    turns call by call on two connections; then again with the connections' copies
+    swapped, each half with the first pass's warm-up and iterations and half its
+    budget. Returns our indexes that theirs replace.
 
     Before, theirs were timed in a transaction that swapped the indexes and ours again
     after it was rolled back, seconds apart: on this shared machine the same plan came
     out anywhere from 0.55x to 1.9x (a lookup by primary key, which the swap does not
-    touch). Taking turns on one data set twice over, drift hits both alike."""
+    touch). Taking turns on one data set twice over, drift hits both alike; yet with
+    both connections on the same copy the ratio still came out 0.83x to 1.16x from one
+    run to the next: a connection (its server process, where the scheduler put it) can
+    be the faster of the two for a whole run. Swapping halfway charges that to both
+    copies alike, and the bootstrap interval of the ratio says how far what is left of
+    the noise reaches."""
     patterns = [entry for entry in entries if not entry.wraps]
     home, replaced = _copy_press_tables(engine)
+    half = replace(options, budget_s=options.budget_s / 2)
     try:
-        with (
-            _reading_from(engine, OURS_SCHEMA, home) as ours,
-            _reading_from(engine, THEIRS_SCHEMA, home) as theirs,
-        ):
+        with _transaction(engine) as first, _transaction(engine) as second:
             for entry in patterns:
+                ours_samples: list[float] = []
+                their_samples: list[float] = []
+                ours_rows = their_rows = 0
+                plan: PlanSummary | None = None
+                for ours, theirs in ((first, second), (second, first)):
+                    _read_from(ours, OURS_SCHEMA, home)
+                    _read_from(theirs, THEIRS_SCHEMA, home)
 
-                def call(_ours: Connection, i: int, entry: _Entry = entry) -> int:
-                    return entry.call(theirs, i)
+                    def call(_ours: Connection, i: int, entry: _Entry = entry,
+                             theirs: Connection = theirs) -> int:  # fmt: skip
+                        return entry.call(theirs, i)
 
-                on_theirs = replace(entry, call=call)
-                timed = _taking_turns(ours, [entry, on_theirs], cases, options)
-                (ours_samples, ours_rows), (their_samples, their_rows) = timed
+                    on_theirs = replace(entry, call=call)
+                    (mine, rows), (others, other_rows) = _taking_turns(
+                        ours, [entry, on_theirs], cases, half
+                    )
+                    ours_samples += mine
+                    their_samples += others
+                    ours_rows += rows
+                    their_rows += other_rows
+                    plan = plan or _plan(theirs, entry, options.explained)
                 if ours_rows != their_rows:
                     raise RuntimeError(
                         f"pattern {entry.key}: {ours_rows} rows on our copy, {their_rows} on "
                         "theirs: the copies differ"
                     )
-                plan = _plan(theirs, entry, options.explained)
                 assert plan is not None  # a pattern has statements
                 measured, again = latency(their_samples), latency(ours_samples)
                 compared = ratio(measured.median_ms, again.median_ms)
+                interval = median_ratio_interval(their_samples, ours_samples)
                 results[entry.key] = replace(
                     results[entry.key],
                     theirs=OtherIndexesResult(latency=measured, plan=plan, ours_again=again),
                     ratio_theirs=compared,
+                    ratio_theirs_interval=interval,
                 )
+                within = f" (95% {interval[0]}-{interval[1]})" if interval else ""
                 progress(
                     f"read {entry.key} (the original app's indexes): median "
-                    f"{measured.median_ms:.3f} ms, ours {again.median_ms:.3f} ms: {compared}x"
+                    f"{measured.median_ms:.3f} ms, ours {again.median_ms:.3f} ms: "
+                    f"{compared}x{within}"
                 )
     finally:
         _drop_copies(engine)

@@ -108,6 +108,8 @@ class PatternResult:
     # The original app's median over ours (``theirs.ours_again``): below 1, ours is
     # the slower.
     ratio_theirs: float | None = None
+    # Its 95% bootstrap interval (files before 2026-12-02: none).
+    ratio_theirs_interval: tuple[float, float] | None = None
     # A service read's median over the same statements sent through the driver
     # (``raw_key``'s entry), on the same connection.
     raw_key: str | None = None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import random
+import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -61,6 +63,41 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or denominator is None or denominator <= 0:
         return None
     return round(numerator / denominator, 3)
+
+
+def median_ratio_interval(
+    numerators: Sequence[float],
+    denominators: Sequence[float],
+    *,
+    confidence: float = 0.95,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float] | None:
+    """The bootstrap interval of ``median(numerators) / median(denominators)`` at
+    ``confidence``, the samples paired by position (taken in the same turn); ``None``
+    with fewer than two pairs. Seeded: the same samples give the same interval.
+
+    Turns are resampled in runs of consecutive ones (a moving-block bootstrap, blocks of
+    about the square root of the count): drift on the machine lasts longer than a turn,
+    and resampling turns one by one would take its spells for independent luck and
+    draw the interval too narrow."""
+    count = min(len(numerators), len(denominators))
+    if count < 2:
+        return None
+    block = max(1, math.isqrt(count))
+    starts = range(count - block + 1)
+    rng = random.Random(seed)
+    ratios = []
+    for _ in range(resamples):
+        picked = [i for start in rng.choices(starts, k=-(-count // block))
+                  for i in range(start, start + block)][:count]  # fmt: skip
+        below = statistics.median([denominators[i] for i in picked])
+        if below > 0:
+            ratios.append(statistics.median([numerators[i] for i in picked]) / below)
+    if not ratios:
+        return None
+    tail = (1 - confidence) / 2 * 100
+    return round(percentile(ratios, tail), 3), round(percentile(ratios, 100 - tail), 3)
 
 
 def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -209,7 +209,13 @@ def test_every_pattern_is_timed_with_the_original_apps_indexes(run: Run) -> None
         assert result is not None
         theirs = result.theirs
         assert theirs is not None, key
-        assert theirs.latency.n == 1
+        # Once with each connection on each copy.
+        assert theirs.latency.n == 2
+        assert theirs.ours_again is not None
+        assert theirs.ours_again.n == 2
+        interval = result.ratio_theirs_interval
+        assert interval is not None, key
+        assert 0 < interval[0] <= interval[1], key
         assert _positive(theirs.latency.median_ms), key
         assert _positive(result.ratio_theirs), key
         assert theirs.ours_again is not None

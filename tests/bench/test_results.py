@@ -187,11 +187,11 @@ def test_the_report_command_refuses_a_file_it_cannot_read(tmp_path: Path) -> Non
     assert "results.json" in str(result.exception)
 
 
-def _summary(*nodes: str) -> PlanSummary:
+def _summary(*nodes: str, indexes: tuple[str, ...] = ()) -> PlanSummary:
     return PlanSummary(
         summary=" → ".join(nodes),
         node_types=nodes,
-        indexes=(),
+        indexes=indexes,
         seq_scans=(),
         total_cost=1.0,
         uses_expected_index=None,
@@ -223,3 +223,35 @@ def test_ours_counts_as_slower_only_below_the_noise_with_another_plan(
         ratio_theirs=ratio,
     )
     assert report.slower_with_ours(pattern) is slower
+
+
+@pytest.mark.parametrize(
+    ("interval", "their_index", "slower"),
+    [
+        # The whole interval below 1, on another index: measurably slower.
+        ((0.85, 0.97), "theirs_press_runs_status", True),
+        # The same interval on the same index (the primary key): the machine's noise.
+        ((0.6, 0.8), "press_runs_pkey", False),
+        # An interval that reaches 1: not shown to be slower, even far below 0.9.
+        ((0.5, 1.02), "theirs_press_runs_status", False),
+    ],
+)
+def test_with_an_interval_ours_is_slower_only_when_all_of_it_is_below_one_on_another_plan(
+    interval: tuple[float, float], their_index: str, slower: bool
+) -> None:
+    measured = Latency(n=400, median_ms=1.0)
+    pattern = PatternResult(
+        key="runs-in-progress",
+        description="runs in progress",
+        expected_index="press_runs_status_idx",
+        latency=measured,
+        rows_mean=5,
+        plan=_summary("Limit", "Index Scan", indexes=("press_runs_pkey",)),
+        theirs=OtherIndexesResult(
+            latency=measured, plan=_summary("Limit", "Index Scan", indexes=(their_index,))
+        ),
+        ratio_theirs=round(sum(interval) / 2, 3),
+        ratio_theirs_interval=interval,
+    )
+    assert report.slower_with_ours(pattern) is slower
+    assert report.same_plan(pattern) is (their_index == "press_runs_pkey")

@@ -28,8 +28,8 @@ Last, the press tables are copied twice into schemas of their own, row for row i
 same order: one copy with our indexes, the other with the primary keys and the original
 TypeScript app's (:data:`THEIR_INDEXES`). Every pattern runs on both, the two taking
 turns call by call on two connections whose search paths put one copy or the other
-first, and again with the connections swapped; ``ratio_theirs`` is their median over
-ours, so a ratio below 1 names a statement that our indexes serve worse, and
+first, swapping copies every few turns; ``ratio_theirs`` is their median over ours,
+so a ratio below 1 names a statement that our indexes serve worse, and
 ``ratio_theirs_interval`` is its 95% bootstrap interval. The other tables are the same
 for both, with our indexes: the original app's differ only on the press tables.
 
@@ -518,6 +518,53 @@ def _transaction(engine: Engine) -> Iterator[Connection]:
             conn.rollback()
 
 
+# Turns between two swaps of the copies the two connections read (see _both_copies).
+SWAP_EVERY = 20
+
+
+def _both_copies(
+    first: Connection,
+    second: Connection,
+    home: str,
+    entry: _Entry,
+    cases: int,
+    options: ReadOptions,
+) -> tuple[list[float], list[float], int, int]:
+    """``entry`` timed on our copy and on theirs, taking turns call by call (twice the
+    first pass's iterations and budget: two entries, each as many calls as there), the
+    two connections swapping copies every :data:`SWAP_EVERY` turns; after each swap,
+    one untimed call on each (PostgreSQL replans a prepared statement when the search
+    path changes). Returns our samples, theirs, and the rows each copy gave."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    rows = [0, 0]
+
+    def swap(turn: int) -> tuple[Connection, Connection]:
+        pair = (second, first) if (turn // SWAP_EVERY) % 2 else (first, second)
+        _read_from(pair[0], OURS_SCHEMA, home)
+        _read_from(pair[1], THEIRS_SCHEMA, home)
+        for conn in pair:
+            entry.call(conn, turn % cases)
+        return pair
+
+    for assignment in (0, SWAP_EVERY):
+        pair = swap(assignment)
+        for turn in range(min(options.warmup, cases)):
+            for conn in pair:
+                entry.call(conn, turn)
+    least = min(options.min_iterations, options.iterations)
+    started = now()
+    for turn in range(2 * options.iterations):
+        if turn % SWAP_EVERY == 0:
+            pair = swap(turn)
+        for k in turn_order(turn, 2):
+            t0 = now()
+            rows[k] += entry.call(pair[k], turn % cases)
+            samples[k].append(now() - t0)
+        if turn + 1 >= least and now() - started > 2 * options.budget_s:
+            break
+    return samples[0], samples[1], rows[0], rows[1]
+
+
 def _with_their_indexes(
     engine: Engine,
     entries: list[_Entry],
@@ -527,55 +574,38 @@ def _with_their_indexes(
     progress: Progress,
 ) -> list[str]:
     """Every pattern timed on the two copies of the press tables, ours and theirs taking
-    turns call by call on two connections; then again with the connections' copies
-    swapped, each half with the first pass's warm-up and iterations and half its
-    budget. Returns our indexes that theirs replace.
+    turns call by call on two connections that swap copies as they go
+    (:func:`_both_copies`). Returns our indexes that theirs replace.
 
     Before, theirs were timed in a transaction that swapped the indexes and ours again
     after it was rolled back, seconds apart: on this shared machine the same plan came
     out anywhere from 0.55x to 1.9x (a lookup by primary key, which the swap does not
     touch). Taking turns on one data set twice over, drift hits both alike; yet with
     both connections on the same copy the ratio still came out 0.83x to 1.16x from one
-    run to the next: a connection (its server process, where the scheduler put it) can
-    be the faster of the two for a whole run. Swapping halfway charges that to both
-    copies alike, and the bootstrap interval of the ratio says how far what is left of
-    the noise reaches."""
+    run to the next, and with the copies swapped once halfway a primary-key lookup came
+    out 0.86x (0.78 to 0.94) once at L: a connection (its server process, on a core whose
+    time the host lends out in spells) can be the slower of the two for a minute.
+    Swapping every few turns charges that to both copies alike, and the bootstrap
+    interval of the ratio says how far what is left of the noise reaches."""
     patterns = [entry for entry in entries if not entry.wraps]
     home, replaced = _copy_press_tables(engine)
-    half = replace(options, budget_s=options.budget_s / 2)
     try:
         with _transaction(engine) as first, _transaction(engine) as second:
             for entry in patterns:
-                ours_samples: list[float] = []
-                their_samples: list[float] = []
-                ours_rows = their_rows = 0
-                plan: PlanSummary | None = None
-                for ours, theirs in ((first, second), (second, first)):
-                    _read_from(ours, OURS_SCHEMA, home)
-                    _read_from(theirs, THEIRS_SCHEMA, home)
-
-                    def call(_ours: Connection, i: int, entry: _Entry = entry,
-                             theirs: Connection = theirs) -> int:  # fmt: skip
-                        return entry.call(theirs, i)
-
-                    on_theirs = replace(entry, call=call)
-                    (mine, rows), (others, other_rows) = _taking_turns(
-                        ours, [entry, on_theirs], cases, half
-                    )
-                    ours_samples += mine
-                    their_samples += others
-                    ours_rows += rows
-                    their_rows += other_rows
-                    plan = plan or _plan(theirs, entry, options.explained)
+                ours, theirs, ours_rows, their_rows = _both_copies(
+                    first, second, home, entry, cases, options
+                )
                 if ours_rows != their_rows:
                     raise RuntimeError(
                         f"pattern {entry.key}: {ours_rows} rows on our copy, {their_rows} on "
                         "theirs: the copies differ"
                     )
+                _read_from(second, THEIRS_SCHEMA, home)
+                plan = _plan(second, entry, options.explained)
                 assert plan is not None  # a pattern has statements
-                measured, again = latency(their_samples), latency(ours_samples)
+                measured, again = latency(theirs), latency(ours)
                 compared = ratio(measured.median_ms, again.median_ms)
-                interval = median_ratio_interval(their_samples, ours_samples)
+                interval = median_ratio_interval(theirs, ours)
                 results[entry.key] = replace(
                     results[entry.key],
                     theirs=OtherIndexesResult(latency=measured, plan=plan, ours_again=again),

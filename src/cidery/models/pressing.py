@@ -151,9 +151,16 @@ class PressRun(Entity, Authored, Base):
             text("start_time DESC"),
             postgresql_where=text(live_sql()),
         ),
-        # (a) for one vendor and (c) a vendor's runs in a date range by status;
-        # not partial, so it also serves the foreign-key check when a vendor is deleted.
-        Index("press_runs_vendor_id_idx", "vendor_id", "status", "start_time"),
+        # (a) for one vendor and (c) a vendor's runs in a date range by status, newest
+        # first, ties by id: the page in the list's order, no sort (0012); not partial,
+        # so it also serves the foreign-key check when a vendor is deleted.
+        Index(
+            "press_runs_vendor_id_status_idx",
+            "vendor_id",
+            "status",
+            text("start_time DESC"),
+            text("id DESC"),
+        ),
         # Every live run newest first, ties by id: list_runs without a filter, and its
         # keyset cursor (start_time, id).
         Index(

@@ -431,7 +431,7 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "runs-vendor-status",
         "one grower's runs in one status",
-        "press_runs_vendor_id_idx",
+        "press_runs_vendor_id_status_idx",
         run_list,
         arguments=("vendor_id",),
         fixed={"limit": 50, "status": PressRunStatus.IN_PROGRESS},

@@ -198,6 +198,27 @@ def _summary(*nodes: str, indexes: tuple[str, ...] = ()) -> PlanSummary:
     )
 
 
+def _compared(
+    ours: PlanSummary,
+    theirs: PlanSummary,
+    ratio: float,
+    interval: tuple[float, float] | None = None,
+) -> PatternResult:
+    """A pattern timed on both copies: ``ratio`` is their median over ours."""
+    measured = Latency(n=400, median_ms=1.0)
+    return PatternResult(
+        key="runs",
+        description="runs",
+        expected_index="press_runs_start_time_idx",
+        latency=measured,
+        rows_mean=50,
+        plan=ours,
+        theirs=OtherIndexesResult(latency=measured, plan=theirs),
+        ratio_theirs=ratio,
+        ratio_theirs_interval=interval,
+    )
+
+
 @pytest.mark.parametrize(
     ("ratio", "their_nodes", "slower"),
     [
@@ -211,17 +232,7 @@ def _summary(*nodes: str, indexes: tuple[str, ...] = ()) -> PlanSummary:
 def test_ours_counts_as_slower_only_below_the_noise_with_another_plan(
     ratio: float, their_nodes: tuple[str, ...], slower: bool
 ) -> None:
-    measured = Latency(n=2, median_ms=1.0)
-    pattern = PatternResult(
-        key="runs",
-        description="runs",
-        expected_index="press_runs_start_time_idx",
-        latency=measured,
-        rows_mean=50,
-        plan=_summary("Limit", "Index Scan"),
-        theirs=OtherIndexesResult(latency=measured, plan=_summary(*their_nodes)),
-        ratio_theirs=ratio,
-    )
+    pattern = _compared(_summary("Limit", "Index Scan"), _summary(*their_nodes), ratio)
     assert report.slower_with_ours(pattern) is slower
 
 
@@ -239,19 +250,11 @@ def test_ours_counts_as_slower_only_below_the_noise_with_another_plan(
 def test_with_an_interval_ours_is_slower_only_when_all_of_it_is_below_one_on_another_plan(
     interval: tuple[float, float], their_index: str, slower: bool
 ) -> None:
-    measured = Latency(n=400, median_ms=1.0)
-    pattern = PatternResult(
-        key="runs-in-progress",
-        description="runs in progress",
-        expected_index="press_runs_status_idx",
-        latency=measured,
-        rows_mean=5,
-        plan=_summary("Limit", "Index Scan", indexes=("press_runs_pkey",)),
-        theirs=OtherIndexesResult(
-            latency=measured, plan=_summary("Limit", "Index Scan", indexes=(their_index,))
-        ),
-        ratio_theirs=round(sum(interval) / 2, 3),
-        ratio_theirs_interval=interval,
+    pattern = _compared(
+        _summary("Limit", "Index Scan", indexes=("press_runs_pkey",)),
+        _summary("Limit", "Index Scan", indexes=(their_index,)),
+        round(sum(interval) / 2, 3),
+        interval,
     )
     assert report.slower_with_ours(pattern) is slower
     assert report.same_plan(pattern) is (their_index == "press_runs_pkey")

@@ -245,6 +245,8 @@ def test_ours_counts_as_slower_only_below_the_noise_with_another_plan(
         ((0.6, 0.8), "press_runs_pkey", False),
         # An interval that reaches 1: not shown to be slower, even far below 0.9.
         ((0.5, 1.02), "theirs_press_runs_status", False),
+        # Below 1 throughout, but by less than the margin: within what A/A runs spread to.
+        ((0.93, 0.99), "theirs_press_runs_status", False),
     ],
 )
 def test_with_an_interval_ours_is_slower_only_when_all_of_it_is_below_one_on_another_plan(

@@ -27,6 +27,9 @@ class ReadOptions:
     # warm-up when three or more were made).
     pk_only_budget_s: float = 4.0
     seed: int = 7
+    # Comparing our indexes with the original app's: turns between two swaps of the
+    # copies the two connections read (a connection can be the slower one for a minute).
+    swap_every: int = 20
 
 
 @dataclass(frozen=True)

@@ -518,10 +518,6 @@ def _transaction(engine: Engine) -> Iterator[Connection]:
             conn.rollback()
 
 
-# Turns between two swaps of the copies the two connections read (see _both_copies).
-SWAP_EVERY = 20
-
-
 def _both_copies(
     first: Connection,
     second: Connection,
@@ -532,21 +528,21 @@ def _both_copies(
 ) -> tuple[list[float], list[float], int, int]:
     """``entry`` timed on our copy and on theirs, taking turns call by call (twice the
     first pass's iterations and budget: two entries, each as many calls as there), the
-    two connections swapping copies every :data:`SWAP_EVERY` turns; after each swap,
+    two connections swapping copies every ``options.swap_every`` turns; after each swap,
     one untimed call on each (PostgreSQL replans a prepared statement when the search
     path changes). Returns our samples, theirs, and the rows each copy gave."""
     samples: tuple[list[float], list[float]] = ([], [])
     rows = [0, 0]
 
     def swap(turn: int) -> tuple[Connection, Connection]:
-        pair = (second, first) if (turn // SWAP_EVERY) % 2 else (first, second)
+        pair = (second, first) if (turn // options.swap_every) % 2 else (first, second)
         _read_from(pair[0], OURS_SCHEMA, home)
         _read_from(pair[1], THEIRS_SCHEMA, home)
         for conn in pair:
             entry.call(conn, turn % cases)
         return pair
 
-    for assignment in (0, SWAP_EVERY):
+    for assignment in (0, options.swap_every):
         pair = swap(assignment)
         for turn in range(min(options.warmup, cases)):
             for conn in pair:
@@ -554,7 +550,7 @@ def _both_copies(
     least = min(options.min_iterations, options.iterations)
     started = now()
     for turn in range(2 * options.iterations):
-        if turn % SWAP_EVERY == 0:
+        if turn % options.swap_every == 0:
             pair = swap(turn)
         for k in turn_order(turn, 2):
             t0 = now()

@@ -532,8 +532,9 @@ def _theirs_section(results: Results) -> list[str]:
         f"a minute or more earlier). Medians, milliseconds; *theirs {TIMES} ours* below 1 "
         "means ours is slower; "
         + (
-            "halfway through, the two connections swap copies (a connection can be the "
-            "faster of two for a whole run), and the ratio's 95% bootstrap interval "
+            f"every {results.plan.reads.swap_every} turns the two connections swap copies "
+            "(a connection can be the "
+            "faster of two for a minute), and the ratio's 95% bootstrap interval "
             "follows it, turns resampled in blocks. **Bold** where the whole interval is "
             f"below 1 and the ratio below {1 - THEIRS_MARGIN:g}{TIMES}, on a plan of its "
             "own (with both connections on one copy, ratios spread to "

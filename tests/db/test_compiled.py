@@ -25,7 +25,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session
 
-from cidery.db.compiled import Compiled
+from cidery.db.compiled import Compiled, tuples_of
 from cidery.db.engine import make_engine
 from cidery.models import PressRun
 from cidery.models.enums import PressRunStatus
@@ -99,6 +99,46 @@ def test_tuples_are_the_rows_in_column_order_on_either_path(engine: Engine) -> N
         assert conn.in_transaction()
         assert two.tuples(conn, {}) == [(1, 2)]  # ready: through the driver
         assert two.rows(conn, {}) == [{"one": 1, "two": 2}]
+
+
+def test_several_statements_give_each_its_rows(
+    session: Session, pressed: dict[str, uuid.UUID]
+) -> None:
+    """One cursor for the reads of a screen: each statement's rows, in turn, as its own
+    ``tuples`` gives them."""
+    key = {"run_id": pressed["run_id"]}
+    run, loads = Compiled(queries.RUN), Compiled(queries.RUN_LOADS)
+    conn = session.connection()
+    found = tuples_of(conn, (run, key), (loads, key))
+    assert found == [run.tuples(conn, key), loads.tuples(conn, key)]
+    assert [len(rows) for rows in found] == [1, 2]
+    assert tuples_of(conn) == []
+
+
+def test_several_statements_on_a_connection_not_ready_go_through_execute(
+    engine: Engine,
+) -> None:
+    one = Compiled(select(literal(1, Integer).label("one")))
+    two = Compiled(select(literal(2, Integer).label("two"), literal(3, Integer).label("three")))
+    with engine.connect() as conn:
+        assert not conn.in_transaction()
+        assert tuples_of(conn, (one, {}), (two, {})) == [[(1,)], [(2, 3)]]
+        assert conn.in_transaction()  # begun by execute, as for one statement
+
+
+def test_a_refusal_among_several_statements_raises_what_execute_raises(
+    connection: Connection,
+) -> None:
+    """The second statement refused: the error names it, as ``execute`` would."""
+    one = Compiled(select(literal(1, Integer).label("one")))
+    savepoint = connection.begin_nested()
+    alone = _refused(connection, through_sqlalchemy, DIVIDE, by=0)
+    savepoint.rollback()
+    savepoint = connection.begin_nested()
+    with pytest.raises(StatementError) as info:
+        tuples_of(connection, (one, {}), (Compiled(DIVIDE), {"by": 0}))
+    savepoint.rollback()
+    _same(info.value, alone)
 
 
 def test_a_textual_select_gives_the_rows_of_execute(

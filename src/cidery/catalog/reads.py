@@ -37,7 +37,6 @@ from cidery.press.access import Action, require
 from cidery.press.inputs import decode_cursor, encode_cursor, parse
 from cidery.press.reads import read_connection
 from cidery.press.schemas import FruitWriteOffRead
-from cidery.press.translate import reading
 
 _VENDORS = TypeAdapter(list[VendorRead])
 _VARIETIES = TypeAdapter(list[VarietyRead])
@@ -55,14 +54,14 @@ def list_vendors(
     who = require(actor, Action.READ)
     wanted = parse(VendorFilter, {} if query is None else query)
     statement = queries.vendor_list(active=wanted.active, q=wanted.q, limit=wanted.limit)
-    with reading(who.user_id), read_connection(session) as conn:
+    with read_connection(session, who.user_id) as conn:
         return _VENDORS.validate_python(conn.execute(statement).mappings().all())
 
 
 def list_varieties(session: Session, actor: object) -> list[VarietyRead]:
     """Live apple varieties by name."""
     who = require(actor, Action.READ)
-    with reading(who.user_id), read_connection(session) as conn:
+    with read_connection(session, who.user_id) as conn:
         return _VARIETIES.validate_python(conn.execute(queries.VARIETIES).mappings().all())
 
 
@@ -73,7 +72,7 @@ def list_vessels(
     who = require(actor, Action.READ)
     wanted = parse(VesselFilter, {} if query is None else query)
     statement = queries.vessel_list(available=wanted.available)
-    with reading(who.user_id), read_connection(session) as conn:
+    with read_connection(session, who.user_id) as conn:
         return _VESSELS.validate_python(conn.execute(statement).mappings().all())
 
 
@@ -86,7 +85,7 @@ def yield_report(
     who = require(actor, Action.READ)
     wanted = parse(YieldQuery, {} if query is None else query)
     statement = queries.yield_report(wanted.group_by, *wanted.ended())
-    with reading(who.user_id), read_connection(session) as conn:
+    with read_connection(session, who.user_id) as conn:
         return _YIELDS.validate_python(conn.execute(statement).mappings().all())
 
 
@@ -100,7 +99,7 @@ def fruit_reconciliation(
     wanted = parse(ReconciliationQuery, {} if query is None else query)
     lines = queries.reconciliation_lines(wanted.vendor_id, wanted.season)
     written = queries.reconciliation_write_offs(wanted.vendor_id, wanted.season)
-    with reading(who.user_id), read_connection(session) as conn:
+    with read_connection(session, who.user_id) as conn:
         rows = conn.execute(lines).mappings().all()
         by_line: defaultdict[object, list[FruitWriteOffRead]] = defaultdict(list)
         for row in conn.execute(written).mappings():
@@ -118,7 +117,7 @@ def lot_costs(session: Session, actor: object, query: LotQuery | object = None) 
     who = require(actor, Action.READ)
     wanted = parse(LotQuery, {} if query is None else query)
     statement = queries.lot_costs(*wanted.ended())
-    with reading(who.user_id), read_connection(session) as conn:
+    with read_connection(session, who.user_id) as conn:
         return _LOTS.validate_python(conn.execute(statement).mappings().all())
 
 
@@ -137,7 +136,7 @@ def list_audit_logs(
     statement = queries.audit_list(
         limit=wanted.limit, table=wanted.table, record_id=wanted.record_id, after=after
     )
-    with reading(who.user_id), read_connection(session) as conn:
+    with read_connection(session, who.user_id) as conn:
         items = _AUDIT.validate_python(conn.execute(statement).mappings().all())
     more = len(items) > wanted.limit
     items = items[: wanted.limit]

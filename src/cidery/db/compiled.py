@@ -26,15 +26,16 @@ What SQLAlchemy does around a statement is kept where it matters to a caller:
 What is not kept: SQLAlchemy's result processing. Values are as psycopg loads
 them (an enum column's label is a ``str``, not the Python enum), so the rows are
 for validation into typed read types, which accept either: as dicts by column
-name (:meth:`Compiled.rows`), or as tuples in column order (:meth:`Compiled.tuples`)
-for types validated from positional values. The few private names of
+name (:meth:`Compiled.rows`), or as tuples in column order (:meth:`Compiled.tuples`,
+and :func:`tuples_of` for several statements on one cursor) for types validated
+from positional values. The few private names of
 SQLAlchemy used here are all in this module; the tests hold each behaviour to
 what ``Connection.execute`` does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
 import psycopg
@@ -66,40 +67,12 @@ class Compiled:
 
     def rows(self, conn: Connection, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Every row, as a dict by column name; ``values`` binds the parameters."""
-        found, keys = self._fetch(conn, values)
+        ((found, keys),) = _fetch(conn, ((self, values),))
         return [dict(zip(keys, row, strict=True)) for row in found]
 
     def tuples(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row, as a tuple of its values in column order."""
-        return self._fetch(conn, values)[0]
-
-    def _fetch(
-        self, conn: Connection, values: Mapping[str, Any]
-    ) -> tuple[list[tuple[Any, ...]], tuple[str, ...]]:
-        """The rows and their keys (an unlabelled column's as SQLAlchemy names it, when
-        the statement goes through ``execute``)."""
-        sql = self._sql(conn.dialect)  # first, so that a refused statement always is
-        if not _ready(conn):
-            result = conn.execute(self.statement, values)
-            return [tuple(row) for row in result], tuple(result.keys())
-        parameters = {**sql.fixed, **values}
-        cursor = None
-        try:
-            cursor = conn.connection.cursor()
-            cursor.execute(sql.text, parameters)
-            # psycopg's rows are tuples (the connection's default row factory).
-            found = cast("list[tuple[Any, ...]]", cursor.fetchall())
-        except BaseException as exc:
-            # Errors of the driver and exits (an interrupt leaves the connection in an
-            # unknown state) are SQLAlchemy's to wrap and to invalidate the connection
-            # for, as in execute; anything else is a bug here, raised as it is.
-            if isinstance(exc, Exception) and not isinstance(exc, psycopg.Error):
-                raise
-            conn._handle_dbapi_exception(exc, sql.text, parameters, cursor, None)
-        finally:
-            if cursor is not None:
-                cursor.close()
-        return found, self.keys
+        return _fetch(conn, ((self, values),))[0][0]
 
     def _sql(self, dialect: Dialect) -> _Sql:
         key = (dialect.name, dialect.driver)
@@ -122,6 +95,54 @@ class Compiled:
                 required.add(name)
         fixed = {name: value for name, value in compiled.params.items() if name not in required}
         return _Sql(str(compiled), fixed)
+
+
+def tuples_of(
+    conn: Connection, *statements: tuple[Compiled, Mapping[str, Any]]
+) -> list[list[tuple[Any, ...]]]:
+    """The rows of each statement, run in turn with its values, as tuples in column
+    order: the reads of one screen, sent on one cursor after one check of the
+    connection (a cursor and the checks cost about as much as a small read's rows)."""
+    return [found for found, _ in _fetch(conn, statements)]
+
+
+_Fetched = tuple[list[tuple[Any, ...]], tuple[str, ...]]
+
+
+def _fetch(
+    conn: Connection, statements: Sequence[tuple[Compiled, Mapping[str, Any]]]
+) -> list[_Fetched]:
+    """Each statement's rows and their keys (an unlabelled column's as SQLAlchemy names
+    it, when the statement goes through ``execute``)."""
+    # Compiled first, so that a refused statement always is.
+    sqls = [compiled._sql(conn.dialect) for compiled, _ in statements]
+    if not _ready(conn):
+        fetched: list[_Fetched] = []
+        for compiled, values in statements:
+            result = conn.execute(compiled.statement, values)
+            fetched.append(([tuple(row) for row in result], tuple(result.keys())))
+        return fetched
+    cursor = None
+    text, parameters = "", {}
+    fetched = []
+    try:
+        cursor = conn.connection.cursor()
+        for (compiled, values), sql in zip(statements, sqls, strict=True):
+            text, parameters = sql.text, {**sql.fixed, **values}
+            cursor.execute(text, parameters)
+            # psycopg's rows are tuples (the connection's default row factory).
+            fetched.append((cast("list[tuple[Any, ...]]", cursor.fetchall()), compiled.keys))
+    except BaseException as exc:
+        # Errors of the driver and exits (an interrupt leaves the connection in an
+        # unknown state) are SQLAlchemy's to wrap and to invalidate the connection
+        # for, as in execute; anything else is a bug here, raised as it is.
+        if isinstance(exc, Exception) and not isinstance(exc, psycopg.Error):
+            raise
+        conn._handle_dbapi_exception(exc, text, parameters, cursor, None)
+    finally:
+        if cursor is not None:
+            cursor.close()
+    return fetched
 
 
 def _ready(conn: Connection) -> bool:

@@ -79,7 +79,7 @@ from cidery.press.schemas import (
     RecomputedCosts,
     read_row,
 )
-from cidery.press.translate import reading, writing
+from cidery.press.translate import writing
 
 log = logging.getLogger(__name__)
 
@@ -495,7 +495,7 @@ def get_lot(session: Session, actor: object, batch_id: Id) -> LotDetail:
     juice lot (or was deleted)."""
     who = require(actor, Action.READ)
     batch_uuid = identifier(batch_id, "batch_id")
-    with reading(who.user_id), read_connection(session) as conn:
+    with read_connection(session, who.user_id) as conn:
         found = conn.execute(LOT, {"batch_id": batch_uuid}).mappings().first()
         if found is None:
             raise NotFound("juice lot", batch_uuid)
@@ -524,7 +524,7 @@ def run_lots(session: Session, actor: object, run_id: Id) -> list[JuiceLot]:
     completed, or completed before lots were recorded): for a completed run's page."""
     who = require(actor, Action.READ)
     run_uuid = identifier(run_id, "run_id")
-    with reading(who.user_id), read_connection(session) as conn:
+    with read_connection(session, who.user_id) as conn:
         run = conn.execute(queries.RUN, {"run_id": run_uuid}).mappings().first()
         if run is None:
             raise NotFound("press run", run_uuid)
@@ -542,7 +542,7 @@ def list_lots(session: Session, actor: object, query: LotFilter | object = None)
     statement = lot_list(
         limit=wanted.limit, incomplete=wanted.incomplete, season=wanted.season, after=after
     )
-    with reading(who.user_id), read_connection(session) as conn:
+    with read_connection(session, who.user_id) as conn:
         rows = conn.execute(statement).mappings().all()
     page = [
         LotSummary.model_validate({**row, "complete": row["total_cost"] is not None})

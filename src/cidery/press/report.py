@@ -104,10 +104,9 @@ def press_summary(session: Session, actor: object) -> PressSummary:
     from cidery.db.plain import on_sqlalchemy
     from cidery.press.access import Action, require
     from cidery.press.reads import read_connection
-    from cidery.press.translate import reading
 
     who = require(actor, Action.READ)
-    with reading(who.user_id), read_connection(session) as connection:
+    with read_connection(session, who.user_id) as connection:
         return summarise(on_sqlalchemy(connection))
 
 

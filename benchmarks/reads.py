@@ -642,13 +642,18 @@ def run_reads(
         ]
         entries = [entry for group in groups for entry in group]
         conn.rollback()
+        service_samples: dict[str, tuple[list[float], list[float]]] = {}
         for group in groups:
             # Each group in a transaction of its own, held while it is timed: a service
             # call's session joins it, as the raw replay runs in it, instead of sending a
             # BEGIN and a ROLLBACK of its own per call (two round trips the raw SQL does
             # not make, nor the service on an engine, where a read runs in autocommit).
             transaction = conn.begin()
-            timed = _taking_turns(conn, group, len(cases), options)
+            paired = len(group) > 1
+            turns = replace(options, iterations=options.service_iterations) if paired else options
+            timed = _taking_turns(conn, group, len(cases), turns)
+            if paired:
+                service_samples[group[0].key] = (timed[0][0], timed[1][0])
             for entry, (samples, rows) in zip(group, timed, strict=True):
                 measured = latency(samples)
                 results[entry.key] = PatternResult(
@@ -705,6 +710,7 @@ def run_reads(
             ratio_over_raw=ratio(
                 results[service].latency.median_ms, results[raw].latency.median_ms
             ),
+            ratio_over_raw_interval=median_ratio_interval(*service_samples[service]),
         )
     return ReadResults(
         iterations=options.iterations,

@@ -230,8 +230,7 @@ def targets(results: Results) -> list[tuple[str, str, bool | None]]:
             rows.append(
                 (
                     f"`{pattern.key}` within {RAW_RATIO_TARGET:g}{TIMES} its raw SQL ({name})",
-                    # Two decimals: a ratio a hair over the goal reads as the goal at one.
-                    f"{times(pattern.ratio_over_raw, digits=2)} "
+                    f"{over_raw(pattern)} "
                     f"({ms(pattern.latency.median_ms)} vs "
                     f"{ms(raw.latency.median_ms if raw else None)} ms)",
                     pattern.ratio_over_raw <= RAW_RATIO_TARGET,
@@ -492,10 +491,18 @@ def _raw_section(results: Results) -> list[str]:
             rows.append(
                 [name, f"`{p.key}`", ms(p.latency.median_ms),
                  f"`{p.raw_key}`", ms(raw.latency.median_ms if raw else None),
-                 times(p.ratio_over_raw)]
+                 over_raw(p)]
             )  # fmt: skip
     if not rows:
         return []
+    read = [p for _, scale in _scales(results) for p in scale.reads.patterns]
+    intervals = any(p.ratio_over_raw_interval is not None for p in read)
+    calls = (
+        f" {results.plan.reads.service_iterations} calls each; the ratio's 95% bootstrap "
+        "interval follows it, turns resampled in blocks."
+        if intervals
+        else ""
+    )
     return [
         "### Service reads against their raw SQL",
         "",
@@ -504,10 +511,20 @@ def _raw_section(results: Results) -> list[str]:
         "connection, the two taking turns call by call, each first every other call: what "
         "the service adds to the "
         "round trips (its session, input validation, the rows turned into the API types, "
-        "the execution path of its statements). Medians, milliseconds.",
+        f"the execution path of its statements). Medians, milliseconds.{calls}",
         "",
         *_table(["scale", "service", "median", "raw SQL", "median", f"service {TIMES} raw"], rows),
     ]
+
+
+def over_raw(pattern: PatternResult) -> str:
+    """A service read's median over its raw SQL's (two decimals: a ratio a hair over the
+    goal reads as the goal at one), with its interval where the file has one."""
+    said = times(pattern.ratio_over_raw, digits=2)
+    interval = pattern.ratio_over_raw_interval
+    if interval is None:
+        return said
+    return f"{said} ({interval[0]:.2f} to {interval[1]:.2f})"
 
 
 def _theirs_section(results: Results) -> list[str]:

@@ -114,6 +114,8 @@ class PatternResult:
     # (``raw_key``'s entry), on the same connection.
     raw_key: str | None = None
     ratio_over_raw: float | None = None
+    # Its 95% bootstrap interval (files before 2026-12-03: none).
+    ratio_over_raw_interval: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

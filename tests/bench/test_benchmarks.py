@@ -39,7 +39,12 @@ TINY_PLAN = suite.Plan(
     write_scales=("TINY",),
     impact_scale="TINY",
     reads=ReadOptions(
-        iterations=1, warmup=0, explained=1, pk_only_iterations=1, pk_only_budget_s=5.0
+        iterations=1,
+        service_iterations=1,
+        warmup=0,
+        explained=1,
+        pk_only_iterations=1,
+        pk_only_budget_s=5.0,
     ),
     writes=WriteOptions(
         iterations=1,
